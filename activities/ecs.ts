@@ -1,0 +1,381 @@
+/**
+ * ECS activities: register the rendered revision, point the service at it, and watch the
+ * rollout. Every effect is safe to retry: a retried registration finds the revision it
+ * registered before (tagged with the deployment's identity), a retried UpdateService
+ * finds the service deployment it started before.
+ */
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListServiceDeploymentsCommand,
+  ListTaskDefinitionsCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type Deployment,
+  type Service,
+  type ServiceDeployment,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { Context } from '@temporalio/activity';
+import type { Target } from '../domain/config';
+import { NotFound } from '../domain/errors';
+import { judge, revisionOf, type Observation, type Verdict } from '../domain/outcome';
+import { renderTaskDefinition } from '../domain/render';
+import type { TaskCounts } from '../workflows/shared';
+import { rethrowAws } from './aws-errors';
+import { attempt, withHeartbeat } from './heartbeat';
+
+/** Tag keys put on every revision Slipway registers. */
+export const DEPLOYMENT_TAG = 'slipway:deployment';
+export const IMAGE_TAG_TAG = 'slipway:image-tag';
+
+export interface EcsDeps {
+  /** An ECS client for a region (the worker caches one per region). */
+  ecs: (region: string) => ECSClient;
+  /** Poll interval bounds for the rollout watch, in ms (defaults 1000 and 3000). */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+}
+
+export interface RegisterRevisionInput {
+  target: Target;
+  tag: string;
+  /** Identity of the deployment (`<workflowId>/<runId>`), tagged on the revision. */
+  deploymentId: string;
+}
+
+export interface RegisteredRevision {
+  taskDefinitionArn: string;
+  revision: number;
+  images: string[];
+  /** True when an earlier attempt had already registered it. */
+  reused: boolean;
+}
+
+export interface UpdateServiceInput {
+  target: Target;
+  taskDefinitionArn: string;
+}
+
+export interface StartedServiceDeployment {
+  serviceDeploymentArn: string;
+  /** Epoch ms of the service deployment's creation: events before it are not ours. */
+  startedAt: number;
+  reused: boolean;
+}
+
+/** Where the watch left off: what has already been reported. */
+export interface WatchCursor {
+  since: number;
+  seenEventIds: string[];
+  seenStoppedTasks: string[];
+  failedSeen: number;
+  status?: string;
+  countsKey?: string;
+}
+
+export interface WatchInput {
+  target: Target;
+  taskDefinitionArn: string;
+  serviceDeploymentArn: string;
+  cursor: WatchCursor;
+  /** Return after this long even if nothing changed. */
+  maxWaitSeconds: number;
+}
+
+export interface WatchReport {
+  verdict: Verdict;
+  status: string;
+  counts: TaskCounts;
+  newEvents: string[];
+  newStoppedReasons: string[];
+  cursor: WatchCursor;
+}
+
+export function initialCursor(startedAt: number): WatchCursor {
+  return { since: startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
+}
+
+export function createEcsActivities(deps: EcsDeps) {
+  const pollMin = deps.pollMinMs ?? 1000;
+  const pollMax = deps.pollMaxMs ?? 3000;
+
+  async function send<T>(region: string, what: string, command: any, signal?: AbortSignal, notFoundHint?: string): Promise<T> {
+    try {
+      return (await deps.ecs(region).send(command, signal ? { abortSignal: signal } : undefined)) as T;
+    } catch (err) {
+      rethrowAws(err, what, notFoundHint);
+    }
+  }
+
+  /** Finds a revision of the family tagged with this deployment's identity (a retry after a lost answer). */
+  async function findOwnRevision(target: Target, deploymentId: string, signal?: AbortSignal) {
+    const list = await send<{ taskDefinitionArns?: string[] }>(
+      target.region,
+      'listing task definitions',
+      new ListTaskDefinitionsCommand({ familyPrefix: target.family, sort: 'DESC', maxResults: 10 }),
+      signal,
+    );
+    for (const arn of list.taskDefinitionArns ?? []) {
+      if (!revisionOf(arn).startsWith(`${target.family}:`)) continue;
+      const d = await send<any>(
+        target.region,
+        `describing ${revisionOf(arn)}`,
+        new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }),
+        signal,
+      );
+      if ((d.tags ?? []).some((t: any) => t.key === DEPLOYMENT_TAG && t.value === deploymentId)) return d;
+    }
+    return undefined;
+  }
+
+  return {
+    /**
+     * Renders the environment's template for `tag` and registers it, once. The template
+     * (and its environment variables) never leaves the worker: only the ARN is returned.
+     */
+    async registerRevision(input: RegisterRevisionInput): Promise<RegisteredRevision> {
+      const { target, tag, deploymentId } = input;
+      return withHeartbeat(async (signal) => {
+        if (attempt() > 1) {
+          const own = await findOwnRevision(target, deploymentId, signal);
+          if (own?.taskDefinition) {
+            return {
+              taskDefinitionArn: own.taskDefinition.taskDefinitionArn,
+              revision: own.taskDefinition.revision,
+              images: (own.taskDefinition.containerDefinitions ?? []).map((c: any) => c.image),
+              reused: true,
+            };
+          }
+        }
+        const template = await send<any>(
+          target.region,
+          `fetching the template task definition ${target.templateFamily}`,
+          new DescribeTaskDefinitionCommand({ taskDefinition: target.templateFamily }),
+          signal,
+        ).catch((err) => {
+          if (err?.name === 'ClientRejected') {
+            throw new NotFound(
+              `template task definition '${target.templateFamily}' was not found in ${target.region} (app ${target.app}, env ${target.env}): ` +
+                `create it, or fix apps.${target.app}.environments.${target.env}.templateFamily in the config`,
+            );
+          }
+          throw err;
+        });
+        const request = renderTaskDefinition(template.taskDefinition, target, tag, [
+          { key: DEPLOYMENT_TAG, value: deploymentId },
+          { key: IMAGE_TAG_TAG, value: tag },
+        ]);
+        const out = await send<any>(target.region, `registering ${target.family}`, new RegisterTaskDefinitionCommand(request), signal);
+        const td = out.taskDefinition;
+        return {
+          taskDefinitionArn: td.taskDefinitionArn,
+          revision: td.revision,
+          images: (td.containerDefinitions ?? []).map((c: any) => c.image),
+          reused: false,
+        };
+      });
+    },
+
+    /** Points the service at the revision, unless an earlier attempt already did. */
+    async updateService(input: UpdateServiceInput): Promise<StartedServiceDeployment> {
+      const { target, taskDefinitionArn } = input;
+      const svc = `${target.cluster}/${target.service}`;
+      return withHeartbeat(async (signal) => {
+        if (attempt() > 1) {
+          const existing = await findServiceDeployment(target, taskDefinitionArn, signal);
+          if (existing) return { ...existing, reused: true };
+        }
+        const out = await send<{ service?: Service }>(
+          target.region,
+          `updating service ${svc}`,
+          new UpdateServiceCommand({ cluster: target.cluster, service: target.service, taskDefinition: taskDefinitionArn }),
+          signal,
+          `check apps.${target.app}.environments.${target.env}.cluster/service in the config`,
+        );
+        let arn = out.service?.currentServiceDeployment;
+        let startedAt = Date.now();
+        const ours = out.service?.deployments?.find((d) => d.taskDefinition === taskDefinitionArn);
+        if (ours?.createdAt) startedAt = new Date(ours.createdAt).getTime();
+        if (!arn) {
+          const found = await findServiceDeployment(target, taskDefinitionArn, signal);
+          if (!found) throw new Error(`ECS accepted the update of ${svc} but lists no service deployment for ${revisionOf(taskDefinitionArn)} yet`);
+          arn = found.serviceDeploymentArn;
+          startedAt = found.startedAt;
+        }
+        return { serviceDeploymentArn: arn, startedAt, reused: false };
+      });
+    },
+
+    /**
+     * Watches the rollout until something changes (new events, counts, status, stopped
+     * tasks), it ends, or `maxWaitSeconds` pass. Polls adaptively: fast while things move,
+     * slower while they do not. Heartbeats its cursor, so a retry resumes where it was.
+     */
+    async watchDeployment(input: WatchInput): Promise<WatchReport> {
+      const ctx = Context.current();
+      const { target, taskDefinitionArn, serviceDeploymentArn } = input;
+      const resumed = ctx.info.heartbeatDetails as WatchCursor | undefined;
+      let cursor: WatchCursor = resumed ?? input.cursor;
+      const deadline = Date.now() + input.maxWaitSeconds * 1000;
+      let interval = pollMin;
+      for (;;) {
+        const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, ctx.cancellationSignal);
+        const changed =
+          report.newEvents.length > 0 ||
+          report.newStoppedReasons.length > 0 ||
+          report.cursor.status !== cursor.status ||
+          report.cursor.countsKey !== cursor.countsKey;
+        cursor = report.cursor;
+        ctx.heartbeat(cursor);
+        if (report.verdict.state !== 'in_progress' || changed || Date.now() + interval > deadline) return report;
+        await ctx.sleep(interval);
+        interval = Math.min(pollMax, Math.round(interval * 1.5));
+      }
+    },
+  };
+
+  async function findServiceDeployment(target: Target, taskDefinitionArn: string, signal?: AbortSignal) {
+    const list = await send<{ serviceDeployments?: { serviceDeploymentArn?: string; targetServiceRevisionArn?: string; createdAt?: Date }[] }>(
+      target.region,
+      'listing service deployments',
+      new ListServiceDeploymentsCommand({ cluster: target.cluster, service: target.service, maxResults: 10 }),
+      signal,
+    );
+    const briefs = list.serviceDeployments ?? [];
+    const revisionArns = briefs.map((b) => b.targetServiceRevisionArn).filter((a): a is string => !!a);
+    if (revisionArns.length === 0) return undefined;
+    const revs = await send<{ serviceRevisions?: { serviceRevisionArn?: string; taskDefinition?: string }[] }>(
+      target.region,
+      'describing service revisions',
+      new DescribeServiceRevisionsCommand({ serviceRevisionArns: revisionArns.slice(0, 20) }),
+      signal,
+    );
+    const match = (revs.serviceRevisions ?? []).find((r) => r.taskDefinition === taskDefinitionArn);
+    const brief = match && briefs.find((b) => b.targetServiceRevisionArn === match.serviceRevisionArn);
+    if (!brief?.serviceDeploymentArn) return undefined;
+    return { serviceDeploymentArn: brief.serviceDeploymentArn, startedAt: brief.createdAt ? new Date(brief.createdAt).getTime() : Date.now() };
+  }
+
+  async function observeOnce(target: Target, ourTd: string, sdArn: string, cursor: WatchCursor, signal?: AbortSignal): Promise<WatchReport> {
+    const [sdOut, svcOut] = await Promise.all([
+      send<{ serviceDeployments?: ServiceDeployment[] }>(
+        target.region,
+        'describing the service deployment',
+        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [sdArn] }),
+        signal,
+      ),
+      send<{ services?: Service[] }>(
+        target.region,
+        `describing service ${target.cluster}/${target.service}`,
+        new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
+        signal,
+      ),
+    ]);
+    const sd = sdOut.serviceDeployments?.[0];
+    const service = svcOut.services?.[0];
+    if (!sd) throw new NotFound(`ECS no longer knows the service deployment ${sdArn}`);
+    if (!service) throw new NotFound(`service ${target.cluster}/${target.service} no longer exists`);
+
+    const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+    const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
+    const obs: Observation = {
+      serviceDeploymentStatus: sd.status ?? 'PENDING',
+      serviceDeploymentStatusReason: sd.statusReason,
+      rollbackReason: sd.rollback?.reason,
+      primary: primary && {
+        taskDefinition: primary.taskDefinition ?? '',
+        desired: primary.desiredCount ?? 0,
+        running: primary.runningCount ?? 0,
+        pending: primary.pendingCount ?? 0,
+        rolloutState: primary.rolloutState,
+      },
+      ours: ours && {
+        desired: ours.desiredCount ?? 0,
+        running: ours.runningCount ?? 0,
+        pending: ours.pendingCount ?? 0,
+        failed: ours.failedTasks ?? 0,
+        rolloutState: ours.rolloutState,
+        rolloutStateReason: ours.rolloutStateReason,
+      },
+    };
+    const verdict = judge(obs, ourTd);
+    const counts = countsOf(ours, sd, cursor.failedSeen);
+
+    // Only events since our service deployment was created (both times are ECS's clock) and
+    // not yet reported; oldest first.
+    const seen = new Set(cursor.seenEventIds);
+    const fresh = (service.events ?? [])
+      .filter((e) => e.id && !seen.has(e.id) && (e.createdAt ? new Date(e.createdAt).getTime() >= cursor.since : true))
+      .reverse();
+    const newEvents = fresh.map((e) => e.message ?? '');
+
+    // Stopped tasks of our revision: looked up only when ECS counts new failures, or at the end.
+    let newStoppedReasons: string[] = [];
+    let seenStopped = cursor.seenStoppedTasks;
+    const needStopped = counts.failed > cursor.failedSeen || (verdict.state !== 'in_progress' && verdict.state !== 'succeeded');
+    if (needStopped) {
+      const stopped = await stoppedTasks(target, ourTd, signal);
+      const already = new Set(seenStopped);
+      const novel = stopped.filter((t) => t.taskArn && !already.has(t.taskArn));
+      newStoppedReasons = novel.map(describeStop);
+      seenStopped = [...seenStopped, ...novel.map((t) => t.taskArn!)].slice(-100);
+    }
+
+    return {
+      verdict,
+      status: obs.serviceDeploymentStatus,
+      counts,
+      newEvents,
+      newStoppedReasons,
+      cursor: {
+        since: cursor.since,
+        seenEventIds: [...cursor.seenEventIds, ...fresh.map((e) => e.id!)].slice(-200),
+        seenStoppedTasks: seenStopped,
+        failedSeen: Math.max(cursor.failedSeen, counts.failed),
+        status: obs.serviceDeploymentStatus,
+        countsKey: `${counts.desired}/${counts.running}/${counts.pending}/${counts.failed}`,
+      },
+    };
+  }
+
+  async function stoppedTasks(target: Target, ourTd: string, signal?: AbortSignal): Promise<Task[]> {
+    const list = await send<{ taskArns?: string[] }>(
+      target.region,
+      'listing stopped tasks',
+      new ListTasksCommand({ cluster: target.cluster, serviceName: target.service, desiredStatus: 'STOPPED' }),
+      signal,
+    );
+    const arns = (list.taskArns ?? []).slice(0, 100);
+    if (arns.length === 0) return [];
+    const out = await send<{ tasks?: Task[] }>(target.region, 'describing stopped tasks', new DescribeTasksCommand({ cluster: target.cluster, tasks: arns }), signal);
+    return (out.tasks ?? []).filter((t) => t.taskDefinitionArn === ourTd);
+  }
+}
+
+function countsOf(ours: Deployment | undefined, sd: ServiceDeployment, failedSeen: number): TaskCounts {
+  const rev = sd.targetServiceRevision;
+  return {
+    desired: ours?.desiredCount ?? rev?.requestedTaskCount ?? 0,
+    running: ours?.runningCount ?? rev?.runningTaskCount ?? 0,
+    pending: ours?.pendingCount ?? rev?.pendingTaskCount ?? 0,
+    failed: Math.max(failedSeen, ours?.failedTasks ?? 0),
+  };
+}
+
+/** "task 1a2b…: Task failed container health checks (django: exit 1, Essential container in task exited)". */
+function describeStop(t: Task): string {
+  const id = (t.taskArn ?? '').split('/').pop() ?? '';
+  const containers = (t.containers ?? [])
+    .filter((c) => c.reason || (c.exitCode !== undefined && c.exitCode !== 0))
+    .map((c) => `${c.name}: ${[c.exitCode !== undefined ? `exit ${c.exitCode}` : '', c.reason ?? ''].filter(Boolean).join(', ')}`);
+  const why = t.stoppedReason ?? t.stopCode ?? 'stopped';
+  return `task ${id.slice(0, 12)}: ${why}${containers.length ? ` (${containers.join('; ')})` : ''}`;
+}
+
+export type EcsActivities = ReturnType<typeof createEcsActivities>;

@@ -1,0 +1,32 @@
+import { Context } from '@temporalio/activity';
+
+/**
+ * Runs `fn` while heartbeating every `everyMs`, so a worker that dies mid-call is noticed
+ * within the activity's heartbeat timeout instead of its (longer) start-to-close timeout.
+ * Outside an activity context (unit tests) it just runs `fn`.
+ */
+export async function withHeartbeat<T>(fn: (signal?: AbortSignal) => Promise<T>, everyMs = 2000): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return fn();
+  }
+  const c = ctx;
+  c.heartbeat();
+  const timer = setInterval(() => c.heartbeat(), everyMs);
+  try {
+    return await fn(c.cancellationSignal);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The attempt number of the running activity (1 outside an activity). */
+export function attempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}

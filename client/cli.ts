@@ -1,0 +1,89 @@
+/**
+ * The `slipway` command line. Each command is a file under client/commands/; this file
+ * parses flags, runs the command, and maps every failure to one documented exit code.
+ */
+import { parseArgs } from 'node:util';
+import { Context } from './context';
+import { deployCommand, usage as deployUsage } from './commands/deploy';
+import { UsageError, Unreachable } from './errors';
+import { EXIT, exitCodeFor } from './exit-codes';
+
+const HELP = `slipway — deployments for ECS services, as Temporal workflows
+
+Usage: slipway <command> [arguments] [options]
+
+Commands:
+  deploy <app> <env> <tag>   deploy an image tag and follow it to its outcome
+
+Global options:
+  --config PATH      config file (default: $SLIPWAY_CONFIG, else ./slipway.yaml)
+  --task-queue NAME  worker task queue (default: the config's, else "slipway")
+  --json             machine-readable result on stdout
+  -h, --help         this help
+
+Temporal connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_UI_URL.
+
+Exit codes: 0 success · 1 deployment failed · 2 refused (bad input) · 3 rolled back by ECS ·
+4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service`;
+
+const COMMANDS = ['deploy'];
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        'task-queue': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        actor: { type: 'string' },
+        reason: { type: 'string' },
+        budget: { type: 'string' },
+        wait: { type: 'boolean', default: true },
+        'no-wait': { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`slipway: ${(err as Error).message}\nRun 'slipway --help' for the options.\n`);
+    return EXIT.badInput;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${command === 'deploy' ? deployUsage : HELP}\n`);
+    return command || values.help ? EXIT.ok : EXIT.badInput;
+  }
+  const ctx = new Context({ config: values.config, json: values.json ?? false, taskQueue: values['task-queue'] });
+  try {
+    switch (command) {
+      case 'deploy':
+        return await deployCommand(ctx, args, {
+          actor: values.actor,
+          reason: values.reason,
+          budget: values.budget,
+          wait: !values['no-wait'],
+        });
+      default:
+        throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(', ')}`);
+    }
+  } catch (err) {
+    const e = err as Error & { problems?: string[] };
+    const code = err instanceof Unreachable ? EXIT.unreachable : err instanceof UsageError ? EXIT.badInput : exitCodeFor(e.name);
+    const known = code !== EXIT.failed || e.name === 'ClientRejected';
+    const message = known ? e.message : (e.stack ?? e.message);
+    process.stderr.write(`slipway: ${message}\n`);
+    ctx.annotateError(`slipway ${command}`, e.message);
+    if (ctx.flags.json) process.stdout.write(`${JSON.stringify({ ok: false, type: e.name, message: e.message, problems: e.problems })}\n`);
+    return code;
+  } finally {
+    await ctx.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,80 @@
+/**
+ * slipway deploy <app> <env> <tag> [--actor LOGIN] [--reason TEXT] [--budget MINUTES] [--no-wait]
+ */
+import { resolveTarget } from '../../domain/config';
+import { shortTag, tagProblem } from '../../domain/tags';
+import type { Context } from '../context';
+import { UsageError } from '../errors';
+import { EXIT, exitCodeFor } from '../exit-codes';
+import { followProgress } from '../follow';
+import { deployOutcome, startDeploy } from '../operations';
+
+export const usage = `slipway deploy <app> <env> <tag> [options]
+
+Deploys image <tag> of <app> to <env> and, unless --no-wait, follows it to its true outcome.
+
+Options:
+  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
+  --reason TEXT     why (shown in the Temporal UI)
+  --budget MINUTES  how long ECS may take (default: the config's, 15)
+  --no-wait         start and return the workflow ID
+  --json            print the result as JSON on stdout`;
+
+export interface DeployFlags {
+  actor?: string;
+  reason?: string;
+  budget?: string;
+  wait: boolean;
+}
+
+export async function deployCommand(ctx: Context, args: string[], flags: DeployFlags): Promise<number> {
+  if (args.length !== 3) throw new UsageError(`deploy takes <app> <env> <tag>; got ${args.length} argument(s).\n\n${usage}`);
+  const [app, env, tag] = args;
+  const actor = flags.actor ?? ctx.env.GITHUB_ACTOR;
+  if (!actor) throw new UsageError('who is deploying? pass --actor <github-login> (GitHub Actions sets $GITHUB_ACTOR)');
+  const problem = tagProblem(tag);
+  if (problem) throw new UsageError(problem);
+  resolveTarget(ctx.config(), app, env); // refuses unknown app/env and release-only apps before anything starts
+  let budgetSeconds: number | undefined;
+  if (flags.budget !== undefined) {
+    const m = Number(flags.budget);
+    if (!Number.isFinite(m) || m <= 0 || m > 24 * 60) throw new UsageError(`--budget ${flags.budget}: give minutes between 1 and 1440`);
+    budgetSeconds = Math.round(m * 60);
+  }
+
+  const client = await ctx.client();
+  const handle = await startDeploy(client, { app, env, tag, actor, reason: flags.reason, budgetSeconds }, {
+    taskQueue: ctx.taskQueue,
+    link: (id, run) => ctx.link(id, run),
+  });
+  const link = ctx.link(handle.workflowId, handle.firstExecutionRunId);
+  ctx.info(`started deploy ${app} ${shortTag(tag)} → ${env}: ${link}`);
+  if (!flags.wait) {
+    ctx.result(`${handle.workflowId} ${handle.firstExecutionRunId}`, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, url: link });
+    return EXIT.ok;
+  }
+
+  const outcomeP = deployOutcome(handle);
+  await followProgress(handle, (l) => ctx.info(l), outcomeP);
+  const outcome = await outcomeP;
+  const title = `deploy ${app} ${shortTag(tag)} → ${env}`;
+  if (outcome.ok) {
+    const r = outcome.result;
+    ctx.result(`✔ ${title} succeeded: ${r.taskDefinitionArn.split('/').pop()} running ${r.counts.running}/${r.counts.desired}`, {
+      ...r,
+      workflowId: handle.workflowId,
+      url: link,
+    });
+    ctx.summary(`### ✔ ${title} succeeded\n\n| | |\n|---|---|\n| revision | \`${r.taskDefinitionArn.split('/').pop()}\` |\n| tasks | ${r.counts.running}/${r.counts.desired} running |\n| actor | @${actor} |\n| execution | [${handle.workflowId}](${link}) |\n`);
+    return EXIT.ok;
+  }
+  ctx.result(`✘ ${title}: ${outcome.message}`, { ...outcome, workflowId: handle.workflowId, url: link });
+  ctx.annotateError(`${title}: ${outcome.type}`, outcome.message);
+  const reasons = outcome.details?.reasons ?? [];
+  ctx.summary(
+    `### ✘ ${title}: ${outcome.type}\n\n${outcome.message}\n\n` +
+      (reasons.length ? `Stopped tasks:\n${reasons.map((r) => `- ${r}`).join('\n')}\n\n` : '') +
+      `Execution: [${handle.workflowId}](${link})\n`,
+  );
+  return exitCodeFor(outcome.type);
+}

@@ -1,0 +1,35 @@
+/**
+ * Follows a running deploy: prints each new progress line once (phase changes, counts,
+ * new ECS events), the way a GitHub Actions log reader wants them.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { progressQuery, type DeployProgress } from '../workflows/shared';
+
+export async function followProgress(handle: WorkflowHandle, print: (line: string) => void, done: Promise<unknown>, everyMs = 1000): Promise<void> {
+  let printed = 0;
+  let finished = false;
+  done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  const drain = async () => {
+    let p: DeployProgress;
+    try {
+      p = await handle.query(progressQuery);
+    } catch {
+      return; // not yet started by a worker, or already gone: try again / stop below
+    }
+    const firstKept = p.logCount - p.log.length;
+    if (printed < firstKept) {
+      print(`… ${firstKept - printed} earlier lines not shown`);
+      printed = firstKept;
+    }
+    for (const line of p.log.slice(printed - firstKept)) print(line);
+    printed = p.logCount;
+  };
+  while (!finished) {
+    await drain();
+    await Promise.race([new Promise((r) => setTimeout(r, everyMs)), done.catch(() => undefined)]);
+  }
+  await drain();
+}

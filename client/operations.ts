@@ -1,0 +1,104 @@
+/**
+ * Starting and following workflows: what the CLI commands and GitHub Actions call. One
+ * place decides workflow IDs, search attributes, summaries and what a conflict says.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { shortTag } from '../domain/tags';
+import {
+  deployWorkflowId,
+  deploySummary,
+  SA,
+  type DeployFailureDetails,
+  type DeployInput,
+  type DeployResult,
+} from '../workflows/shared';
+
+/** Another operation holds the service's lock. */
+export class AlreadyRunning extends Error {
+  override name = 'AlreadyRunning';
+  constructor(message: string, readonly workflowId: string, readonly runId?: string) {
+    super(message);
+  }
+}
+
+export interface StartOptions {
+  taskQueue: string;
+  /** Builds links to the execution (TEMPORAL_UI_URL). */
+  link?: (workflowId: string, runId?: string) => string;
+}
+
+export async function startDeploy(client: Client, input: DeployInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const workflowId = deployWorkflowId(input.app, input.env);
+  try {
+    return await client.workflow.start('deploy', {
+      workflowId,
+      taskQueue: opts.taskQueue,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [
+        { key: SA.operation, value: 'deploy' },
+        { key: SA.app, value: input.app },
+        { key: SA.env, value: input.env },
+        { key: SA.tag, value: String(input.tag).slice(0, 200) },
+        { key: SA.actor, value: input.actor },
+        { key: SA.outcome, value: 'running' },
+      ],
+      staticSummary: deploySummary(input, shortTag),
+      staticDetails: [
+        `app: ${input.app}`,
+        `environment: ${input.env}`,
+        `tag: ${input.tag}`,
+        `actor: @${input.actor}`,
+        `reason: ${input.reason ?? '—'}`,
+      ].join('\n'),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw await describeConflict(client, workflowId, opts);
+    throw err;
+  }
+}
+
+async function describeConflict(client: Client, workflowId: string, opts: StartOptions): Promise<AlreadyRunning> {
+  try {
+    const d = await client.workflow.getHandle(workflowId).describe();
+    const sa = d.typedSearchAttributes;
+    const tag = sa.get(SA.tag);
+    const actor = sa.get(SA.actor);
+    const what = d.type === 'deploy' ? 'a deploy' : `a ${d.type}`;
+    const link = opts.link ? ` — ${opts.link(workflowId, d.runId)}` : '';
+    return new AlreadyRunning(
+      `${what} of this service is already running: ${tag ? `tag ${tag}` : 'tag ?'} by @${actor ?? '?'} since ${d.startTime.toISOString()} ` +
+        `(workflow ${workflowId}, run ${d.runId})${link}. Wait for it to finish, or roll back to preempt it.`,
+      workflowId,
+      d.runId,
+    );
+  } catch {
+    return new AlreadyRunning(`an operation on this service is already running (workflow ${workflowId})`, workflowId);
+  }
+}
+
+export type DeployOutcome =
+  | { ok: true; result: DeployResult }
+  | { ok: false; type: string; message: string; details?: DeployFailureDetails };
+
+/** Waits for a deploy and returns its outcome (failures as values, not exceptions). */
+export async function deployOutcome(handle: WorkflowHandle): Promise<DeployOutcome> {
+  try {
+    return { ok: true, result: (await handle.result()) as DeployResult };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
+      const f = err.cause;
+      return { ok: false, type: f.type ?? 'Error', message: f.message, details: f.details?.[0] as DeployFailureDetails | undefined };
+    }
+    if (err instanceof WorkflowFailedError) return { ok: false, type: err.cause?.name ?? 'Failed', message: err.cause?.message ?? err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Temporal connection settings from the environment, named as the Temporal CLI names them:
+ * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH,
+ * TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS (1/true to
+ * use TLS without a client certificate), TEMPORAL_TLS_SERVER_NAME. Also TEMPORAL_UI_URL for
+ * links to executions.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: {
+    serverNameOverride?: string;
+    serverRootCACertificate?: Buffer;
+    clientCertPair?: { crt: Buffer; key: Buffer };
+  };
+  uiUrl: string;
+}
+
+export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
+  const address = env.TEMPORAL_ADDRESS || 'localhost:7233';
+  const namespace = env.TEMPORAL_NAMESPACE || 'default';
+  const apiKey = env.TEMPORAL_API_KEY || undefined;
+  const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
+  const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
+  if (!!certPath !== !!keyPath) {
+    throw new Error('set both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, or neither');
+  }
+  const useTls = !!certPath || !!apiKey || /^(1|true)$/i.test(env.TEMPORAL_TLS ?? '');
+  const tls = useTls
+    ? {
+        serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME || undefined,
+        serverRootCACertificate: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? readFileSync(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH) : undefined,
+        clientCertPair: certPath && keyPath ? { crt: readFileSync(certPath), key: readFileSync(keyPath) } : undefined,
+      }
+    : undefined;
+  const uiUrl = (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/$/, '');
+  return { address, namespace, apiKey, tls, uiUrl };
+}
+
+/** Link to an execution in the Temporal UI. */
+export function executionUrl(s: Pick<TemporalSettings, 'uiUrl' | 'namespace'>, workflowId: string, runId?: string): string {
+  const base = `${s.uiUrl}/namespaces/${encodeURIComponent(s.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${runId}/history` : base;
+}

@@ -1,0 +1,774 @@
+/**
+ * Slipway's configuration: which apps exist, which images they publish, and where each
+ * app runs in each environment (ECS cluster, service, task definition template).
+ *
+ * The pipeline is schema → rules → normalise (STYLE.md item 11):
+ * 1. `parseConfig` reads YAML or JSON text,
+ * 2. checks it against `configSchema` (JSON Schema draft-07, also the source of
+ *    docs/config-reference.md),
+ * 3. applies the cross-field rules the schema cannot express,
+ * 4. and reports every problem at once as one `BadInput`, or returns a `SlipwayConfig`
+ *    with all defaults filled in.
+ *
+ * Pure: no file or network I/O here (reading the file is `config-file.ts`).
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { BadInput } from './errors';
+
+// ---------------------------------------------------------------------------------------
+// Defaults and name grammars
+// ---------------------------------------------------------------------------------------
+
+/** Values used when the config leaves an optional key out. */
+export const CONFIG_DEFAULTS = {
+  taskQueue: 'slipway',
+  temporalUiUrl: 'http://localhost:8233',
+  temporalNamespace: 'default',
+  budgetMinutes: 15,
+  verifyBudgetMinutes: 5,
+  releaseOnly: false,
+} as const;
+
+/** App and environment names (and image keys): a lowercase letter, then `[a-z0-9_-]`. */
+const NAME = '^[a-z][a-z0-9_-]*$';
+
+/** ECS cluster, service and container names: letters, digits, `_` and `-`. */
+const ECS_NAME = '^[A-Za-z0-9_-]+$';
+
+/** A task definition family that ends in `-template`; the deployed family drops that suffix. */
+const TEMPLATE_FAMILY = '^[A-Za-z0-9_-]+-template$';
+
+/** An http(s) URL with a host. */
+const HTTP_URL = '^https?://[^\\s/?#]+[^\\s]*$';
+
+/** An AWS region name such as `us-east-1`. */
+const REGION = '^[a-z]{2}(-[a-z]+)+-[0-9]+$';
+
+/**
+ * An image repository without tag or digest, in the (lowercase) OCI reference grammar,
+ * with an explicit registry host: `registry.host[:port]/path/name`. The host needs a dot,
+ * a port, or to be `localhost`, which is how container tools tell a registry from a path.
+ */
+const REPOSITORY = (() => {
+  const label = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
+  const host = `(?:${label}(?:\\.${label})+(?::[0-9]+)?|${label}:[0-9]+|localhost)`;
+  const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+  return `^${host}(?:/${component})+$`;
+})();
+
+/** Human wording for each pattern, used instead of ajv's "must match pattern ..." and in the docs. */
+const PATTERN_HINTS: Record<string, string> = {
+  [NAME]: "must be a lowercase name: a letter, then letters, digits, '_' or '-'",
+  [ECS_NAME]: "must be an ECS name: letters, digits, '_' or '-'",
+  [TEMPLATE_FAMILY]:
+    "must be a task definition family ending in \"-template\" (letters, digits, '_' or '-')",
+  [HTTP_URL]: 'must be an http:// or https:// URL',
+  [REGION]: 'must be an AWS region such as us-east-1',
+  [REPOSITORY]:
+    'must be an image repository without tag or digest, lowercase, with its registry host, like ghcr.io/wordpress/openverse-api',
+};
+
+/** The plain-words rule for a pattern of `configSchema` ("must be ..."), if it has one. */
+export function describePattern(pattern: string): string | undefined {
+  return PATTERN_HINTS[pattern];
+}
+
+/** The rules `parseConfig` checks beyond the schema, in words (rendered into the docs). */
+export const CONFIG_RULES: readonly string[] = [
+  'Every environment under `apps.<app>.environments` is listed in the top-level `environments`.',
+  "Every container under `containers` maps to a key of the app's `images`.",
+  'An app with `releaseOnly: true` has no `environments`; any other app has at least one.',
+  'No two environments (of any apps) target the same `cluster` and `service`.',
+  'No two environments use the same `templateFamily`.',
+];
+
+// ---------------------------------------------------------------------------------------
+// JSON Schema
+// ---------------------------------------------------------------------------------------
+
+/** The subset of JSON Schema draft-07 that `configSchema` uses (and the docs generator reads). */
+export interface JsonSchema {
+  $schema?: string;
+  $id?: string;
+  title?: string;
+  description?: string;
+  type?: 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean';
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  /** For maps: the schema of the keys; its `title` names the key in docs (`<app>`). */
+  propertyNames?: JsonSchema;
+  minProperties?: number;
+  items?: JsonSchema;
+  minItems?: number;
+  uniqueItems?: boolean;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  default?: unknown;
+  examples?: unknown[];
+}
+
+const environmentSchema: JsonSchema = {
+  type: 'object',
+  description: 'Where the app runs in this environment and how to check it.',
+  required: ['cluster', 'service', 'templateFamily', 'containers'],
+  additionalProperties: false,
+  properties: {
+    cluster: {
+      type: 'string',
+      pattern: ECS_NAME,
+      maxLength: 255,
+      description: 'Name of the ECS cluster that runs the service.',
+      examples: ['staging-default'],
+    },
+    service: {
+      type: 'string',
+      pattern: ECS_NAME,
+      maxLength: 255,
+      description:
+        'Name of the ECS service to update. Each (cluster, service) pair may appear only once in the whole config.',
+      examples: ['staging-api'],
+    },
+    templateFamily: {
+      type: 'string',
+      pattern: TEMPLATE_FAMILY,
+      maxLength: 255,
+      description:
+        'Task definition family of the template Slipway renders from. ' +
+        'The rendered task definition is registered under the same name without the `-template` suffix ' +
+        '(`staging-api-template` → `staging-api`). Each template may be used by only one environment.',
+      examples: ['staging-api-template'],
+    },
+    containers: {
+      type: 'object',
+      description:
+        "Which containers of the template get a new image: container name in the template → key in the app's `images`. " +
+        'Containers of the template not listed here are left as they are.',
+      minProperties: 1,
+      propertyNames: { title: 'container', type: 'string', pattern: ECS_NAME, maxLength: 255, description: 'Container name in the template.' },
+      additionalProperties: {
+        type: 'string',
+        pattern: NAME,
+        description: "Key in the app's `images` whose repository, with the deployed tag, becomes this container's image.",
+      },
+      examples: [{ django: 'api', nginx: 'api_nginx' }],
+    },
+    url: {
+      type: 'string',
+      pattern: HTTP_URL,
+      description: 'Public URL of the deployed app, shown in summaries and used by post-deploy checks.',
+      examples: ['https://api-staging.openverse.org'],
+    },
+    versionEndpoint: {
+      type: 'string',
+      pattern: HTTP_URL,
+      description:
+        'URL answering JSON with the running release (`{"release": "<sha>"}`); checked after a deploy to confirm the new version is live.',
+      examples: ['https://api-staging.openverse.org/version'],
+    },
+    budgetMinutes: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1440,
+      description: 'How long a deployment to this environment may take before it counts as failed. Defaults to `deploy.budgetMinutes`.',
+    },
+  },
+};
+
+const appSchema: JsonSchema = {
+  type: 'object',
+  description: 'One app: the images it publishes and the environments it is deployed to.',
+  required: ['images'],
+  additionalProperties: false,
+  properties: {
+    releaseOnly: {
+      type: 'boolean',
+      default: CONFIG_DEFAULTS.releaseOnly,
+      description:
+        'When true, Slipway only tags and releases the images; the app is deployed elsewhere (e.g. by Terraform) and must not have `environments`.',
+    },
+    images: {
+      type: 'object',
+      description: 'Images the app publishes: image key → repository (no tag). A release tags every one of them.',
+      minProperties: 1,
+      propertyNames: { title: 'imageKey', type: 'string', pattern: NAME, description: 'Short name the environments refer to.' },
+      additionalProperties: {
+        type: 'string',
+        pattern: REPOSITORY,
+        maxLength: 255,
+        description: 'Repository of the image; a deployment appends the tag it deploys.',
+      },
+      examples: [{ api: 'ghcr.io/wordpress/openverse-api', api_nginx: 'ghcr.io/wordpress/openverse-api_nginx' }],
+    },
+    environments: {
+      type: 'object',
+      description:
+        'Where the app is deployed: environment name (one of the top-level `environments`) → target. ' +
+        'Required, with at least one entry, unless `releaseOnly` is true.',
+      propertyNames: { title: 'env', type: 'string', pattern: NAME, description: 'An environment listed in the top-level `environments`.' },
+      additionalProperties: environmentSchema,
+    },
+  },
+};
+
+/** JSON Schema (draft-07) of a Slipway config file. Every property carries a description. */
+export const configSchema: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Slipway configuration',
+  description: 'Apps, their images, and the ECS services they are deployed to.',
+  type: 'object',
+  required: ['aws', 'environments', 'apps'],
+  additionalProperties: false,
+  properties: {
+    aws: {
+      type: 'object',
+      description: 'Where Slipway talks to AWS: the region, and for sandboxes an endpoint.',
+      required: ['region'],
+      additionalProperties: false,
+      properties: {
+        region: {
+          type: 'string',
+          pattern: REGION,
+          description: 'AWS region of the ECS clusters.',
+          examples: ['us-east-1'],
+        },
+        endpoint: {
+          type: 'string',
+          pattern: HTTP_URL,
+          description: 'Override of the ECS endpoint URL, for sandboxes and LocalStack. Leave out for real AWS.',
+          examples: ['http://localhost:4566'],
+        },
+      },
+    },
+    temporal: {
+      type: 'object',
+      description: 'Where the Temporal server is and which task queue the worker polls.',
+      additionalProperties: false,
+      properties: {
+        taskQueue: {
+          type: 'string',
+          minLength: 1,
+          default: CONFIG_DEFAULTS.taskQueue,
+          description: 'Task queue shared by the worker and the CLI.',
+        },
+        uiUrl: {
+          type: 'string',
+          pattern: HTTP_URL,
+          default: CONFIG_DEFAULTS.temporalUiUrl,
+          description: 'Base URL of the Temporal Web UI, used for links to workflow runs.',
+        },
+        namespace: {
+          type: 'string',
+          minLength: 1,
+          default: CONFIG_DEFAULTS.temporalNamespace,
+          description: 'Temporal namespace the workflows run in.',
+        },
+      },
+    },
+    deploy: {
+      type: 'object',
+      description: 'Time limits that apply to every deployment unless an environment overrides them.',
+      additionalProperties: false,
+      properties: {
+        budgetMinutes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1440,
+          default: CONFIG_DEFAULTS.budgetMinutes,
+          description: 'How long a deployment may take, from registering the task definition to a stable service.',
+        },
+        verifyBudgetMinutes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1440,
+          default: CONFIG_DEFAULTS.verifyBudgetMinutes,
+          description: 'How long the post-deploy checks (version endpoint) may take to see the new release.',
+        },
+      },
+    },
+    environments: {
+      type: 'array',
+      description: 'Names of the environments, in promotion order (a release goes to the first one first).',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', pattern: NAME, description: 'An environment name.' },
+      examples: [['staging', 'production']],
+    },
+    apps: {
+      type: 'object',
+      description: 'The apps Slipway releases and deploys: app name → app.',
+      minProperties: 1,
+      propertyNames: { title: 'app', type: 'string', pattern: NAME, description: 'App name, as used on the command line.' },
+      additionalProperties: appSchema,
+    },
+  },
+};
+
+// ---------------------------------------------------------------------------------------
+// Normalised model
+// ---------------------------------------------------------------------------------------
+
+/** A config with every default applied. */
+export interface SlipwayConfig {
+  /** Where the config came from (a path, or a label such as `<inline>`). */
+  source: string;
+  aws: { region: string; endpoint?: string };
+  temporal: { taskQueue: string; uiUrl: string; namespace: string };
+  deploy: { budgetMinutes: number; verifyBudgetMinutes: number };
+  /** Environment names in promotion order. */
+  environments: string[];
+  /** Apps by name, in the order of the file. */
+  apps: Record<string, AppConfig>;
+}
+
+export interface AppConfig {
+  name: string;
+  releaseOnly: boolean;
+  /** Image key → repository (no tag). */
+  images: Record<string, string>;
+  /** Environment name → deployment target; empty for a release-only app. */
+  environments: Record<string, EnvironmentConfig>;
+}
+
+export interface EnvironmentConfig {
+  cluster: string;
+  service: string;
+  templateFamily: string;
+  /** Container name in the template → image key. */
+  containers: Record<string, string>;
+  url?: string;
+  versionEndpoint?: string;
+  /** Already defaulted from `deploy.budgetMinutes`. */
+  budgetMinutes: number;
+}
+
+/** Everything a deployment of one app to one environment needs to know. */
+export interface Target {
+  app: string;
+  env: string;
+  region: string;
+  cluster: string;
+  service: string;
+  templateFamily: string;
+  /** templateFamily minus `-template`: the family the rendered task definition is registered under. */
+  family: string;
+  containers: { name: string; imageKey: string; repository: string }[];
+  url?: string;
+  versionEndpoint?: string;
+  budgetSeconds: number;
+  verifyBudgetSeconds: number;
+}
+
+/** The suffix every template family carries and the rendered family drops. */
+export const TEMPLATE_SUFFIX = '-template';
+
+// ---------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Parses and validates a config (YAML, or JSON when the text starts with `{`).
+ * Throws `BadInput` listing every problem found, each as `<path>: <message>`.
+ */
+export function parseConfig(text: string, source: string): SlipwayConfig {
+  const raw = parseText(text, source);
+  const problems = [...schemaProblems(raw), ...ruleProblems(raw)];
+  if (problems.length > 0) throw invalid(source, 'is not a valid Slipway config', problems);
+  return normalise(raw as RawConfig, source);
+}
+
+function invalid(source: string, what: string, problems: string[]): BadInput {
+  const list = problems.map((p) => `  - ${p}`).join('\n');
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return new BadInput(`${source} ${what} (${count}):\n${list}`, problems);
+}
+
+/** Text → plain data. Syntax errors become problems `<source>:<line>:<column>: <message>`. */
+function parseText(text: string, source: string): unknown {
+  if (text.trim() === '') throw invalid(source, 'is empty', ['(config): is empty; see docs/config-reference.md']);
+  return text.trimStart().startsWith('{') ? parseJson(text, source) : parseYaml(text, source);
+}
+
+function parseYaml(text: string, source: string): unknown {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      return `${source}:${line}:${col}: ${firstLine(e.message)}`;
+    });
+    throw invalid(source, 'is not valid YAML', problems);
+  }
+  return doc.toJS();
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const { line, col } = linePos(text, jsonErrorOffset(text, message));
+    const short = message.replace(/, .*is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+    throw invalid(source, 'is not valid JSON', [`${source}:${line}:${col}: ${firstLine(short)}`]);
+  }
+}
+
+/**
+ * Where a JSON syntax error is. V8 names the position for most errors; for the rest the
+ * YAML parser with its JSON schema usually finds the spot; otherwise the end of the text.
+ */
+function jsonErrorOffset(text: string, message: string): number {
+  const at = /position (\d+)/.exec(message);
+  if (at) return Number(at[1]);
+  const yamlError = parseDocument(text, { schema: 'json' }).errors[0];
+  return yamlError ? yamlError.pos[0] : text.length;
+}
+
+function linePos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, col: before[before.length - 1].length + 1 };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0].trim();
+}
+
+// ---------------------------------------------------------------------------------------
+// Schema problems
+// ---------------------------------------------------------------------------------------
+
+let validator: ReturnType<Ajv['compile']> | undefined;
+
+function validate(raw: unknown): ErrorObject[] {
+  validator ??= new Ajv({ allErrors: true, verbose: true, strict: true }).compile(configSchema);
+  return validator(raw) ? [] : (validator.errors ?? []);
+}
+
+function schemaProblems(raw: unknown): string[] {
+  const problems = validate(raw)
+    .filter((e) => e.keyword !== 'propertyNames') // its inner error carries the detail
+    .map(describeSchemaError);
+  return [...new Set(problems)];
+}
+
+/** One ajv error → `<path>: <message>` in plain words. */
+function describeSchemaError(e: ErrorObject): string {
+  const at = pointerSegments(e.instancePath);
+  if (e.propertyName !== undefined) {
+    return `${formatPath([...at, e.propertyName])}: is not a valid key: ${hintFor(e)}`;
+  }
+  switch (e.keyword) {
+    case 'required':
+      return `${formatPath([...at, e.params.missingProperty as string])}: is required`;
+    case 'additionalProperties': {
+      const known = Object.keys((e.parentSchema as JsonSchema).properties ?? {});
+      return `${formatPath([...at, e.params.additionalProperty as string])}: is not a known key (known keys: ${known.join(', ')})`;
+    }
+    default:
+      return `${formatPath(at)}: ${hintFor(e)}`;
+  }
+}
+
+function hintFor(e: ErrorObject): string {
+  switch (e.keyword) {
+    case 'type':
+      return `must be ${typeWords(String(e.params.type))}`;
+    case 'pattern':
+      return PATTERN_HINTS[e.params.pattern as string] ?? (e.message as string);
+    case 'minProperties':
+      return 'must have at least one entry';
+    case 'minItems':
+      return 'must list at least one item';
+    case 'uniqueItems':
+      return `lists ${JSON.stringify((e.data as unknown[])[e.params.j as number])} more than once`;
+    case 'minLength':
+      return 'must not be empty';
+    case 'exclusiveMinimum':
+      return `must be greater than ${e.params.limit}`;
+    default:
+      return e.message ?? 'is invalid';
+  }
+}
+
+function typeWords(type: string): string {
+  const words: Record<string, string> = {
+    object: 'a mapping (key: value)',
+    array: 'a list',
+    string: 'a string',
+    number: 'a number',
+    integer: 'a whole number',
+    boolean: 'true or false',
+  };
+  return words[type] ?? type;
+}
+
+function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** `['apps','api','environments',0]` → `apps.api.environments[0]`; odd keys are quoted. */
+export function formatPath(segments: (string | number)[]): string {
+  if (segments.length === 0) return '(config)';
+  return segments
+    .map((s, i) => {
+      if (typeof s === 'number' || /^\d+$/.test(s)) return `[${s}]`;
+      if (/^[A-Za-z_$][\w$-]*$/.test(s)) return i === 0 ? s : `.${s}`;
+      return `[${JSON.stringify(s)}]`;
+    })
+    .join('');
+}
+
+// ---------------------------------------------------------------------------------------
+// Cross-field rules
+// ---------------------------------------------------------------------------------------
+// The rules read the raw data defensively: wherever a value has the wrong shape they skip
+// it (the schema has already reported it), so schema and rule problems come out together.
+
+type Dict = Record<string, unknown>;
+
+function dict(value: unknown): Dict | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Dict) : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Rules the schema cannot express (listed in `CONFIG_RULES`); each problem is `<path>: <message>`. */
+function ruleProblems(raw: unknown): string[] {
+  const root = dict(raw);
+  const apps = dict(root?.apps);
+  if (!root || !apps) return [];
+  const declared = Array.isArray(root.environments) ? root.environments.filter((e): e is string => typeof e === 'string') : undefined;
+  const problems: string[] = [];
+  const seen = new Seen();
+  for (const [appName, appRaw] of Object.entries(apps)) {
+    const app = dict(appRaw);
+    if (app) problems.push(...appProblems(appName, app, declared, seen));
+  }
+  return problems;
+}
+
+function appProblems(appName: string, app: Dict, declared: string[] | undefined, seen: Seen): string[] {
+  const at = ['apps', appName, 'environments'];
+  const envs = app.environments;
+  if (app.releaseOnly === true) {
+    return envs === undefined ? [] : [`${formatPath(at)}: must be left out: a release-only app is deployed elsewhere, not by Slipway`];
+  }
+  if (envs === undefined) return [`${formatPath(at)}: is required unless releaseOnly is true (list where the app is deployed)`];
+  const envMap = dict(envs);
+  if (!envMap) return [];
+  if (Object.keys(envMap).length === 0) return [`${formatPath(at)}: must have at least one environment unless releaseOnly is true`];
+  const images = dict(app.images);
+  const problems: string[] = [];
+  for (const [envName, envRaw] of Object.entries(envMap)) {
+    const path = [...at, envName];
+    if (declared && !declared.includes(envName)) {
+      problems.push(`${formatPath(path)}: "${envName}" is not one of the declared environments (${[...new Set(declared)].join(', ')})`);
+    }
+    const env = dict(envRaw);
+    if (env) problems.push(...containerProblems(path, env, appName, images), ...seen.check(path, env));
+  }
+  return problems;
+}
+
+/** Every container must map to one of the app's image keys. */
+function containerProblems(path: string[], env: Dict, appName: string, images: Dict | undefined): string[] {
+  const containers = dict(env.containers);
+  if (!containers || !images) return [];
+  const keys = Object.keys(images);
+  return Object.entries(containers)
+    .filter(([, key]) => typeof key === 'string' && !Object.hasOwn(images, key))
+    .map(
+      ([name, key]) =>
+        `${formatPath([...path, 'containers', name])}: image key "${String(key)}" is not in ${formatPath(['apps', appName, 'images'])} (${keys.join(', ')})`,
+    );
+}
+
+/** Tracks (cluster, service) pairs and template families: two targets must never share one. */
+class Seen {
+  private services = new Map<string, string>();
+  private templates = new Map<string, string>();
+
+  check(path: string[], env: Dict): string[] {
+    const problems: string[] = [];
+    const cluster = str(env.cluster);
+    const service = str(env.service);
+    const template = str(env.templateFamily);
+    if (cluster && service) {
+      const first = this.claim(this.services, `${cluster}/${service}`, path);
+      if (first) problems.push(`${formatPath([...path, 'service'])}: service ${cluster}/${service} is already the target of ${first}`);
+    }
+    if (template) {
+      const first = this.claim(this.templates, template, path);
+      if (first) problems.push(`${formatPath([...path, 'templateFamily'])}: template ${template} is already used by ${first}`);
+    }
+    return problems;
+  }
+
+  /** Records `key` for `path`; returns the path that claimed it first, if any. */
+  private claim(map: Map<string, string>, key: string, path: string[]): string | undefined {
+    const first = map.get(key);
+    if (first === undefined) map.set(key, formatPath(path));
+    return first;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Normalising
+// ---------------------------------------------------------------------------------------
+
+/** The shape a config has once it passed the schema and the rules. */
+interface RawConfig {
+  aws: { region: string; endpoint?: string };
+  temporal?: { taskQueue?: string; uiUrl?: string; namespace?: string };
+  deploy?: { budgetMinutes?: number; verifyBudgetMinutes?: number };
+  environments: string[];
+  apps: Record<string, RawApp>;
+}
+
+interface RawApp {
+  releaseOnly?: boolean;
+  images: Record<string, string>;
+  environments?: Record<string, Omit<EnvironmentConfig, 'budgetMinutes'> & { budgetMinutes?: number }>;
+}
+
+function normalise(raw: RawConfig, source: string): SlipwayConfig {
+  const deploy = {
+    budgetMinutes: raw.deploy?.budgetMinutes ?? CONFIG_DEFAULTS.budgetMinutes,
+    verifyBudgetMinutes: raw.deploy?.verifyBudgetMinutes ?? CONFIG_DEFAULTS.verifyBudgetMinutes,
+  };
+  const apps: Record<string, AppConfig> = {};
+  for (const [name, app] of Object.entries(raw.apps)) apps[name] = normaliseApp(name, app, deploy.budgetMinutes);
+  return {
+    source,
+    aws: { region: raw.aws.region, ...(raw.aws.endpoint !== undefined && { endpoint: raw.aws.endpoint }) },
+    temporal: {
+      taskQueue: raw.temporal?.taskQueue ?? CONFIG_DEFAULTS.taskQueue,
+      uiUrl: raw.temporal?.uiUrl ?? CONFIG_DEFAULTS.temporalUiUrl,
+      namespace: raw.temporal?.namespace ?? CONFIG_DEFAULTS.temporalNamespace,
+    },
+    deploy,
+    environments: [...raw.environments],
+    apps,
+  };
+}
+
+function normaliseApp(name: string, app: RawApp, budgetMinutes: number): AppConfig {
+  const environments: Record<string, EnvironmentConfig> = {};
+  for (const [env, e] of Object.entries(app.environments ?? {})) {
+    environments[env] = {
+      cluster: e.cluster,
+      service: e.service,
+      templateFamily: e.templateFamily,
+      containers: { ...e.containers },
+      ...(e.url !== undefined && { url: e.url }),
+      ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
+      budgetMinutes: e.budgetMinutes ?? budgetMinutes,
+    };
+  }
+  return { name, releaseOnly: app.releaseOnly ?? CONFIG_DEFAULTS.releaseOnly, images: { ...app.images }, environments };
+}
+
+// ---------------------------------------------------------------------------------------
+// Lookups
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The deployment target for `app` in `env`. Throws `BadInput` naming the valid choices
+ * when the app or environment is unknown, and refusing release-only apps.
+ */
+export function resolveTarget(config: SlipwayConfig, app: string, env: string): Target {
+  const appConfig = findApp(config, app, 'deploy');
+  if (appConfig.releaseOnly) {
+    throw new BadInput(
+      `${app} is release-only: Slipway tags and releases its images, but it is deployed elsewhere, not by Slipway.`,
+      [`app: ${app} is release-only`],
+    );
+  }
+  const envConfig = Object.hasOwn(appConfig.environments, env) ? appConfig.environments[env] : undefined;
+  if (!envConfig) {
+    const valid = Object.keys(appConfig.environments);
+    throw new BadInput(
+      `${app} has no environment "${env}"${suggestion(env, valid)}; its environments are: ${valid.join(', ')}.`,
+      [`env: ${JSON.stringify(env)} is not one of ${valid.join(', ')}`],
+    );
+  }
+  return toTarget(config, appConfig, env, envConfig);
+}
+
+function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: EnvironmentConfig): Target {
+  return {
+    app: app.name,
+    env,
+    region: config.aws.region,
+    cluster: e.cluster,
+    service: e.service,
+    templateFamily: e.templateFamily,
+    family: e.templateFamily.slice(0, -TEMPLATE_SUFFIX.length),
+    containers: Object.entries(e.containers).map(([name, imageKey]) => ({ name, imageKey, repository: app.images[imageKey] })),
+    ...(e.url !== undefined && { url: e.url }),
+    ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
+    budgetSeconds: Math.round(e.budgetMinutes * 60),
+    verifyBudgetSeconds: Math.round(config.deploy.verifyBudgetMinutes * 60),
+  };
+}
+
+/** The images of an app (release-only apps included), in config order. */
+export function appImages(config: SlipwayConfig, app: string): { key: string; repository: string }[] {
+  const appConfig = findApp(config, app, 'release');
+  return Object.entries(appConfig.images).map(([key, repository]) => ({ key, repository }));
+}
+
+/** Names of the apps Slipway deploys (not release-only), in config order. */
+export function deployableApps(config: SlipwayConfig): string[] {
+  return Object.values(config.apps)
+    .filter((a) => !a.releaseOnly)
+    .map((a) => a.name);
+}
+
+/**
+ * Finds an app or throws `BadInput` naming the valid ones. For `deploy`, the list names the
+ * deployable apps first and the release-only ones apart.
+ */
+function findApp(config: SlipwayConfig, app: string, purpose: 'deploy' | 'release'): AppConfig {
+  const found = Object.hasOwn(config.apps, app) ? config.apps[app] : undefined;
+  if (found) return found;
+  const all = Object.keys(config.apps);
+  const deployable = deployableApps(config);
+  const releaseOnly = all.filter((a) => !deployable.includes(a));
+  const choices =
+    purpose === 'deploy'
+      ? `apps that can be deployed: ${deployable.join(', ') || '(none)'}` +
+        (releaseOnly.length > 0 ? ` (release-only: ${releaseOnly.join(', ')})` : '')
+      : `apps: ${all.join(', ')}`;
+  throw new BadInput(`unknown app "${app}"${suggestion(app, all)}; ${config.source} defines ${choices}.`, [
+    `app: ${JSON.stringify(app)} is not one of ${all.join(', ')}`,
+  ]);
+}
+
+/** ` (did you mean "production"?)` when one choice is close to what was typed, else ''. */
+function suggestion(typed: string, choices: string[]): string {
+  const close = choices.filter((c) => c.startsWith(typed) || typed.startsWith(c) || editDistance(c, typed) <= 2);
+  return close.length === 1 && typed.length > 0 ? ` (did you mean "${close[0]}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}

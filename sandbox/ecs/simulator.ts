@@ -1,0 +1,935 @@
+/**
+ * The time-based ECS service model: clusters, services, task sets ("deployments" in
+ * DescribeServices), service deployments, service revisions and tasks, advanced by tick().
+ *
+ * Rollout model (rolling update, like the ECS scheduler):
+ *  - UpdateService with a new task definition creates a service revision, a PRIMARY task set
+ *    and a service deployment (PENDING, then IN_PROGRESS on the next tick); the previous
+ *    PRIMARY becomes ACTIVE and every unfinished service deployment becomes STOPPED.
+ *  - New tasks launch up to `maximumPercent` of the desired count, go
+ *    PROVISIONING → PENDING → RUNNING after `taskStartMs` and become ready after `healthyMs`.
+ *  - Old tasks are stopped while at least `minimumHealthyPercent` stay ready; they drain for
+ *    `drainMs` before reaching STOPPED.
+ *  - Once the PRIMARY runs the desired count of ready tasks and no old task is left, the
+ *    deployment is COMPLETED / SUCCESSFUL and the service reaches a steady state.
+ *  - Tasks matching a failure rule stop when they would become ready; with the circuit
+ *    breaker's rollback enabled, `threshold` failures roll the service back to the last
+ *    revision that completed, without registering any task definition.
+ */
+import type {
+  DeploymentConfiguration,
+  DeploymentRolloutState,
+  HealthStatus,
+  LoadBalancer,
+  NetworkConfiguration,
+  ServiceDeploymentRollbackMonitorsStatus,
+  ServiceDeploymentStatus,
+  Tag,
+  TaskStopCode,
+} from '@aws-sdk/client-ecs';
+import {
+  EcsError,
+  type Wire,
+  arns,
+  clone,
+  lastSegment,
+  numericId,
+  serviceDeploymentId,
+  taskId,
+  uuid,
+} from './common';
+import type { TaskDefinitionRecord } from './task-definitions';
+
+/** Durations of the task lifecycle, in simulated milliseconds (see EcsSimulator.setSpeed). */
+export interface Timing {
+  /** Launch to RUNNING (PROVISIONING → PENDING → RUNNING). */
+  taskStartMs: number;
+  /** RUNNING to healthy (or, for a failing image, to STOPPED). */
+  healthyMs: number;
+  /** Stop requested to STOPPED (connection draining). */
+  drainMs: number;
+}
+
+export const DEFAULT_TIMING: Timing = { taskStartMs: 700, healthyMs: 600, drainMs: 400 };
+
+/** Makes tasks whose container image matches fail when they would become healthy. */
+export interface FailureRule {
+  match: string | RegExp;
+  /** Task stoppedReason (and container reason). Default: "Task failed container health checks". */
+  reason?: string;
+  /** When set, the container exits with this code (stopCode EssentialContainerExited). */
+  exitCode?: number;
+}
+
+/** Circuit breaker settings of a service. */
+export interface CircuitBreaker {
+  enable: boolean;
+  rollback: boolean;
+}
+
+type TaskStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEACTIVATING' | 'DEPROVISIONING' | 'STOPPED';
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  image: string;
+  essential: boolean;
+  healthChecked: boolean;
+  cpu: number;
+  memory?: number;
+  lastStatus: 'PENDING' | 'RUNNING' | 'STOPPED';
+  health: HealthStatus;
+  exitCode?: number;
+  reason?: string;
+}
+
+export interface TaskState {
+  seq: number;
+  id: string;
+  arn: string;
+  service: ServiceState;
+  set: TaskSetState;
+  td: TaskDefinitionRecord;
+  lastStatus: TaskStatus;
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  /** Passed its health checks and serves traffic. */
+  ready: boolean;
+  simCreated: number;
+  simRunning?: number;
+  simStopping?: number;
+  createdAt: number;
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  startedAt?: number;
+  stoppingAt?: number;
+  stoppedAt?: number;
+  stoppedReason?: string;
+  stopCode?: TaskStopCode;
+  containers: ContainerState[];
+  version: number;
+  privateIp: string;
+}
+
+export interface ServiceRevisionState {
+  id: string;
+  arn: string;
+  service: ServiceState;
+  td: TaskDefinitionRecord;
+  createdAt: number;
+  loadBalancers: LoadBalancer[];
+  networkConfiguration: NetworkConfiguration;
+}
+
+/** A task set: one entry of DescribeServices `deployments`. */
+export interface TaskSetState {
+  id: string;
+  revision: ServiceRevisionState;
+  status: 'PRIMARY' | 'ACTIVE';
+  failedTasks: number;
+  rolloutState: DeploymentRolloutState;
+  rolloutStateReason: string;
+  createdAt: number;
+  updatedAt: number;
+  tasks: TaskState[];
+}
+
+export interface ServiceDeploymentState {
+  seq: number;
+  id: string;
+  arn: string;
+  service: ServiceState;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  stoppedAt?: number;
+  updatedAt: number;
+  status: ServiceDeploymentStatus;
+  statusReason?: string;
+  target: ServiceRevisionState;
+  targetSet: TaskSetState;
+  sources: ServiceRevisionState[];
+  rollback?: { reason: string; startedAt: number; serviceRevisionArn: string };
+  /** Task set being rolled back to, and its failure count when the rollback began. */
+  rollbackSet?: TaskSetState;
+  rollbackBaseline?: number;
+  /** Simulated time the rollback began; a rollback needs `healthyMs` of stability to succeed. */
+  rollbackSim?: number;
+  /** Reason recorded by StopServiceDeployment, applied on the next tick. */
+  requestedReason?: string;
+  breakerStatus: ServiceDeploymentRollbackMonitorsStatus;
+  configuration: Wire<DeploymentConfiguration>;
+}
+
+export interface ServiceState {
+  name: string;
+  arn: string;
+  cluster: ClusterState;
+  createdAt: number;
+  desiredCount: number;
+  breaker: CircuitBreaker;
+  maximumPercent: number;
+  minimumHealthyPercent: number;
+  loadBalancers: LoadBalancer[];
+  networkConfiguration: NetworkConfiguration;
+  tags: Tag[];
+  /** Task sets, PRIMARY first. */
+  sets: TaskSetState[];
+  primary?: TaskSetState;
+  /** Service deployments, oldest first. */
+  deployments: ServiceDeploymentState[];
+  current?: ServiceDeploymentState;
+  /** The last revision that completed a deployment: the rollback target. */
+  stable?: ServiceRevisionState;
+  /** Newest first. */
+  events: { id: string; createdAt: number; message: string }[];
+  steady: boolean;
+}
+
+export interface ClusterState {
+  name: string;
+  arn: string;
+  createdAt: number;
+  tags: Tag[];
+  services: Map<string, ServiceState>;
+  tasks: Map<string, TaskState>;
+}
+
+/** Parameters of a new service. */
+export interface ServiceSpec {
+  name: string;
+  desiredCount: number;
+  td: TaskDefinitionRecord;
+  circuitBreaker?: CircuitBreaker;
+  maximumPercent?: number;
+  minimumHealthyPercent?: number;
+  loadBalancers?: LoadBalancer[];
+  networkConfiguration?: NetworkConfiguration;
+  tags?: Tag[];
+}
+
+/** Service deployment statuses that are not final. */
+export const UNFINISHED: ServiceDeploymentStatus[] = [
+  'PENDING',
+  'IN_PROGRESS',
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+  'STOP_REQUESTED',
+];
+const MAX_EVENTS = 100;
+const MAX_STOPPED_TASKS = 100;
+const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to start.';
+const BREAKER_ROLLBACK_REASON = 'Service deployment rolled back because the circuit breaker threshold was exceeded.';
+const HEALTH_CHECK_FAILURE = 'Task failed container health checks';
+
+/** A clock that runs `speed` times as fast as the wall clock. */
+class SimClock {
+  private sim = 0;
+  private wall = Date.now();
+  private factor = 1;
+
+  now(): number {
+    const wall = Date.now();
+    this.sim += (wall - this.wall) * this.factor;
+    this.wall = wall;
+    return this.sim;
+  }
+
+  set speed(f: number) {
+    this.now();
+    this.factor = f;
+  }
+}
+
+export class EcsSimulator {
+  readonly clusters = new Map<string, ClusterState>();
+  private readonly serviceDeployments = new Map<string, ServiceDeploymentState>();
+  private readonly revisions = new Map<string, ServiceRevisionState>();
+  private failureRules: FailureRule[] = [];
+  private readonly clock = new SimClock();
+  private seq = 0;
+
+  constructor(
+    public timing: Timing,
+    public threshold: number,
+  ) {}
+
+  // ---- configuration ---------------------------------------------------------------------
+
+  setSpeed(factor: number): void {
+    if (!(factor > 0) || !Number.isFinite(factor)) throw new Error(`speed must be a positive number, got ${factor}`);
+    this.clock.speed = factor;
+  }
+
+  addFailure(rule: FailureRule): void {
+    this.failureRules.push(rule);
+  }
+
+  clearFailures(): void {
+    this.failureRules = [];
+  }
+
+  // ---- lookup ------------------------------------------------------------------------------
+
+  ensureCluster(name: string): ClusterState {
+    let cluster = this.clusters.get(name);
+    if (!cluster) {
+      cluster = { name, arn: arns.cluster(name), createdAt: Date.now(), tags: [], services: new Map(), tasks: new Map() };
+      this.clusters.set(name, cluster);
+    }
+    return cluster;
+  }
+
+  /** A cluster by name or ARN (`default` when omitted); throws ClusterNotFoundException. */
+  cluster(ref: unknown): ClusterState {
+    const name = ref === undefined || ref === null || ref === '' ? 'default' : lastSegment(String(ref));
+    const cluster = this.clusters.get(name);
+    if (!cluster) throw new EcsError('ClusterNotFoundException', 'Cluster not found.');
+    return cluster;
+  }
+
+  /** A service by name or ARN; the cluster defaults to the one in the service ARN. */
+  service(clusterRef: unknown, serviceRef: unknown): ServiceState {
+    if (typeof serviceRef !== 'string' || serviceRef.length === 0) {
+      throw new EcsError('InvalidParameterException', 'service can not be blank.');
+    }
+    const cluster = this.cluster(clusterRef ?? clusterOfServiceArn(serviceRef));
+    const svc = cluster.services.get(lastSegment(serviceRef));
+    if (!svc) throw new EcsError('ServiceNotFoundException', 'Service not found.');
+    return svc;
+  }
+
+  serviceDeployment(arn: string): ServiceDeploymentState | undefined {
+    return this.serviceDeployments.get(arn);
+  }
+
+  serviceRevision(arn: string): ServiceRevisionState | undefined {
+    return this.revisions.get(arn);
+  }
+
+  /** A service by its ARN, in any cluster. */
+  findServiceByArn(arn: string): ServiceState | undefined {
+    for (const cluster of this.clusters.values()) for (const svc of cluster.services.values()) if (svc.arn === arn) return svc;
+    return undefined;
+  }
+
+  // ---- service lifecycle -------------------------------------------------------------------
+
+  /**
+   * Creates a service. `seeded` services start in a steady state, already running the
+   * desired number of healthy tasks; otherwise a first deployment launches them.
+   */
+  createService(cluster: ClusterState, spec: ServiceSpec, seeded: boolean): ServiceState {
+    if (cluster.services.has(spec.name)) {
+      throw new EcsError('InvalidParameterException', 'Creation of service was not idempotent.');
+    }
+    const now = Date.now();
+    const svc: ServiceState = {
+      name: spec.name,
+      arn: arns.service(cluster.name, spec.name),
+      cluster,
+      createdAt: now,
+      desiredCount: spec.desiredCount,
+      breaker: spec.circuitBreaker ?? { enable: false, rollback: false },
+      maximumPercent: spec.maximumPercent ?? 200,
+      minimumHealthyPercent: spec.minimumHealthyPercent ?? 100,
+      loadBalancers: clone(spec.loadBalancers ?? []),
+      networkConfiguration: clone(spec.networkConfiguration ?? defaultNetwork()),
+      tags: clone(spec.tags ?? []),
+      sets: [],
+      deployments: [],
+      events: [],
+      steady: false,
+    };
+    cluster.services.set(spec.name, svc);
+    if (!seeded) {
+      this.startDeployment(svc, spec.td);
+      return svc;
+    }
+
+    const revision = this.newRevision(svc, spec.td, now);
+    const set = newTaskSet(revision, 'PRIMARY', now);
+    set.rolloutState = 'COMPLETED';
+    set.rolloutStateReason = `ECS deployment ${set.id} completed.`;
+    svc.sets.push(set);
+    svc.primary = set;
+    const sd = this.newServiceDeployment(svc, revision, set, [], now);
+    sd.status = 'SUCCESSFUL';
+    sd.startedAt = now;
+    sd.finishedAt = now;
+    sd.breakerStatus = svc.breaker.enable ? 'MONITORING_COMPLETE' : 'DISABLED';
+    const sim = this.clock.now();
+    for (let i = 0; i < spec.desiredCount; i++) {
+      const task = this.launchTask(svc, set, sim, now);
+      task.lastStatus = 'RUNNING';
+      task.ready = true;
+      task.simRunning = sim;
+      task.pullStartedAt = task.pullStoppedAt = task.startedAt = now;
+      for (const c of task.containers) {
+        c.lastStatus = 'RUNNING';
+        c.health = c.healthChecked ? 'HEALTHY' : 'UNKNOWN';
+      }
+    }
+    svc.stable = revision;
+    svc.steady = true;
+    this.event(svc, `(service ${svc.name}) has reached a steady state.`, now);
+    return svc;
+  }
+
+  /** Applies an UpdateService request; returns the service deployment it started, if any. */
+  updateService(
+    svc: ServiceState,
+    change: {
+      desiredCount?: number;
+      td?: TaskDefinitionRecord;
+      forceNewDeployment?: boolean;
+      circuitBreaker?: CircuitBreaker;
+      maximumPercent?: number;
+      minimumHealthyPercent?: number;
+    },
+  ): ServiceDeploymentState | undefined {
+    if (change.circuitBreaker) svc.breaker = { ...change.circuitBreaker };
+    if (change.maximumPercent !== undefined) svc.maximumPercent = change.maximumPercent;
+    if (change.minimumHealthyPercent !== undefined) svc.minimumHealthyPercent = change.minimumHealthyPercent;
+    if (change.desiredCount !== undefined && change.desiredCount !== svc.desiredCount) {
+      svc.desiredCount = change.desiredCount;
+      if (svc.primary) svc.primary.updatedAt = Date.now();
+    }
+    const currentTd = svc.primary?.revision.td;
+    const td = change.td ?? currentTd;
+    if (!td) return undefined;
+    if (change.forceNewDeployment || td !== currentTd) return this.startDeployment(svc, td);
+    return undefined;
+  }
+
+  /** Starts a new service deployment of `td`, superseding any unfinished one. */
+  startDeployment(svc: ServiceState, td: TaskDefinitionRecord): ServiceDeploymentState {
+    const now = Date.now();
+    for (const sd of svc.deployments) {
+      if (!UNFINISHED.includes(sd.status)) continue;
+      sd.status = 'STOPPED';
+      sd.statusReason = 'Service deployment stopped because it was superseded by a newer service deployment.';
+      sd.stoppedAt = now;
+      sd.updatedAt = now;
+      if (sd.breakerStatus === 'MONITORING') sd.breakerStatus = 'MONITORING_COMPLETE';
+    }
+    // Failed task sets stay listed after a rollback until the next deployment.
+    svc.sets = svc.sets.filter((s) => s === svc.primary || s.rolloutState !== 'FAILED' || hasTasks(s));
+
+    const revision = this.newRevision(svc, td, now);
+    const set = newTaskSet(revision, 'PRIMARY', now);
+    const sources = unique(svc.sets.filter(hasTasks).map((s) => s.revision));
+    if (svc.primary) {
+      svc.primary.status = 'ACTIVE';
+      svc.primary.updatedAt = now;
+    }
+    svc.sets.unshift(set);
+    svc.primary = set;
+    svc.steady = false;
+    return this.newServiceDeployment(svc, revision, set, sources, now);
+  }
+
+  /** StopServiceDeployment: ROLLBACK rolls back to the last completed revision, ABORT just stops. */
+  stopServiceDeployment(sd: ServiceDeploymentState, stopType: 'ROLLBACK' | 'ABORT'): void {
+    if (sd.status !== 'PENDING' && sd.status !== 'IN_PROGRESS') {
+      throw new EcsError('InvalidParameterException', `The service deployment is ${sd.status} and can not be stopped.`);
+    }
+    sd.status = stopType === 'ROLLBACK' ? 'ROLLBACK_REQUESTED' : 'STOP_REQUESTED';
+    sd.requestedReason =
+      stopType === 'ROLLBACK'
+        ? 'Service deployment rolled back because of a StopServiceDeployment request.'
+        : 'Service deployment stopped because of a StopServiceDeployment request.';
+    sd.updatedAt = Date.now();
+  }
+
+  // ---- simulation --------------------------------------------------------------------------
+
+  /** Advances every service to the current simulated time. */
+  tick(): void {
+    const sim = this.clock.now();
+    const now = Date.now();
+    for (const cluster of this.clusters.values()) {
+      for (const svc of cluster.services.values()) this.tickService(svc, sim, now);
+    }
+  }
+
+  private tickService(svc: ServiceState, sim: number, now: number): void {
+    for (const sd of svc.deployments) {
+      if (sd.status === 'PENDING') {
+        sd.status = 'IN_PROGRESS';
+        sd.startedAt = now;
+        sd.updatedAt = now;
+      } else if (sd.status === 'STOP_REQUESTED') {
+        sd.status = 'STOPPED';
+        sd.statusReason = sd.requestedReason;
+        sd.stoppedAt = now;
+        sd.updatedAt = now;
+      } else if (sd.status === 'ROLLBACK_REQUESTED') {
+        this.beginRollback(sd, sd.requestedReason ?? 'Service deployment rolled back.', now, true);
+      }
+    }
+
+    const ready: TaskState[] = [];
+    const failed: TaskState[] = [];
+    for (const set of svc.sets) for (const task of set.tasks) this.advanceTask(task, sim, now, ready, failed);
+    if (ready.length) this.targetsEvent(svc, 'registered', ready.length, now);
+    for (const task of failed) this.onTaskFailed(task, now);
+
+    this.schedule(svc, sim, now);
+    this.checkCompletion(svc, sim, now);
+    this.prune(svc);
+  }
+
+  /** Moves a task along its lifecycle; collects tasks that became ready or failed. */
+  private advanceTask(task: TaskState, sim: number, now: number, ready: TaskState[], failed: TaskState[]): void {
+    const { taskStartMs, healthyMs, drainMs } = this.timing;
+    for (;;) {
+      const before = task.lastStatus;
+      switch (task.lastStatus) {
+        case 'PROVISIONING':
+          if (sim - task.simCreated >= taskStartMs * 0.3) {
+            task.lastStatus = 'PENDING';
+            task.pullStartedAt = now;
+          }
+          break;
+        case 'PENDING':
+          if (sim - task.simCreated >= taskStartMs) {
+            task.lastStatus = 'RUNNING';
+            task.pullStoppedAt = task.startedAt = now;
+            task.simRunning = sim;
+            for (const c of task.containers) c.lastStatus = 'RUNNING';
+          }
+          break;
+        case 'RUNNING':
+          if (task.desiredStatus === 'RUNNING' && !task.ready && sim - (task.simRunning ?? sim) >= healthyMs) {
+            const rule = this.failureRuleFor(task);
+            if (rule) {
+              this.failTask(task, rule, now);
+              failed.push(task);
+            } else {
+              task.ready = true;
+              for (const c of task.containers) if (c.healthChecked) c.health = 'HEALTHY';
+              ready.push(task);
+            }
+            task.version++;
+          }
+          break;
+        case 'DEACTIVATING':
+        case 'DEPROVISIONING':
+          if (sim - (task.simStopping ?? sim) >= drainMs) {
+            task.lastStatus = 'STOPPED';
+            task.stoppedAt = now;
+            for (const c of task.containers) {
+              if (c.lastStatus === 'RUNNING') c.exitCode = 0;
+              c.lastStatus = 'STOPPED';
+            }
+          }
+          break;
+        case 'STOPPED':
+          break;
+      }
+      if (task.lastStatus === before) return;
+      task.version++;
+    }
+  }
+
+  private failureRuleFor(task: TaskState): FailureRule | undefined {
+    return this.failureRules.find((r) => task.containers.some((c) => matches(r.match, c.image)));
+  }
+
+  /** Stops a task the way a failing container does. */
+  private failTask(task: TaskState, rule: FailureRule, now: number): void {
+    const exited = rule.exitCode !== undefined;
+    for (const c of task.containers) {
+      const culprit = matches(rule.match, c.image);
+      c.lastStatus = 'STOPPED';
+      if (culprit) {
+        c.exitCode = exited ? rule.exitCode : 137;
+        if (rule.reason) c.reason = rule.reason;
+        if (!exited) c.health = 'UNHEALTHY';
+      } else {
+        c.exitCode = 0;
+      }
+    }
+    task.desiredStatus = 'STOPPED';
+    task.lastStatus = 'STOPPED';
+    task.stopCode = exited ? 'EssentialContainerExited' : 'TaskFailedToStart';
+    task.stoppedReason = rule.reason ?? (exited ? 'Essential container in task exited' : HEALTH_CHECK_FAILURE);
+    task.stoppingAt = task.stoppedAt = now;
+  }
+
+  /** Counts a failed task and applies the circuit breaker. */
+  private onTaskFailed(task: TaskState, now: number): void {
+    const svc = task.service;
+    const set = task.set;
+    set.failedTasks++;
+    set.updatedAt = now;
+    if (task.stoppedReason === HEALTH_CHECK_FAILURE) {
+      this.event(svc, `(service ${svc.name}) (task ${task.id}) failed container health checks.`, now);
+    }
+    const sd = svc.current;
+    if (!sd) return;
+    if (sd.status === 'IN_PROGRESS' && sd.targetSet === set) {
+      sd.updatedAt = now;
+      if (!svc.breaker.enable || set.failedTasks < this.threshold || sd.breakerStatus === 'TRIGGERED') return;
+      sd.breakerStatus = 'TRIGGERED';
+      if (svc.breaker.rollback) {
+        this.beginRollback(sd, BREAKER_ROLLBACK_REASON, now);
+      } else {
+        // Without rollback the deployment is marked failed but ECS keeps replacing tasks.
+        this.markFailed(set, now);
+      }
+    } else if (sd.status === 'ROLLBACK_IN_PROGRESS' && sd.rollbackSet === set) {
+      if (set.failedTasks - (sd.rollbackBaseline ?? 0) < this.threshold) return;
+      sd.status = 'ROLLBACK_FAILED';
+      sd.statusReason = 'Service deployment rollback failed: tasks failed to start.';
+      sd.finishedAt = now;
+      sd.updatedAt = now;
+      this.markFailed(set, now);
+    }
+  }
+
+  /** Marks a task set's rollout FAILED; `reason` defaults to the circuit breaker's. */
+  private markFailed(set: TaskSetState, now: number, reason = CIRCUIT_BREAKER_REASON): void {
+    const svc = set.revision.service;
+    set.rolloutState = 'FAILED';
+    set.rolloutStateReason = reason;
+    set.updatedAt = now;
+    if (reason === CIRCUIT_BREAKER_REASON) {
+      this.event(svc, `(service ${svc.name}) (deployment ${set.id}) deployment failed: tasks failed to start.`, now);
+    }
+  }
+
+  /**
+   * Rolls a service deployment back to the last completed revision. `requested` marks a
+   * StopServiceDeployment rollback rather than a tripped circuit breaker.
+   */
+  private beginRollback(sd: ServiceDeploymentState, reason: string, now: number, requested = false): void {
+    const svc = sd.service;
+    const failedSet = sd.targetSet;
+    const stable = svc.stable;
+    if (failedSet.rolloutState !== 'FAILED') {
+      this.markFailed(failedSet, now, requested ? `ECS deployment ${failedSet.id} rolled back by request.` : CIRCUIT_BREAKER_REASON);
+    }
+    if (!stable || stable === sd.target) {
+      sd.status = 'ROLLBACK_FAILED';
+      sd.statusReason = 'Service deployment rollback failed: there is no completed service revision to roll back to.';
+      sd.finishedAt = now;
+      sd.updatedAt = now;
+      return;
+    }
+    let set = svc.sets.find((s) => s.revision === stable);
+    if (!set) {
+      set = newTaskSet(stable, 'PRIMARY', now);
+      svc.sets.push(set);
+    }
+    for (const s of svc.sets) s.status = s === set ? 'PRIMARY' : 'ACTIVE';
+    svc.sets = [set, ...svc.sets.filter((s) => s !== set)];
+    svc.primary = set;
+    set.rolloutState = 'IN_PROGRESS';
+    set.rolloutStateReason = `ECS deployment ${set.id} in progress.`;
+    set.updatedAt = now;
+    svc.steady = false;
+
+    sd.status = 'ROLLBACK_IN_PROGRESS';
+    sd.statusReason = reason;
+    sd.rollback = { reason, startedAt: now, serviceRevisionArn: stable.arn };
+    sd.rollbackSet = set;
+    sd.rollbackBaseline = set.failedTasks;
+    sd.rollbackSim = this.clock.now();
+    sd.updatedAt = now;
+    this.event(svc, `(service ${svc.name}) rolling back to deployment ${set.id}.`, now);
+  }
+
+  /** Launches and stops tasks: the rolling-update scheduler. */
+  private schedule(svc: ServiceState, sim: number, now: number): void {
+    const primary = svc.primary;
+    if (!primary) return;
+    const desired = svc.desiredCount;
+    const others = svc.sets.filter((s) => s !== primary);
+    const started: TaskState[] = [];
+    const stopped: TaskState[] = [];
+    const stop = (task: TaskState, reason: string) => {
+      this.stopTask(task, reason, sim, now);
+      stopped.push(task);
+    };
+
+    // Too many primary tasks (scale-in): stop the least advanced first.
+    const primaryLive = live(primary);
+    if (primaryLive.length > desired) {
+      const extra = [...primaryLive].sort((a, b) => Number(a.ready) - Number(b.ready) || b.seq - a.seq);
+      for (const task of extra.slice(0, primaryLive.length - desired)) stop(task, scalingReason(primary));
+    }
+    // Old tasks that do not serve traffic can go right away.
+    for (const set of others) for (const task of live(set)) if (!task.ready) stop(task, scalingReason(primary));
+
+    // Launch primary tasks within maximumPercent.
+    const maxTotal = Math.max(desired, Math.floor((desired * svc.maximumPercent) / 100));
+    const totalLive = svc.sets.reduce((n, s) => n + live(s).length, 0);
+    const need = desired - live(primary).length;
+    const launch = Math.max(0, Math.min(need, maxTotal - totalLive));
+    for (let i = 0; i < launch; i++) started.push(this.launchTask(svc, primary, sim, now));
+
+    // Stop healthy old tasks while keeping minimumHealthyPercent.
+    const minHealthy = Math.ceil((desired * svc.minimumHealthyPercent) / 100);
+    const readyPrimary = live(primary).filter((t) => t.ready).length;
+    const oldReady = others.flatMap((s) => live(s).filter((t) => t.ready)).sort((a, b) => a.seq - b.seq);
+    let canStop = readyPrimary + oldReady.length - minHealthy;
+    const starting = live(primary).some((t) => !t.ready);
+    if (need - launch > 0 && canStop <= 0 && !starting) canStop = 1; // no room either way: make room
+    for (const task of oldReady.slice(0, Math.max(0, canStop))) stop(task, scalingReason(primary));
+
+    if (started.length) {
+      this.event(svc, `(service ${svc.name}) has started ${started.length} tasks: ${taskList(started)}.`, now);
+    }
+    if (stopped.length) {
+      const serving = stopped.filter((t) => t.lastStatus === 'DEACTIVATING').length;
+      if (serving && svc.loadBalancers.length) {
+        this.event(svc, `(service ${svc.name}) has begun draining connections on ${serving} tasks.`, now);
+        this.targetsEvent(svc, 'deregistered', serving, now);
+      }
+      this.event(svc, `(service ${svc.name}) has stopped ${stopped.length} running tasks: ${taskList(stopped)}.`, now);
+    }
+  }
+
+  /** Completes deployments whose PRIMARY runs the desired count with no old task left. */
+  private checkCompletion(svc: ServiceState, sim: number, now: number): void {
+    const primary = svc.primary;
+    if (!primary) return;
+    // Old task sets without tasks leave the list (failed ones stay until the next deployment).
+    svc.sets = svc.sets.filter((s) => s === primary || hasTasks(s) || s.rolloutState === 'FAILED');
+
+    const sd = svc.current;
+    const primaryLive = live(primary);
+    const settling = sd?.status === 'ROLLBACK_IN_PROGRESS' && sim - (sd.rollbackSim ?? sim) < this.timing.healthyMs;
+    const done =
+      !settling &&
+      primaryLive.length === svc.desiredCount &&
+      primaryLive.every((t) => t.ready) &&
+      svc.sets.every((s) => s === primary || !hasTasks(s));
+    if (!done) {
+      svc.steady = false;
+      return;
+    }
+    if (primary.rolloutState === 'IN_PROGRESS' || primary.rolloutState === 'FAILED') {
+      primary.rolloutState = 'COMPLETED';
+      primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
+      primary.updatedAt = now;
+      this.event(svc, `(service ${svc.name}) (deployment ${primary.id}) deployment completed.`, now);
+    }
+    if (sd && sd.status === 'IN_PROGRESS' && sd.targetSet === primary) {
+      sd.status = 'SUCCESSFUL';
+      sd.statusReason = undefined;
+      sd.finishedAt = now;
+      sd.updatedAt = now;
+      if (sd.breakerStatus === 'MONITORING') sd.breakerStatus = 'MONITORING_COMPLETE';
+      svc.stable = sd.target;
+      svc.sets = [primary];
+    } else if (sd && sd.status === 'ROLLBACK_IN_PROGRESS' && sd.rollbackSet === primary) {
+      sd.status = 'ROLLBACK_SUCCESSFUL';
+      sd.finishedAt = now;
+      sd.updatedAt = now;
+    }
+    if (!svc.steady) {
+      svc.steady = true;
+      this.event(svc, `(service ${svc.name}) has reached a steady state.`, now);
+    }
+  }
+
+  /** Forgets the oldest stopped tasks beyond a bound. */
+  private prune(svc: ServiceState): void {
+    const stopped = [...svc.cluster.tasks.values()].filter((t) => t.service === svc && t.lastStatus === 'STOPPED');
+    if (stopped.length <= MAX_STOPPED_TASKS) return;
+    const drop = new Set(stopped.sort((a, b) => a.seq - b.seq).slice(0, stopped.length - MAX_STOPPED_TASKS));
+    for (const set of svc.sets) set.tasks = set.tasks.filter((t) => !drop.has(t));
+    for (const t of drop) svc.cluster.tasks.delete(t.id);
+  }
+
+  private launchTask(svc: ServiceState, set: TaskSetState, sim: number, now: number): TaskState {
+    const id = taskId();
+    const containers: ContainerState[] = (set.revision.td.body.containerDefinitions ?? []).map((c) => ({
+      id: uuid(),
+      name: c.name ?? 'container',
+      image: c.image ?? '',
+      essential: c.essential ?? true,
+      healthChecked: c.healthCheck !== undefined,
+      cpu: c.cpu ?? 0,
+      ...(c.memory !== undefined ? { memory: c.memory } : {}),
+      lastStatus: 'PENDING',
+      health: 'UNKNOWN',
+    }));
+    const task: TaskState = {
+      seq: ++this.seq,
+      id,
+      arn: arns.task(svc.cluster.name, id),
+      service: svc,
+      set,
+      td: set.revision.td,
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      ready: false,
+      simCreated: sim,
+      createdAt: now,
+      containers,
+      version: 1,
+      privateIp: `10.0.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 2}`,
+    };
+    set.tasks.push(task);
+    set.updatedAt = now;
+    svc.cluster.tasks.set(id, task);
+    return task;
+  }
+
+  private stopTask(task: TaskState, reason: string, sim: number, now: number): void {
+    task.desiredStatus = 'STOPPED';
+    task.lastStatus = task.lastStatus === 'RUNNING' ? 'DEACTIVATING' : 'DEPROVISIONING';
+    task.ready = false;
+    task.stoppingAt = now;
+    task.simStopping = sim;
+    task.stopCode = 'ServiceSchedulerInitiated';
+    task.stoppedReason = reason;
+    task.version++;
+    task.set.updatedAt = now;
+  }
+
+  private newRevision(svc: ServiceState, td: TaskDefinitionRecord, now: number): ServiceRevisionState {
+    const id = numericId();
+    const revision: ServiceRevisionState = {
+      id,
+      arn: arns.serviceRevision(svc.cluster.name, svc.name, id),
+      service: svc,
+      td,
+      createdAt: now,
+      loadBalancers: clone(svc.loadBalancers),
+      networkConfiguration: clone(svc.networkConfiguration),
+    };
+    this.revisions.set(revision.arn, revision);
+    return revision;
+  }
+
+  private newServiceDeployment(
+    svc: ServiceState,
+    target: ServiceRevisionState,
+    targetSet: TaskSetState,
+    sources: ServiceRevisionState[],
+    now: number,
+  ): ServiceDeploymentState {
+    const id = serviceDeploymentId();
+    const sd: ServiceDeploymentState = {
+      seq: ++this.seq,
+      id,
+      arn: arns.serviceDeployment(svc.cluster.name, svc.name, id),
+      service: svc,
+      createdAt: now,
+      updatedAt: now,
+      status: 'PENDING',
+      target,
+      targetSet,
+      sources,
+      breakerStatus: svc.breaker.enable ? 'MONITORING' : 'DISABLED',
+      configuration: deploymentConfiguration(svc),
+    };
+    svc.deployments.push(sd);
+    svc.current = sd;
+    this.serviceDeployments.set(sd.arn, sd);
+    return sd;
+  }
+
+  private event(svc: ServiceState, message: string, now: number): void {
+    svc.events.unshift({ id: uuid(), createdAt: now, message });
+    if (svc.events.length > MAX_EVENTS) svc.events.length = MAX_EVENTS;
+  }
+
+  private targetsEvent(svc: ServiceState, verb: 'registered' | 'deregistered', count: number, now: number): void {
+    for (const lb of svc.loadBalancers) {
+      if (lb.targetGroupArn) this.event(svc, `(service ${svc.name}) ${verb} ${count} targets in (target-group ${lb.targetGroupArn})`, now);
+    }
+  }
+}
+
+function newTaskSet(revision: ServiceRevisionState, status: 'PRIMARY' | 'ACTIVE', now: number): TaskSetState {
+  const id = `ecs-svc/${numericId()}`;
+  return {
+    id,
+    revision,
+    status,
+    failedTasks: 0,
+    rolloutState: 'IN_PROGRESS',
+    rolloutStateReason: `ECS deployment ${id} in progress.`,
+    createdAt: now,
+    updatedAt: now,
+    tasks: [],
+  };
+}
+
+export function deploymentConfiguration(svc: ServiceState): Wire<DeploymentConfiguration> {
+  return {
+    deploymentCircuitBreaker: { enable: svc.breaker.enable, rollback: svc.breaker.rollback },
+    maximumPercent: svc.maximumPercent,
+    minimumHealthyPercent: svc.minimumHealthyPercent,
+    alarms: { alarmNames: [], rollback: false, enable: false },
+    strategy: 'ROLLING',
+  };
+}
+
+function defaultNetwork(): NetworkConfiguration {
+  return {
+    awsvpcConfiguration: {
+      subnets: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
+      securityGroups: ['sg-0a1b2c3d4e5f60001'],
+      assignPublicIp: 'DISABLED',
+    },
+  };
+}
+
+/** Tasks the scheduler counts: desired RUNNING. */
+export function live(set: TaskSetState): TaskState[] {
+  return set.tasks.filter((t) => t.desiredStatus === 'RUNNING');
+}
+
+export function hasTasks(set: TaskSetState): boolean {
+  return set.tasks.some((t) => t.lastStatus !== 'STOPPED');
+}
+
+export function running(set: TaskSetState): number {
+  return set.tasks.filter((t) => t.lastStatus === 'RUNNING').length;
+}
+
+export function pending(set: TaskSetState): number {
+  return set.tasks.filter((t) => t.desiredStatus === 'RUNNING' && (t.lastStatus === 'PROVISIONING' || t.lastStatus === 'PENDING'))
+    .length;
+}
+
+/** The desired count of a task set: the service's for PRIMARY, what is left for older sets. */
+export function requested(set: TaskSetState): number {
+  return set.status === 'PRIMARY' ? set.revision.service.desiredCount : live(set).length;
+}
+
+export function taskHealth(task: TaskState): HealthStatus {
+  const checked = task.containers.filter((c) => c.healthChecked || c.health === 'UNHEALTHY');
+  if (!checked.length) return 'UNKNOWN';
+  if (checked.some((c) => c.health === 'UNHEALTHY' && c.essential)) return 'UNHEALTHY';
+  return checked.every((c) => c.health === 'HEALTHY') ? 'HEALTHY' : 'UNKNOWN';
+}
+
+function matches(match: string | RegExp, image: string): boolean {
+  if (typeof match === 'string') return image.includes(match);
+  match.lastIndex = 0;
+  return match.test(image);
+}
+
+function scalingReason(primary: TaskSetState): string {
+  return `Scaling activity initiated by (deployment ${primary.id})`;
+}
+
+function taskList(tasks: TaskState[]): string {
+  return tasks.map((t) => `(task ${t.id})`).join(' ');
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
+
+function clusterOfServiceArn(ref: string): string | undefined {
+  const m = /:service\/([^/]+)\/[^/]+$/.exec(ref);
+  return m ? m[1] : undefined;
+}

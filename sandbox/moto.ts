@@ -1,0 +1,45 @@
+/**
+ * Starts moto's server (PyPI `moto[server]`, installed by scripts/setup.sh) on loopback:
+ * an independent implementation of the AWS APIs, used to check that Slipway's ECS
+ * requests are well formed for the calls moto implements.
+ */
+import { spawn } from 'node:child_process';
+import { freePort } from './temporal';
+import { toolPath } from './tools';
+
+export interface Moto {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const child = spawn(toolPath('MOTO_SERVER_PATH'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  let exited: number | null | undefined;
+  child.on('exit', (c) => (exited = c));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`moto_server exited with code ${exited}`);
+    try {
+      const r = await fetch(`${url}/moto-api/`);
+      if (r.status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server on ${url} did not answer within 60 s`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    async close() {
+      if (exited !== undefined) return;
+      const done = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
+}

