@@ -5,6 +5,8 @@
 import { parseArgs } from 'node:util';
 import { Context } from './context';
 import { deployCommand, usage as deployUsage } from './commands/deploy';
+import { redeployCommand, usage as redeployUsage } from './commands/redeploy';
+import { rollbackCommand, usage as rollbackUsage } from './commands/rollback';
 import { UsageError, Unreachable } from './errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 
@@ -14,6 +16,10 @@ Usage: slipway <command> [arguments] [options]
 
 Commands:
   deploy <app> <env> <tag>   deploy an image tag and follow it to its outcome
+  rollback <app> <env>       go back to --tag, or to the last validated release
+  redeploy <app> <env>       deploy again what the environment reports (after a template change)
+
+Run 'slipway <command> --help' for a command's options.
 
 Global options:
   --config PATH      config file (default: $SLIPWAY_CONFIG, else ./slipway.yaml)
@@ -27,7 +33,8 @@ TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_UI_URL.
 Exit codes: 0 success · 1 deployment failed · 2 refused (bad input) · 3 rolled back by ECS ·
 4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service`;
 
-const COMMANDS = ['deploy'];
+const USAGE: Record<string, string> = { deploy: deployUsage, rollback: rollbackUsage, redeploy: redeployUsage };
+const COMMANDS = Object.keys(USAGE);
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -43,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
         actor: { type: 'string' },
         reason: { type: 'string' },
         budget: { type: 'string' },
+        tag: { type: 'string' },
         wait: { type: 'boolean', default: true },
         'no-wait': { type: 'boolean', default: false },
       },
@@ -54,19 +62,20 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const [command, ...args] = positionals;
   if (values.help || !command) {
-    process.stdout.write(`${command === 'deploy' ? deployUsage : HELP}\n`);
+    process.stdout.write(`${USAGE[command] ?? HELP}\n`);
     return command || values.help ? EXIT.ok : EXIT.badInput;
   }
   const ctx = new Context({ config: values.config, json: values.json ?? false, taskQueue: values['task-queue'] });
+  const opFlags = { actor: values.actor, reason: values.reason, budget: values.budget, wait: !values['no-wait'] };
   try {
+    if (values.tag !== undefined && command !== 'rollback') throw new UsageError(`--tag is an option of rollback only; ${command} takes the tag as an argument`);
     switch (command) {
       case 'deploy':
-        return await deployCommand(ctx, args, {
-          actor: values.actor,
-          reason: values.reason,
-          budget: values.budget,
-          wait: !values['no-wait'],
-        });
+        return await deployCommand(ctx, args, opFlags);
+      case 'rollback':
+        return await rollbackCommand(ctx, args, { ...opFlags, tag: values.tag });
+      case 'redeploy':
+        return await redeployCommand(ctx, args, opFlags);
       default:
         throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(', ')}`);
     }

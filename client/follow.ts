@@ -5,7 +5,13 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type DeployProgress } from '../workflows/shared';
 
-export async function followProgress(handle: WorkflowHandle, print: (line: string) => void, done: Promise<unknown>, everyMs = 1000): Promise<void> {
+export async function followProgress(
+  handle: WorkflowHandle,
+  print: (line: string) => void,
+  done: Promise<unknown>,
+  opts: { everyMs?: number; parent?: string } = {},
+): Promise<void> {
+  const everyMs = opts.everyMs ?? 1000;
   let printed = 0;
   let finished = false;
   done.then(
@@ -19,6 +25,8 @@ export async function followProgress(handle: WorkflowHandle, print: (line: strin
     } catch {
       return; // not yet started by a worker, or already gone: try again / stop below
     }
+    // Following a rollback's child deploy: skip an earlier deploy of the same service.
+    if (opts.parent !== undefined && p.parentWorkflowId !== opts.parent) return;
     const firstKept = p.logCount - p.log.length;
     if (printed < firstKept) {
       print(`… ${firstKept - printed} earlier lines not shown`);

@@ -15,10 +15,14 @@ import { shortTag } from '../domain/tags';
 import {
   deployWorkflowId,
   deploySummary,
+  redeployWorkflowId,
+  rollbackWorkflowId,
   SA,
   type DeployFailureDetails,
   type DeployInput,
   type DeployResult,
+  type RedeployInput,
+  type RollbackInput,
 } from '../workflows/shared';
 
 /** Another operation holds the service's lock. */
@@ -35,27 +39,30 @@ export interface StartOptions {
   link?: (workflowId: string, runId?: string) => string;
 }
 
-export async function startDeploy(client: Client, input: DeployInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  const workflowId = deployWorkflowId(input.app, input.env);
+type Kind = 'deploy' | 'rollback' | 'redeploy';
+type OperationInput = { app: string; env: string; tag?: string; actor: string; reason?: string };
+
+async function startOperation(client: Client, kind: Kind, workflowId: string, input: OperationInput, summary: string, opts: StartOptions) {
   try {
-    return await client.workflow.start('deploy', {
+    return await client.workflow.start(kind, {
       workflowId,
       taskQueue: opts.taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       typedSearchAttributes: [
-        { key: SA.operation, value: 'deploy' },
+        { key: SA.operation, value: kind },
         { key: SA.app, value: input.app },
         { key: SA.env, value: input.env },
-        { key: SA.tag, value: String(input.tag).slice(0, 200) },
+        ...(input.tag !== undefined ? [{ key: SA.tag, value: String(input.tag).slice(0, 200) }] : []),
         { key: SA.actor, value: input.actor },
         { key: SA.outcome, value: 'running' },
       ],
-      staticSummary: deploySummary(input, shortTag),
+      staticSummary: summary,
       staticDetails: [
+        `operation: ${kind}`,
         `app: ${input.app}`,
         `environment: ${input.env}`,
-        `tag: ${input.tag}`,
+        `tag: ${input.tag ?? (kind === 'rollback' ? 'the last validated release' : 'what the environment reports')}`,
         `actor: @${input.actor}`,
         `reason: ${input.reason ?? '—'}`,
       ].join('\n'),
@@ -66,13 +73,26 @@ export async function startDeploy(client: Client, input: DeployInput, opts: Star
   }
 }
 
+export async function startDeploy(client: Client, input: DeployInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  return startOperation(client, 'deploy', deployWorkflowId(input.app, input.env), input, deploySummary(input, shortTag), opts);
+}
+
+export async function startRollback(client: Client, input: RollbackInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const to = input.tag ? shortTag(input.tag) : 'last validated';
+  return startOperation(client, 'rollback', rollbackWorkflowId(input.app, input.env), input, `rollback ${input.app} ${input.env} → ${to} by @${input.actor}`, opts);
+}
+
+export async function startRedeploy(client: Client, input: RedeployInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  return startOperation(client, 'redeploy', redeployWorkflowId(input.app, input.env), input, `redeploy ${input.app} in ${input.env} by @${input.actor}`, opts);
+}
+
 async function describeConflict(client: Client, workflowId: string, opts: StartOptions): Promise<AlreadyRunning> {
   try {
     const d = await client.workflow.getHandle(workflowId).describe();
     const sa = d.typedSearchAttributes;
     const tag = sa.get(SA.tag);
     const actor = sa.get(SA.actor);
-    const what = d.type === 'deploy' ? 'a deploy' : `a ${d.type}`;
+    const what = `a ${d.type}`;
     const link = opts.link ? ` — ${opts.link(workflowId, d.runId)}` : '';
     return new AlreadyRunning(
       `${what} of this service is already running: ${tag ? `tag ${tag}` : 'tag ?'} by @${actor ?? '?'} since ${d.startTime.toISOString()} ` +
@@ -85,14 +105,14 @@ async function describeConflict(client: Client, workflowId: string, opts: StartO
   }
 }
 
-export type DeployOutcome =
-  | { ok: true; result: DeployResult }
+export type DeployOutcome<R = DeployResult> =
+  | { ok: true; result: R }
   | { ok: false; type: string; message: string; details?: DeployFailureDetails };
 
 /** Waits for a deploy and returns its outcome (failures as values, not exceptions). */
-export async function deployOutcome(handle: WorkflowHandle): Promise<DeployOutcome> {
+export async function deployOutcome<R = DeployResult>(handle: WorkflowHandle): Promise<DeployOutcome<R>> {
   try {
-    return { ok: true, result: (await handle.result()) as DeployResult };
+    return { ok: true, result: (await handle.result()) as R };
   } catch (err) {
     if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
       const f = err.cause;

@@ -81,6 +81,8 @@ export const CONFIG_RULES: readonly string[] = [
   'An app with `releaseOnly: true` has no `environments`; any other app has at least one.',
   'No two environments (of any apps) target the same `cluster` and `service`.',
   'No two environments use the same `templateFamily`.',
+  '`authorization` needs `github` (membership is checked through its API).',
+  'Every `authorization.protectedEnvironments` entry is listed in the top-level `environments`.',
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -215,6 +217,93 @@ const appSchema: JsonSchema = {
   },
 };
 
+/** An environment variable name: where a secret comes from (secrets never live in the config). */
+const ENV_VAR = '^[A-Z_][A-Z0-9_]*$';
+/** `owner/name` of a GitHub repository or `org/team-slug` of a team. */
+const GITHUB_SLUG = '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$';
+/** A GitHub login (users and `name[bot]` apps). */
+const GITHUB_LOGIN = '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\[bot\\])?$';
+/** A registry host with optional port. */
+const REGISTRY_HOST = '^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]+)?)$';
+
+const githubSchema: JsonSchema = {
+  type: 'object',
+  description: 'The GitHub repository Slipway authorises against and reports to. The token comes from the worker\'s environment.',
+  required: ['repository'],
+  additionalProperties: false,
+  properties: {
+    repository: { type: 'string', pattern: GITHUB_SLUG, description: 'owner/name of the repository (releases, changelog pull requests, deployments).', examples: ['WordPress/openverse'] },
+    apiUrl: { type: 'string', pattern: HTTP_URL, default: 'https://api.github.com', description: 'GitHub API base URL (GitHub Enterprise, or a sandbox).' },
+    tokenEnv: { type: 'string', pattern: ENV_VAR, default: 'GITHUB_TOKEN', description: 'Name of the worker environment variable holding the GitHub token (needs read:org for team membership).' },
+  },
+};
+
+const authorizationSchema: JsonSchema = {
+  type: 'object',
+  description:
+    'Who may roll back, release, and deploy to protected environments: members of a GitHub team, or allowed bots. Without this section nobody is checked.',
+  required: ['team'],
+  additionalProperties: false,
+  properties: {
+    team: { type: 'string', pattern: GITHUB_SLUG, description: 'org/team-slug whose active members are authorised.', examples: ['WordPress/openverse-maintainers'] },
+    allow: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', pattern: GITHUB_LOGIN, description: 'A GitHub login.' },
+      default: [],
+      description: 'Logins authorised without team membership (bots).',
+    },
+    protectedEnvironments: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', pattern: NAME, description: 'An environment name.' },
+      default: ['production'],
+      description: 'Environments where a plain deploy also needs an authorised actor. Rollbacks and releases always do.',
+    },
+  },
+};
+
+const registriesSchema: JsonSchema = {
+  type: 'object',
+  description: 'Credentials per image registry host, by environment variable name. Registries not listed are used anonymously.',
+  propertyNames: { title: 'host', type: 'string', pattern: REGISTRY_HOST, description: 'Registry host[:port], e.g. ghcr.io.' },
+  additionalProperties: {
+    type: 'object',
+    description: 'How to authenticate to this registry.',
+    additionalProperties: false,
+    properties: {
+      usernameEnv: { type: 'string', pattern: ENV_VAR, description: 'Environment variable holding the user name.' },
+      passwordEnv: { type: 'string', pattern: ENV_VAR, description: 'Environment variable holding the password or token (for GHCR: a token with read:packages, write:packages to alias).' },
+      insecure: { type: 'boolean', default: false, description: 'Plain HTTP (local sandboxes only).' },
+    },
+  },
+};
+
+const notificationsSchema: JsonSchema = {
+  type: 'object',
+  description: 'Where start, success and failure of every operation are reported.',
+  additionalProperties: false,
+  properties: {
+    slack: {
+      type: 'object',
+      description: 'A Slack incoming webhook.',
+      required: ['webhookUrlEnv'],
+      additionalProperties: false,
+      properties: {
+        webhookUrlEnv: { type: 'string', pattern: ENV_VAR, description: 'Environment variable holding the webhook URL (a secret).' },
+        users: {
+          type: 'object',
+          description: 'GitHub login → Slack member ID, so actors are mentioned.',
+          propertyNames: { title: 'login', type: 'string', pattern: GITHUB_LOGIN, description: 'GitHub login.' },
+          additionalProperties: { type: 'string', pattern: '^[UW][A-Z0-9]+$', description: 'Slack member ID.' },
+        },
+        maintainersMention: { type: 'string', minLength: 1, description: 'Mention added to failure messages, e.g. <!subteam^S0123ABC>.' },
+      },
+    },
+    githubDeployments: { type: 'boolean', default: false, description: 'Record deployments and their statuses with the GitHub Deployments API.' },
+  },
+};
+
 /** JSON Schema (draft-07) of a Slipway config file. Every property carries a description. */
 export const configSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -290,6 +379,10 @@ export const configSchema: JsonSchema = {
         },
       },
     },
+    github: githubSchema,
+    authorization: authorizationSchema,
+    registries: registriesSchema,
+    notifications: notificationsSchema,
     environments: {
       type: 'array',
       description: 'Names of the environments, in promotion order (a release goes to the first one first).',
@@ -323,6 +416,13 @@ export interface SlipwayConfig {
   environments: string[];
   /** Apps by name, in the order of the file. */
   apps: Record<string, AppConfig>;
+  github?: { repository: string; owner: string; repo: string; apiUrl: string; tokenEnv: string };
+  authorization?: { org: string; team: string; allow: string[]; protectedEnvironments: string[] };
+  registries: Record<string, { usernameEnv?: string; passwordEnv?: string; insecure: boolean }>;
+  notifications: {
+    slack?: { webhookUrlEnv: string; users: Record<string, string>; maintainersMention?: string };
+    githubDeployments: boolean;
+  };
 }
 
 export interface AppConfig {
@@ -357,6 +457,8 @@ export interface Target {
   /** templateFamily minus `-template`: the family the rendered task definition is registered under. */
   family: string;
   containers: { name: string; imageKey: string; repository: string }[];
+  /** Every image of the app: a tag is deployable only if all of them have it. */
+  images: { key: string; repository: string }[];
   url?: string;
   versionEndpoint?: string;
   budgetSeconds: number;
@@ -554,6 +656,15 @@ function ruleProblems(raw: unknown): string[] {
     const app = dict(appRaw);
     if (app) problems.push(...appProblems(appName, app, declared, seen));
   }
+  const authz = dict(root.authorization);
+  if (authz && !dict(root.github)) problems.push('authorization: needs a `github` section (team membership is checked through the GitHub API)');
+  if (authz && Array.isArray(authz.protectedEnvironments) && declared) {
+    authz.protectedEnvironments.forEach((e, i) => {
+      if (typeof e === 'string' && !declared.includes(e)) {
+        problems.push(`authorization.protectedEnvironments[${i}]: "${e}" is not one of the environments (${declared.join(', ')})`);
+      }
+    });
+  }
   return problems;
 }
 
@@ -633,6 +744,13 @@ interface RawConfig {
   deploy?: { budgetMinutes?: number; verifyBudgetMinutes?: number };
   environments: string[];
   apps: Record<string, RawApp>;
+  github?: { repository: string; apiUrl?: string; tokenEnv?: string };
+  authorization?: { team: string; allow?: string[]; protectedEnvironments?: string[] };
+  registries?: Record<string, { usernameEnv?: string; passwordEnv?: string; insecure?: boolean }>;
+  notifications?: {
+    slack?: { webhookUrlEnv: string; users?: Record<string, string>; maintainersMention?: string };
+    githubDeployments?: boolean;
+  };
 }
 
 interface RawApp {
@@ -659,6 +777,30 @@ function normalise(raw: RawConfig, source: string): SlipwayConfig {
     deploy,
     environments: [...raw.environments],
     apps,
+    ...(raw.github && {
+      github: {
+        repository: raw.github.repository,
+        owner: raw.github.repository.split('/')[0],
+        repo: raw.github.repository.split('/')[1],
+        apiUrl: (raw.github.apiUrl ?? 'https://api.github.com').replace(/\/$/, ''),
+        tokenEnv: raw.github.tokenEnv ?? 'GITHUB_TOKEN',
+      },
+    }),
+    ...(raw.authorization && {
+      authorization: {
+        org: raw.authorization.team.split('/')[0],
+        team: raw.authorization.team.split('/')[1],
+        allow: [...(raw.authorization.allow ?? [])],
+        protectedEnvironments: [...(raw.authorization.protectedEnvironments ?? ['production'])],
+      },
+    }),
+    registries: Object.fromEntries(
+      Object.entries(raw.registries ?? {}).map(([host, r]) => [host, { ...r, insecure: r.insecure ?? false }]),
+    ),
+    notifications: {
+      ...(raw.notifications?.slack && { slack: { ...raw.notifications.slack, users: { ...(raw.notifications.slack.users ?? {}) } } }),
+      githubDeployments: raw.notifications?.githubDeployments ?? false,
+    },
   };
 }
 
@@ -715,6 +857,7 @@ function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: Environ
     templateFamily: e.templateFamily,
     family: e.templateFamily.slice(0, -TEMPLATE_SUFFIX.length),
     containers: Object.entries(e.containers).map(([name, imageKey]) => ({ name, imageKey, repository: app.images[imageKey] })),
+    images: Object.entries(app.images).map(([key, repository]) => ({ key, repository })),
     ...(e.url !== undefined && { url: e.url }),
     ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
     budgetSeconds: Math.round(e.budgetMinutes * 60),

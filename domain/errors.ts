@@ -28,4 +28,4 @@ export class ClientRejected extends Error {
 }
 
 /** Failure type names that retry policies must not retry. */
-export const NON_RETRYABLE = ['BadInput', 'NotFound', 'Unauthorized', 'ClientRejected'] as const;
+export const NON_RETRYABLE = ['BadInput', 'NotFound', 'Unauthorized', 'ClientRejected', 'VersionMismatch'] as const;

@@ -1167,6 +1167,29 @@ function fileCommit(w: World, r: Repo, branch: string, path: string, blob: Blob,
   };
 }
 
+/** An entry of the contents API: a file (with its text, base64 as GitHub wraps it) or a directory. */
+function contentEntry(w: World, r: Repo, ref: string, path: string, entry: { type: 'file'; blob: Blob } | { type: 'dir'; sha: string }) {
+  const u = `${w.api}/repos/${r.owner.login}/${r.name}`;
+  const web = `${WEB}/${r.owner.login}/${r.name}`;
+  const self = `${u}/contents/${enc(path)}?ref=${encodeURIComponent(ref)}`;
+  const isFile = entry.type === 'file';
+  const sha = isFile ? entry.blob.sha : entry.sha;
+  const git = isFile ? `${u}/git/blobs/${sha}` : `${u}/git/trees/${sha}`;
+  const html = `${web}/${isFile ? 'blob' : 'tree'}/${enc(ref)}/${enc(path)}`;
+  return {
+    type: entry.type,
+    size: isFile ? entry.blob.content.length : 0,
+    name: path.split('/').pop() ?? path,
+    path,
+    sha,
+    url: self,
+    git_url: git,
+    html_url: html,
+    download_url: isFile ? `https://raw.githubusercontent.com/${r.owner.login}/${r.name}/${enc(ref)}/${enc(path)}` : null,
+    _links: { self, git, html },
+  };
+}
+
 function deployment(w: World, r: Repo, d: SandboxDeployment) {
   const u = `${w.api}/repos/${r.owner.login}/${r.name}`;
   return {
@@ -1349,6 +1372,13 @@ const getReleaseByTag: Handler = (w, ctx) => {
   return ok(release(w, repo, rel));
 };
 
+const getRelease: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const rel = repo.releases.find((r) => String(r.id) === ctx.params.release_id);
+  if (!rel) throw notFound();
+  return ok(release(w, repo, rel));
+};
+
 const updateRelease: Handler = (w, ctx) => {
   const repo = w.repoOr404(ctx);
   const rel = repo.releases.find((r) => String(r.id) === ctx.params.release_id);
@@ -1391,6 +1421,14 @@ const getRef: Handler = (w, ctx) => {
   const sha = repo.refs.get(ref);
   if (!sha) throw notFound();
   return ok(gitRef(w, repo, ref, sha));
+};
+
+/** Every ref whose full name starts with `refs/<ref>` (`tags/api-` → the `api-…` tags), sorted by name; `[]` when none. */
+const listMatchingRefs: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const prefix = `refs/${ctx.params.ref.replace(/^refs\//, '')}`;
+  const refs = [...repo.refs.entries()].filter(([ref]) => ref.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return ok(refs.map(([ref, sha]) => gitRef(w, repo, ref, sha)));
 };
 
 /** `owner:branch` or `branch` → branch name, and the owner part if given. */
@@ -1477,6 +1515,32 @@ const createPull: Handler = (w, ctx) => {
   repo.pulls.push(pull);
   const body = pullFull(w, repo, pull);
   return created(body, body.url);
+};
+
+/** A file (its content base64, wrapped at 60 characters as GitHub does) or a directory listing, at `ref` (default: the default branch). */
+const getContent: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const ref = ctx.query.get('ref') || repo.defaultBranch;
+  const sha = w.resolve(repo, ref);
+  if (!sha) throw new HttpError(404, `No commit found for the ref ${ref}`);
+  const tree = repo.commits.get(sha)?.tree ?? new Map<string, Blob>();
+  const path = ctx.params.path.replace(/^\/+|\/+$/g, '');
+  const blob = tree.get(path);
+  if (blob) {
+    const content = blob.content.toString('base64').replace(/.{60}/g, '$&\n');
+    return ok({ ...contentEntry(w, repo, ref, path, { type: 'file', blob }), content: content.endsWith('\n') ? content : `${content}\n`, encoding: 'base64' });
+  }
+  const children = new Map<string, ReturnType<typeof contentEntry>>();
+  for (const [p, b] of tree) {
+    if (!p.startsWith(`${path}/`)) continue;
+    const [name, ...rest] = p.slice(path.length + 1).split('/');
+    const child = `${path}/${name}`;
+    if (children.has(child)) continue;
+    const dirSha = createHash('sha1').update(`tree:${sha}:${child}`).digest('hex');
+    children.set(child, contentEntry(w, repo, ref, child, rest.length ? { type: 'dir', sha: dirSha } : { type: 'file', blob: b }));
+  }
+  if (children.size === 0) throw notFound();
+  return ok([...children.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
 };
 
 const putContents: Handler = (w, ctx) => {
@@ -1721,8 +1785,7 @@ const searchIssues: Handler = (w, ctx) => {
 
 /**
  * The endpoints served, keyed by the OpenAPI description's method and path. More (e.g.
- * `GET /repos/{owner}/{repo}/contents/{path}`, `POST …/actions/workflows/{workflow_id}/dispatches`)
- * are one handler and one line each.
+ * `POST …/actions/workflows/{workflow_id}/dispatches`) are one handler and one line each.
  */
 const ROUTES: Route[] = [
   { method: 'GET', path: '/orgs/{org}/teams/{team_slug}/memberships/{username}', handler: getTeamMembership },
@@ -1733,11 +1796,14 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/repos/{owner}/{repo}/releases', handler: listReleases },
   { method: 'POST', path: '/repos/{owner}/{repo}/releases', handler: createRelease },
   { method: 'GET', path: '/repos/{owner}/{repo}/releases/tags/{tag}', handler: getReleaseByTag },
+  { method: 'GET', path: '/repos/{owner}/{repo}/releases/{release_id}', handler: getRelease },
   { method: 'PATCH', path: '/repos/{owner}/{repo}/releases/{release_id}', handler: updateRelease },
   { method: 'POST', path: '/repos/{owner}/{repo}/git/refs', handler: createRef },
   { method: 'GET', path: '/repos/{owner}/{repo}/git/ref/{ref}', handler: getRef },
+  { method: 'GET', path: '/repos/{owner}/{repo}/git/matching-refs/{ref}', handler: listMatchingRefs },
   { method: 'GET', path: '/repos/{owner}/{repo}/pulls', handler: listPulls },
   { method: 'POST', path: '/repos/{owner}/{repo}/pulls', handler: createPull },
+  { method: 'GET', path: '/repos/{owner}/{repo}/contents/{path}', handler: getContent },
   { method: 'PUT', path: '/repos/{owner}/{repo}/contents/{path}', handler: putContents },
   { method: 'POST', path: '/repos/{owner}/{repo}/deployments', handler: createDeployment },
   { method: 'GET', path: '/repos/{owner}/{repo}/deployments', handler: listDeployments },

@@ -8,20 +8,18 @@
  *
  * Ports: SLIPWAY_DEV_TEMPORAL_PORT (7233), SLIPWAY_DEV_UI_PORT (8233), SLIPWAY_DEV_ECS_PORT (4566).
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { readFileSync } from 'node:fs';
+import { stringify as stringifyYaml } from 'yaml';
 import { followProgress } from '../client/follow';
 import { deployOutcome, startDeploy } from '../client/operations';
 import { executionUrl } from '../client/temporal-env';
 import { parseConfig } from '../domain/config';
-import { startEcsSandbox } from '../sandbox/ecs';
-import { seedOpenverse } from '../sandbox/openverse';
 import { startDevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
+import { startWorld } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
 import { createWorker } from '../worker/create';
 import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
@@ -45,32 +43,31 @@ async function main() {
 
   say('starting the Temporal dev server …');
   const temporal = await startDevServer({ port, uiPort, dbFile: join(state, 'temporal.db') });
-  say('starting the ECS sandbox …');
-  const ecs = await startEcsSandbox({ port: ecsPort, timing: { taskStartMs: 2500, healthyMs: 3000, drainMs: 2500 } });
-  await seedOpenverse(ecs, {});
-
-  const raw = parseYaml(readFileSync(join(REPO_ROOT, 'config', 'openverse.yaml'), 'utf8'));
-  raw.aws = { ...raw.aws, endpoint: ecs.url };
+  say('starting the sandboxes (ECS, image registry, GitHub, sites) …');
+  const world = await startWorld({ ports: { ecs: ecsPort }, timing: { taskStartMs: 2500, healthyMs: 3000, drainMs: 2500 }, initialTag: randomSha() });
+  const raw = world.configRaw();
   const configPath = join(state, 'dev-config.yaml');
   writeFileSync(configPath, `# Written by scripts/dev.ts: the Openverse example pointed at the local ECS sandbox.\n${stringifyYaml(raw)}`);
   const config = parseConfig(readFileSync(configPath, 'utf8'), configPath);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
   const worker = await createWorker({
     connection: nativeConnection,
+    client,
+    env: { ...process.env, ...world.workerEnv },
     taskQueue: DEFAULT_TASK_QUEUE,
     config: () => config,
     workflowBundle: { codePath: await workflowBundlePath() },
   });
   const workerRun = worker.run();
-
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
   const ui = { uiUrl: temporal.uiUrl!, namespace: 'default' };
 
   say('');
   say(`Temporal Web UI:  ${temporal.uiUrl}/namespaces/default/workflows`);
-  say(`ECS sandbox:      ${ecs.url}`);
+  say(`ECS sandbox:      ${world.ecs.url}`);
+  say(`sites:            ${world.site.url}/api-staging/version (and api-production, frontend-staging, frontend-production)`);
   say(`config:           ${configPath}`);
   say('');
 
@@ -83,14 +80,16 @@ async function main() {
     say(o.ok ? `  ✔ succeeded\n` : `  ✘ ${o.type}: ${o.message}\n`);
   };
 
-  await demo('api', 'staging', randomSha(), 'demo: deploy a new api image to staging');
+  const good = randomSha();
   const bad = randomSha();
-  ecs.failImage(`openverse-frontend:${bad}`, { reason: 'Essential container in task exited' });
+  await world.pushTags(good, bad);
+  await demo('api', 'staging', good, 'demo: deploy a new api image to staging');
+  world.ecs.failImage(`openverse-frontend:${bad}`, { reason: 'Essential container in task exited' });
   await demo('frontend', 'staging', bad, 'demo: deploy a frontend image that fails its health check');
 
   say('Try it yourself:');
   say(`  export TEMPORAL_ADDRESS=${temporal.address} SLIPWAY_CONFIG=${configPath} TEMPORAL_UI_URL=${temporal.uiUrl}`);
-  say(`  ./bin/slipway deploy api production ${randomSha()} --actor you`);
+  say(`  ./bin/slipway deploy api production ${good} --actor octocat`);
   say('In the UI, filter with: App = "api" AND Env = "staging"');
 
   const stop = async () => {
@@ -98,7 +97,7 @@ async function main() {
     await workerRun.catch(() => undefined);
     await connection.close();
     await nativeConnection.close();
-    await ecs.close();
+    await world.close();
     await temporal.stop();
   };
   if (once) {

@@ -15,6 +15,7 @@ describe('deploy', () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack({ timing: { taskStartMs: 300, healthyMs: 300, drainMs: 200 } });
+    await stack.world.pushTags(NEW_TAG, 'b'.repeat(40), 'c'.repeat(40));
   });
   after(async () => {
     await stack?.close();
@@ -45,7 +46,9 @@ describe('deploy', () => {
       assert.equal(stack.ecs.mutations('UpdateService').length, 1);
       const registered = stack.ecs.mutations('RegisterTaskDefinition')[0].input as any;
       const images = registered.containerDefinitions.map((c: any) => `${c.name}=${c.image}`).sort();
-      assert.deepEqual(images, [`django=ghcr.io/wordpress/openverse-api:${NEW_TAG}`, `nginx=ghcr.io/wordpress/openverse-api_nginx:${NEW_TAG}`]);
+      const host = stack.world.registry.host;
+      assert.deepEqual(images, [`django=${host}/wordpress/openverse-api:${NEW_TAG}`, `nginx=${host}/wordpress/openverse-api_nginx:${NEW_TAG}`]);
+      assert.deepEqual(outcome.result.verified, { url: stack.config().apps.api.environments.staging.versionEndpoint, release: NEW_TAG });
       assert.equal(registered.family, 'staging-api');
 
       const progress = await handle.query(progressQuery);

@@ -4,17 +4,17 @@
  * as a separate process that can be killed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, type SlipwayConfig } from '../domain/config';
-import { startEcsSandbox, type EcsSandbox } from '../sandbox/ecs';
-import { seedOpenverse } from '../sandbox/openverse';
+import type { EcsSandbox } from '../sandbox/ecs';
 import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
+import { startWorld, type World } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
 import { createWorker } from '../worker/create';
 
@@ -33,6 +33,7 @@ export interface Stack {
   client: Client;
   connection: Connection;
   ecs: EcsSandbox;
+  world: World;
   dir: string;
   /** The config the workers use; `setConfig` swaps it (in-process workers see it at once). */
   config(): SlipwayConfig;
@@ -42,20 +43,21 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** The shipped example config as a plain object, pointed at the sandbox ECS. */
-export function sandboxConfigRaw(ecsUrl: string): any {
-  const raw = parseYaml(readFileSync(join(REPO_ROOT, 'config', 'openverse.yaml'), 'utf8'));
-  raw.aws = { ...raw.aws, endpoint: ecsUrl };
-  return raw;
+export interface StackOptions {
+  timing?: Record<string, number>;
+  dbFile?: string;
+  temporal?: DevServer;
+  /** Applied to the config of every test of the stack (setConfig adds to it). */
+  configure?: (raw: any) => void;
 }
 
-export async function startStack(opts: { timing?: Record<string, number>; dbFile?: string; temporal?: DevServer } = {}): Promise<Stack> {
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   quietRuntime();
-  const [temporal, ecs] = await Promise.all([
+  const [temporal, world] = await Promise.all([
     opts.temporal ? Promise.resolve(opts.temporal) : startDevServer({ dbFile: opts.dbFile }),
-    startEcsSandbox({ timing: opts.timing as any }),
+    startWorld({ timing: opts.timing, initialTag: INITIAL_TAG }),
   ]);
-  await seedOpenverse(ecs, { initialTag: INITIAL_TAG });
+  const ecs = world.ecs;
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const dir = mkdtempSync(join(tmpdir(), 'slipway-test-'));
@@ -66,26 +68,32 @@ export async function startStack(opts: { timing?: Record<string, number>; dbFile
     current = parseConfig(text, configPath);
     writeFileSync(configPath, text);
   };
-  write(sandboxConfigRaw(ecs.url));
+  const base = () => {
+    const raw = world.configRaw();
+    opts.configure?.(raw);
+    return raw;
+  };
+  write(base());
   return {
     temporal,
     client,
     connection,
     ecs,
+    world,
     dir,
     configPath,
     config: () => current,
     setConfig(mutate) {
-      const raw = sandboxConfigRaw(ecs.url);
+      const raw = base();
       mutate(raw);
       write(raw);
     },
     resetConfig() {
-      write(sandboxConfigRaw(ecs.url));
+      write(base());
     },
     async close() {
       await connection.close();
-      await ecs.close();
+      await world.close();
       if (!opts.temporal) await temporal.stop();
     },
   };
@@ -107,6 +115,10 @@ export async function startWorker(stack: Stack, taskQueue: string): Promise<Runn
   const connection = await NativeConnection.connect({ address: stack.temporal.address });
   const worker = await createWorker({
     connection,
+    client: stack.client,
+    env: stack.world.workerEnv,
+    githubSecondMs: 5,
+    versionTimeoutMs: 1000,
     taskQueue,
     config: stack.config,
     workflowBundle: { codePath: await workflowBundlePath() },
@@ -132,6 +144,7 @@ export async function spawnWorkerProcess(stack: Stack, taskQueue: string): Promi
     cwd: REPO_ROOT,
     env: {
       ...process.env,
+      ...stack.world.workerEnv,
       TEMPORAL_ADDRESS: stack.temporal.address,
       SLIPWAY_CONFIG: stack.configPath,
       SLIPWAY_TASK_QUEUE: taskQueue,

@@ -3,12 +3,18 @@
  * tests (which pass sandbox endpoints through the config).
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Octokit } from '@octokit/rest';
 import { createActivities } from '../activities';
+import { createGitHubClient, type GitHubLog } from '../activities/github';
+import { createRegistryClient, type RegistryClient } from '../activities/registry';
 import type { SlipwayConfig } from '../domain/config';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
+  /** A client on the same cluster and namespace, for activities that signal or cancel workflows. */
+  client: Client;
   namespace?: string;
   taskQueue: string;
   config: () => SlipwayConfig;
@@ -19,6 +25,13 @@ export interface CreateWorkerOptions {
   /** Rollout watch poll bounds in ms. */
   pollMinMs?: number;
   pollMaxMs?: number;
+  /** Where secrets come from (tokens, webhook URLs): the worker's environment by default. */
+  env?: NodeJS.ProcessEnv;
+  /** GitHub client tuning (tests shorten waits). */
+  githubSecondMs?: number;
+  log?: GitHubLog;
+  /** Version endpoint request timeout in ms (default 5000). */
+  versionTimeoutMs?: number;
 }
 
 /** One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack). */
@@ -42,12 +55,55 @@ export function ecsClients(config: () => SlipwayConfig): (region: string) => ECS
   };
 }
 
+/** A registry client with credentials read from the environment variables the config names. */
+export function registryClient(config: SlipwayConfig, env: NodeJS.ProcessEnv): RegistryClient {
+  return createRegistryClient({
+    insecureHosts: Object.entries(config.registries)
+      .filter(([, r]) => r.insecure)
+      .map(([host]) => host),
+    auth: (host) => {
+      const r = config.registries[host];
+      if (!r) return undefined;
+      const username = r.usernameEnv ? env[r.usernameEnv] : undefined;
+      const password = r.passwordEnv ? env[r.passwordEnv] : undefined;
+      return username || password ? { username, password } : undefined;
+    },
+    credentialHint: (host) => {
+      const r = config.registries[host];
+      return r ? `set ${[r.usernameEnv, r.passwordEnv].filter(Boolean).join(' and ')} for the worker` : `add registries.${host} to the config`;
+    },
+  });
+}
+
+/** The GitHub client, when the config names a repository and the worker has its token. */
+export function githubClient(config: SlipwayConfig, env: NodeJS.ProcessEnv, opts: { secondMs?: number; log?: GitHubLog } = {}): Octokit | undefined {
+  if (!config.github) return undefined;
+  const token = env[config.github.tokenEnv];
+  if (!token) return undefined;
+  return createGitHubClient({ token, baseUrl: config.github.apiUrl, secondMs: opts.secondMs, log: opts.log });
+}
+
+/** Problems that would make every protected operation fail: reported at worker start. */
+export function wiringProblems(config: SlipwayConfig, env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (config.authorization && config.github && !env[config.github.tokenEnv]) {
+    problems.push(`authorization is configured but $${config.github.tokenEnv} is not set: team membership cannot be checked`);
+  }
+  return problems;
+}
+
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+  const env = opts.env ?? process.env;
+  const config = opts.config();
   const activities = createActivities({
     config: opts.config,
     ecs: ecsClients(opts.config),
+    registry: registryClient(config, env),
+    github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log }),
     pollMinMs: opts.pollMinMs,
     pollMaxMs: opts.pollMaxMs,
+    client: opts.client,
+    versionTimeoutMs: opts.versionTimeoutMs,
   });
   return Worker.create({
     connection: opts.connection,

@@ -10,11 +10,12 @@
  * of the adaptive ECS poll interval, default 1000 / 3000), and the Temporal connection variables listed
  * in client/temporal-env.ts.
  */
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../domain/config-file';
 import { temporalSettings } from '../client/temporal-env';
 import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
-import { createWorker } from './create';
+import { createWorker, wiringProblems } from './create';
 
 async function main(): Promise<void> {
   const level = (process.env.SLIPWAY_LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel;
@@ -30,12 +31,17 @@ async function main(): Promise<void> {
 
   const configPath = process.env.SLIPWAY_CONFIG ?? 'slipway.yaml';
   const config = loadConfig(configPath);
+  const problems = wiringProblems(config, process.env);
+  if (problems.length) throw new Error(`cannot start: ${problems.join('; ')}`);
   const t = temporalSettings();
   const connection = await NativeConnection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey });
+  const clientConnection = await Connection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey });
+  const client = new Client({ connection: clientConnection, namespace: t.namespace });
   const taskQueue = process.env.SLIPWAY_TASK_QUEUE || config.temporal?.taskQueue || DEFAULT_TASK_QUEUE;
   const bundlePath = process.env.SLIPWAY_WORKFLOW_BUNDLE;
   const worker = await createWorker({
     connection,
+    client,
     namespace: t.namespace,
     taskQueue,
     config: () => config,
@@ -51,6 +57,7 @@ async function main(): Promise<void> {
     metrics: metricsBind ? `http://${metricsBind}/metrics` : 'off',
   });
   await worker.run();
+  await clientConnection.close();
   await connection.close();
 }
 

@@ -7,6 +7,9 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -20,6 +23,7 @@ import { shortTag, tagProblem } from '../domain/tags';
 import { effect, longPoll, quick } from './profiles';
 import {
   FailureType,
+  preemptSignal,
   progressQuery,
   SA,
   type DeployFailureDetails,
@@ -28,16 +32,26 @@ import {
   type DeployProgress,
   type DeployResult,
   type Outcome,
+  type PreemptNotice,
 } from './shared';
 
-const { resolveTarget } = proxyActivities<Activities>(quick);
+const { resolveTarget, authorize, checkImageTags, recordValidated } = proxyActivities<Activities>(quick);
 const { registerRevision, updateService } = proxyActivities<Activities>(effect);
+
+/** Patch markers: each names a step added while deploys could be in flight. */
+const PATCH_PREFLIGHT = 'preflight-authorize-and-check-images';
+const PATCH_VERIFY = 'verify-version-endpoint';
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;
 const LOG_KEEP = 100;
 
 export async function deploy(input: DeployInput): Promise<DeployResult> {
+  const operation = input.operation ?? 'deploy';
+  let preempted: PreemptNotice | undefined;
+  setHandler(preemptSignal, (notice) => {
+    preempted = notice;
+  });
   const progress: DeployProgress = {
     app: input.app,
     env: input.env,
@@ -48,6 +62,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     stoppedReasons: [],
     log: [],
     logCount: 0,
+    parentWorkflowId: workflowInfo().parent?.workflowId,
   };
   setHandler(progressQuery, () => progress);
 
@@ -76,15 +91,29 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [details] });
   };
 
+  try {
+    return await run();
+  } catch (err) {
+    if (isCancellation(err)) {
+      const why = preempted ? `preempted by ${preempted.by} (@${preempted.actor}${preempted.reason ? `: ${preempted.reason}` : ''})` : 'cancelled';
+      await CancellationScope.nonCancellable(async () => {
+        enter('cancelled', `cancelled: ${why}`);
+        upsertSearchAttributes([{ key: SA.outcome, value: 'cancelled' }]);
+      });
+    }
+    throw err;
+  }
+
+  async function run(): Promise<DeployResult> {
   upsertSearchAttributes([
-    { key: SA.operation, value: 'deploy' },
+    { key: SA.operation, value: operation },
     { key: SA.app, value: input.app },
     { key: SA.env, value: input.env },
     { key: SA.tag, value: String(input.tag) },
     { key: SA.actor, value: input.actor },
     { key: SA.outcome, value: 'running' },
   ]);
-  enter('preflight', `deploy ${input.app} ${shortTag(String(input.tag))} → ${input.env} by @${input.actor}${input.reason ? ` (${input.reason})` : ''}`);
+  enter('preflight', `${operation} ${input.app} ${shortTag(String(input.tag))} → ${input.env} by @${input.actor}${input.reason ? ` (${input.reason})` : ''}`);
 
   // ---- preflight: nothing below this block runs unless the request is sound ----
   const problem = tagProblem(input.tag) ?? actorProblem(input.actor);
@@ -92,6 +121,17 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   const target = await refuseOnBadInput(() => resolveTarget({ app: input.app, env: input.env }), end);
   progress.cluster = target.cluster;
   progress.service = target.service;
+
+  // Deploys started before these checks existed replay without them (patch markers).
+  if (patched(PATCH_PREFLIGHT)) {
+    enter('authorizing');
+    const auth = await refuseOnBadInput(() => authorize({ actor: input.actor, operation, app: input.app, env: input.env }), end);
+    if (auth.checked) say(`@${input.actor} is authorised (${auth.via === 'team' ? `member of ${auth.team}` : 'allowed bot'})`);
+
+    enter('checking_images');
+    await refuseOnBadInput(() => checkImageTags({ images: target.images, tag: input.tag }), end);
+    say(`'${shortTag(input.tag)}' exists for every image: ${target.images.map((i) => i.repository.split('/').pop()).join(', ')}`);
+  }
 
   // ---- register the rendered revision (once) ----
   enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
@@ -152,6 +192,39 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     else setCurrentDetails(renderDetails(progress));
   }
 
+  // ---- the site must serve what ECS runs ----
+  let verified: DeployResult['verified'];
+  if (target.versionEndpoint && patched(PATCH_VERIFY)) {
+    enter('verifying', `checking ${target.versionEndpoint} reports '${shortTag(input.tag)}'`);
+    const { awaitVersion } = proxyActivities<Activities>({
+      ...longPoll,
+      startToCloseTimeout: `${target.verifyBudgetSeconds + 60}s`,
+      retry: { ...longPoll.retry, maximumAttempts: 3 },
+    });
+    try {
+      const seen = await awaitVersion({ url: target.versionEndpoint, expected: input.tag, budgetSeconds: target.verifyBudgetSeconds });
+      verified = { url: seen.url, release: seen.release };
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      const msg = cause instanceof ApplicationFailure ? cause.message : (err as Error).message;
+      end('verification_failed', FailureType.verificationFailed, `ECS succeeded, but ${msg}`);
+    }
+    say(`${verified!.url} reports '${shortTag(verified!.release)}'`);
+    await recordValidated({
+      app: input.app,
+      env: input.env,
+      release: {
+        tag: input.tag,
+        taskDefinitionArn: registered.taskDefinitionArn,
+        actor: input.actor,
+        workflowId,
+        runId,
+        at: new Date().toISOString(),
+        operation,
+      },
+    });
+  }
+
   enter('succeeded', `succeeded: ${target.service} runs ${revisionOf(registered.taskDefinitionArn)} (${progress.counts?.running}/${progress.counts?.desired} tasks)`);
   upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
   return {
@@ -163,17 +236,20 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     revision: registered.revision,
     serviceDeploymentArn: started.serviceDeploymentArn,
     counts: progress.counts!,
+    ...(verified && { verified }),
   };
+  }
 }
 
 /** Runs a preflight or effect activity; a bad-input kind of failure ends the deploy as refused. */
-async function refuseOnBadInput<T>(fn: () => Promise<T>, end: (o: 'refused' | 'failed', type: string, msg: string) => never): Promise<T> {
+async function refuseOnBadInput<T>(fn: () => Promise<T>, end: (o: 'refused' | 'unauthorized' | 'failed', type: string, msg: string) => never): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause;
-    if (cause instanceof ApplicationFailure && cause.type) {
-      const refused = cause.type === FailureType.badInput || cause.type === FailureType.notFound || cause.type === FailureType.unauthorized;
+    if (!isCancellation(err) && cause instanceof ApplicationFailure && cause.type) {
+      if (cause.type === FailureType.unauthorized) end('unauthorized', cause.type, `refused: ${cause.message}`);
+      const refused = cause.type === FailureType.badInput || cause.type === FailureType.notFound;
       end(refused ? 'refused' : 'failed', cause.type, `${refused ? 'refused' : 'failed'}: ${cause.message}`);
     }
     throw err;

@@ -1,2 +1,4 @@
 /** Every workflow the worker registers. */
 export { deploy } from './deploy';
+export { redeploy, rollback } from './operations';
+export { releaseRecord } from './record';

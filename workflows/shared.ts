@@ -4,7 +4,7 @@
  * code and no I/O, so the client can use it freely.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const DEFAULT_TASK_QUEUE = 'slipway';
 
@@ -29,11 +29,21 @@ export const FailureType = {
   clientRejected: 'ClientRejected',
   rolledBack: 'RolledBackByEcs',
   timedOut: 'DeployTimedOut',
+  verificationFailed: 'VerificationFailed',
   failed: 'DeployFailed',
 } as const;
 
 /** Outcome values stored in the `Outcome` search attribute. */
-export type Outcome = 'running' | 'succeeded' | 'rolled_back_by_ecs' | 'timed_out' | 'refused' | 'failed';
+export type Outcome =
+  | 'running'
+  | 'succeeded'
+  | 'rolled_back_by_ecs'
+  | 'timed_out'
+  | 'verification_failed'
+  | 'refused'
+  | 'unauthorized'
+  | 'cancelled'
+  | 'failed';
 
 export interface DeployInput {
   app: string;
@@ -45,18 +55,26 @@ export interface DeployInput {
   reason?: string;
   /** Overrides the configured wait budget (seconds). */
   budgetSeconds?: number;
+  /** What asked for this deploy: authorisation and the record depend on it. Default 'deploy'. */
+  operation?: 'deploy' | 'rollback' | 'redeploy';
 }
 
 export type DeployPhase =
   | 'preflight'
+  | 'authorizing'
+  | 'checking_images'
   | 'registering'
   | 'updating'
   | 'waiting'
   | 'rolling_back'
+  | 'verifying'
   | 'succeeded'
   | 'rolled_back_by_ecs'
   | 'timed_out'
+  | 'verification_failed'
   | 'refused'
+  | 'unauthorized'
+  | 'cancelled'
   | 'failed';
 
 export interface TaskCounts {
@@ -87,6 +105,8 @@ export interface DeployProgress {
   log: string[];
   /** Number of log lines ever written (so a follower can ask only for what is new). */
   logCount: number;
+  /** The rollback or redeploy that runs this deploy as its child. */
+  parentWorkflowId?: string;
 }
 
 export interface DeployResult {
@@ -98,6 +118,8 @@ export interface DeployResult {
   revision: number;
   serviceDeploymentArn: string;
   counts: TaskCounts;
+  /** What the version endpoint reported at the end (absent when none is configured). */
+  verified?: { url: string; release: string };
 }
 
 /** Details attached to a failed deploy (ApplicationFailure details[0]). */
@@ -121,4 +143,81 @@ export function deployWorkflowId(app: string, env: string): string {
 /** Workflow ID prefix for the one-line summary shown in the Temporal UI. */
 export function deploySummary(input: Pick<DeployInput, 'app' | 'env' | 'tag' | 'actor'>, shortTag: (t: string) => string): string {
   return `deploy ${input.app} ${shortTag(input.tag)} → ${input.env} by @${input.actor}`;
+}
+
+// ---- the record of validated releases (one long-lived workflow per app and environment) ----
+
+/** A release that deployed successfully and was seen on the environment's version endpoint. */
+export interface ValidatedRelease {
+  tag: string;
+  taskDefinitionArn: string;
+  actor: string;
+  /** Workflow that validated it (deploy/<app>/<env>) and its run. */
+  workflowId: string;
+  runId: string;
+  /** ISO time the validation was recorded. */
+  at: string;
+  operation: 'deploy' | 'rollback' | 'redeploy';
+}
+
+export interface RecordState {
+  app: string;
+  env: string;
+  /** Newest last; the last 50 are kept. */
+  validated: ValidatedRelease[];
+}
+
+export const validatedSignal = defineSignal<[ValidatedRelease]>('validated');
+export const recordQuery = defineQuery<RecordState>('record');
+
+export function recordWorkflowId(app: string, env: string): string {
+  return `record/${app}/${env}`;
+}
+
+// ---- rollback and redeploy ----
+
+export interface RollbackInput {
+  app: string;
+  env: string;
+  /** Target tag; without it, the last validated release other than what runs now. */
+  tag?: string;
+  actor: string;
+  reason?: string;
+  budgetSeconds?: number;
+}
+
+export interface RedeployInput {
+  app: string;
+  env: string;
+  actor: string;
+  reason?: string;
+  budgetSeconds?: number;
+}
+
+export interface RollbackResult extends DeployResult {
+  /** How the target was chosen. */
+  chosen: 'explicit' | 'last-validated';
+  /** The deploy this rollback cancelled, if one was in flight. */
+  preempted?: { workflowId: string; runId: string; tag?: string };
+}
+
+export interface RedeployResult extends DeployResult {
+  /** What the version endpoint reported before the redeploy. */
+  reportedBy: string;
+}
+
+/** Sent to an in-flight deploy before it is cancelled, so its history says why. */
+export interface PreemptNotice {
+  by: string;
+  actor: string;
+  reason?: string;
+}
+export const preemptSignal = defineSignal<[PreemptNotice]>('preempt');
+
+export function rollbackWorkflowId(app: string, env: string): string {
+  return `rollback/${app}/${env}`;
+}
+
+export function redeployWorkflowId(app: string, env: string): string {
+  return `redeploy/${app}/${env}`;
 }

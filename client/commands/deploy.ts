@@ -5,9 +5,9 @@ import { resolveTarget } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
-import { EXIT, exitCodeFor } from '../exit-codes';
-import { followProgress } from '../follow';
-import { deployOutcome, startDeploy } from '../operations';
+import { EXIT } from '../exit-codes';
+import { startDeploy } from '../operations';
+import { followAndReport } from '../report';
 
 export const usage = `slipway deploy <app> <env> <tag> [options]
 
@@ -54,27 +54,5 @@ export async function deployCommand(ctx: Context, args: string[], flags: DeployF
     return EXIT.ok;
   }
 
-  const outcomeP = deployOutcome(handle);
-  await followProgress(handle, (l) => ctx.info(l), outcomeP);
-  const outcome = await outcomeP;
-  const title = `deploy ${app} ${shortTag(tag)} → ${env}`;
-  if (outcome.ok) {
-    const r = outcome.result;
-    ctx.result(`✔ ${title} succeeded: ${r.taskDefinitionArn.split('/').pop()} running ${r.counts.running}/${r.counts.desired}`, {
-      ...r,
-      workflowId: handle.workflowId,
-      url: link,
-    });
-    ctx.summary(`### ✔ ${title} succeeded\n\n| | |\n|---|---|\n| revision | \`${r.taskDefinitionArn.split('/').pop()}\` |\n| tasks | ${r.counts.running}/${r.counts.desired} running |\n| actor | @${actor} |\n| execution | [${handle.workflowId}](${link}) |\n`);
-    return EXIT.ok;
-  }
-  ctx.result(`✘ ${title}: ${outcome.message}`, { ...outcome, workflowId: handle.workflowId, url: link });
-  ctx.annotateError(`${title}: ${outcome.type}`, outcome.message);
-  const reasons = outcome.details?.reasons ?? [];
-  ctx.summary(
-    `### ✘ ${title}: ${outcome.type}\n\n${outcome.message}\n\n` +
-      (reasons.length ? `Stopped tasks:\n${reasons.map((r) => `- ${r}`).join('\n')}\n\n` : '') +
-      `Execution: [${handle.workflowId}](${link})\n`,
-  );
-  return exitCodeFor(outcome.type);
+  return followAndReport(ctx, handle, `deploy ${app} ${shortTag(tag)} → ${env}`, actor);
 }

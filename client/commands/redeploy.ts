@@ -1,0 +1,41 @@
+/**
+ * slipway redeploy <app> <env> [--actor LOGIN] [--reason TEXT] [--no-wait]
+ */
+import { resolveTarget } from '../../domain/config';
+import { deployWorkflowId } from '../../workflows/shared';
+import type { Context } from '../context';
+import { UsageError } from '../errors';
+import { EXIT } from '../exit-codes';
+import { startRedeploy } from '../operations';
+import { followAndReport } from '../report';
+import { actorOf, budgetOf, type OperationFlags } from './flags';
+
+export const usage = `slipway redeploy <app> <env> [options]
+
+Deploys again the version <env> reports on its version endpoint, rendering a fresh task
+definition from the current template (after a template change, e.g. a new environment
+variable).
+
+Options:
+  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
+  --reason TEXT     why
+  --budget MINUTES  how long ECS may take
+  --no-wait         start and return the workflow ID
+  --json            print the result as JSON on stdout`;
+
+export async function redeployCommand(ctx: Context, args: string[], flags: OperationFlags): Promise<number> {
+  if (args.length !== 2) throw new UsageError(`redeploy takes <app> <env>; got ${args.length} argument(s).\n\n${usage}`);
+  const [app, env] = args;
+  const actor = actorOf(ctx, flags);
+  const target = resolveTarget(ctx.config(), app, env);
+  if (!target.versionEndpoint) throw new UsageError(`${app} in ${env} has no versionEndpoint in ${ctx.configPath}: deploy a tag instead`);
+  const budgetSeconds = budgetOf(flags);
+  const client = await ctx.client();
+  const handle = await startRedeploy(client, { app, env, actor, reason: flags.reason, budgetSeconds }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
+  ctx.info(`started redeploy of ${app} in ${env}: ${ctx.link(handle.workflowId, handle.firstExecutionRunId)}`);
+  if (!flags.wait) {
+    ctx.result(`${handle.workflowId} ${handle.firstExecutionRunId}`, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
+    return EXIT.ok;
+  }
+  return followAndReport(ctx, handle, `redeploy ${app} in ${env}`, actor, () => client.workflow.getHandle(deployWorkflowId(app, env)));
+}

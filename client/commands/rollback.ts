@@ -1,0 +1,46 @@
+/**
+ * slipway rollback <app> <env> [--tag TAG] [--actor LOGIN] [--reason TEXT] [--no-wait]
+ */
+import { resolveTarget } from '../../domain/config';
+import { shortTag, tagProblem } from '../../domain/tags';
+import { deployWorkflowId } from '../../workflows/shared';
+import type { Context } from '../context';
+import { UsageError } from '../errors';
+import { EXIT } from '../exit-codes';
+import { startRollback } from '../operations';
+import { followAndReport } from '../report';
+import { actorOf, budgetOf, type OperationFlags } from './flags';
+
+export const usage = `slipway rollback <app> <env> [--tag TAG] [options]
+
+Rolls <app> in <env> back to TAG, or without --tag to the last validated release (deployed
+and verified on the version endpoint) other than what runs now. Cancels a deploy of that
+service in flight. Only authorised actors may roll back.
+
+Options:
+  --tag TAG         the image tag to go back to
+  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
+  --reason TEXT     why (shown in the Temporal UI and notifications)
+  --budget MINUTES  how long ECS may take
+  --no-wait         start and return the workflow ID
+  --json            print the result as JSON on stdout`;
+
+export async function rollbackCommand(ctx: Context, args: string[], flags: OperationFlags & { tag?: string }): Promise<number> {
+  if (args.length !== 2) throw new UsageError(`rollback takes <app> <env>; got ${args.length} argument(s).\n\n${usage}`);
+  const [app, env] = args;
+  const actor = actorOf(ctx, flags);
+  if (flags.tag !== undefined) {
+    const problem = tagProblem(flags.tag);
+    if (problem) throw new UsageError(`--tag: ${problem}`);
+  }
+  resolveTarget(ctx.config(), app, env);
+  const budgetSeconds = budgetOf(flags);
+  const client = await ctx.client();
+  const handle = await startRollback(client, { app, env, tag: flags.tag, actor, reason: flags.reason, budgetSeconds }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
+  ctx.info(`started rollback of ${app} in ${env}${flags.tag ? ` to ${shortTag(flags.tag)}` : ' to the last validated release'}: ${ctx.link(handle.workflowId, handle.firstExecutionRunId)}`);
+  if (!flags.wait) {
+    ctx.result(`${handle.workflowId} ${handle.firstExecutionRunId}`, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
+    return EXIT.ok;
+  }
+  return followAndReport(ctx, handle, `rollback ${app} in ${env}`, actor, () => client.workflow.getHandle(deployWorkflowId(app, env)));
+}

@@ -1,0 +1,47 @@
+/**
+ * Following an operation to its end and reporting it: progress lines on stderr, the
+ * result on stdout (or JSON), and in GitHub Actions a job summary and an annotation.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { DeployResult } from '../workflows/shared';
+import type { Context } from './context';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { followProgress } from './follow';
+import { deployOutcome } from './operations';
+
+/**
+ * `handle` is the operation; `progressOf` is the deploy whose progress to stream (the
+ * operation itself, or the deploy a rollback/redeploy runs as a child).
+ */
+export async function followAndReport(ctx: Context, handle: WorkflowHandle, title: string, actor: string, progressOf: () => WorkflowHandle = () => handle): Promise<number> {
+  const link = ctx.link(handle.workflowId);
+  const outcomeP = deployOutcome<DeployResult & Record<string, unknown>>(handle);
+  const progressHandle = progressOf();
+  const parent = progressHandle.workflowId === handle.workflowId ? undefined : handle.workflowId;
+  await followProgress(progressHandle, (l) => ctx.info(l), outcomeP, { parent });
+  const outcome = await outcomeP;
+  if (outcome.ok) {
+    const r = outcome.result;
+    const revision = r.taskDefinitionArn.split('/').pop();
+    ctx.result(`✔ ${title} succeeded: ${revision} running ${r.counts.running}/${r.counts.desired}${r.verified ? `, ${r.verified.url} reports ${r.verified.release}` : ''}`, {
+      ...r,
+      workflowId: handle.workflowId,
+      url: link,
+    });
+    ctx.summary(
+      `### ✔ ${title} succeeded\n\n| | |\n|---|---|\n| tag | \`${r.tag}\` |\n| revision | \`${revision}\` |\n| tasks | ${r.counts.running}/${r.counts.desired} running |\n` +
+        (r.verified ? `| version endpoint | ${r.verified.url} reports \`${r.verified.release}\` |\n` : '') +
+        `| actor | @${actor} |\n| execution | [${handle.workflowId}](${link}) |\n`,
+    );
+    return EXIT.ok;
+  }
+  ctx.result(`✘ ${title}: ${outcome.message}`, { ...outcome, workflowId: handle.workflowId, url: link });
+  ctx.annotateError(`${title}: ${outcome.type}`, outcome.message);
+  const reasons = outcome.details?.reasons ?? [];
+  ctx.summary(
+    `### ✘ ${title}: ${outcome.type}\n\n${outcome.message}\n\n` +
+      (reasons.length ? `Stopped tasks:\n${reasons.map((r) => `- ${r}`).join('\n')}\n\n` : '') +
+      `Execution: [${handle.workflowId}](${link})\n`,
+  );
+  return exitCodeFor(outcome.type);
+}

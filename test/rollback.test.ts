@@ -1,0 +1,155 @@
+/**
+ * Rollback, redeploy, verification and who may do them: a real Temporal dev server, the
+ * ECS sandbox, the CNCF registry, the GitHub sandbox and the sites whose version endpoints
+ * report what ECS runs.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { deployOutcome, startDeploy, startRedeploy, startRollback } from '../client/operations';
+import { OUTSIDER } from '../sandbox/world';
+import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult } from '../workflows/shared';
+import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { saveHistory } from './histories';
+
+const A = '1'.repeat(40);
+const B = '2'.repeat(40);
+const C = '3'.repeat(40);
+const D = '4'.repeat(40);
+const MISSING = '9'.repeat(40);
+/** Container name → image of the revision the service runs. */
+const imagesOf = (stack: Stack, cluster: string, service: string): Record<string, string> => {
+  const td = stack.ecs.service(cluster, service).taskDefinition;
+  const def = stack.ecs.taskDefinitions().find((t) => t.arn === td);
+  assert.ok(def, `no task definition ${td}`);
+  return def.images;
+};
+
+describe('rollback, redeploy and verification', () => {
+  let stack: Stack;
+  let worker: RunningWorker;
+  let tq: string;
+  before(async () => {
+    stack = await startStack({
+      timing: { taskStartMs: 200, healthyMs: 200, drainMs: 150 },
+      configure: (raw) => (raw.deploy = { ...raw.deploy, verifyBudgetMinutes: 0.05 }),
+    });
+    await stack.world.pushTags(A, B, C, D);
+    tq = freshTaskQueue('rollback');
+    worker = await startWorker(stack, tq);
+  });
+  after(async () => {
+    await worker?.stop();
+    await stack?.close();
+  });
+
+  const deploy = async (tag: string, env = 'staging', actor = 'alice') =>
+    deployOutcome(await startDeploy(stack.client, { app: 'api', env, tag, actor, reason: 'test' }, { taskQueue: tq }));
+
+  it('verification fails when the endpoint keeps reporting the old release', async () => {
+    stack.world.site.override('api-staging', { release: 'f'.repeat(40) });
+    try {
+      const outcome = await deploy(B);
+      assert.equal(outcome.ok, false);
+      if (outcome.ok) return;
+      assert.equal(outcome.type, FailureType.verificationFailed);
+      assert.match(outcome.message, /not serving the new version: .*api-staging\/version still reports 'f{40}'.*expected '2{40}'/);
+      assert.equal(outcome.details?.outcome, 'verification_failed');
+    } finally {
+      stack.world.site.clearOverrides();
+    }
+  });
+
+  it('rollback without a tag goes to the last validated release, not the previous revision', async () => {
+    // A validated; B deployed but never verified (above, or here again); C validated and running.
+    assert.equal((await deploy(A)).ok, true);
+    stack.world.site.override('api-staging', { release: 'f'.repeat(40) });
+    assert.equal((await deploy(B)).ok, false);
+    stack.world.site.clearOverrides();
+    assert.equal((await deploy(C)).ok, true);
+
+    stack.ecs.resetCalls();
+    const handle = await startRollback(stack.client, { app: 'api', env: 'staging', actor: 'bob', reason: 'C misbehaves' }, { taskQueue: tq });
+    const outcome = await deployOutcome<RollbackResult>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    assert.equal(outcome.result.chosen, 'last-validated');
+    assert.equal(outcome.result.tag, A, 'the last validated release before C is A; B (the previous revision) was never validated');
+    assert.equal(stack.world.site.release('api-staging'), A);
+    assert.match(imagesOf(stack, 'staging-default', 'staging-api').django, new RegExp(`:${A}$`));
+    assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 1);
+    await saveHistory(handle, 'rollback-last-validated');
+    await saveHistory(stack.client.workflow.getHandle(recordWorkflowId('api', 'staging')), 'release-record-running');
+  });
+
+  it('rollback to an explicit tag', async () => {
+    const handle = await startRollback(stack.client, { app: 'api', env: 'staging', tag: C, actor: 'alice' }, { taskQueue: tq });
+    const outcome = await deployOutcome<RollbackResult>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    assert.equal(outcome.result.chosen, 'explicit');
+    assert.equal(stack.world.site.release('api-staging'), C);
+  });
+
+  it('rollback preempts a deploy in flight, which records why', async () => {
+    stack.ecs.setSpeed(0.05);
+    const inflight = await startDeploy(stack.client, { app: 'api', env: 'production', tag: D, actor: 'alice' }, { taskQueue: tq });
+    await eventually('the deploy to wait on ECS', async () => (await inflight.query(progressQuery).catch(() => undefined))?.phase === 'waiting');
+    stack.ecs.setSpeed(1);
+    const handle = await startRollback(stack.client, { app: 'api', env: 'production', tag: A, actor: 'bob', reason: 'bad release' }, { taskQueue: tq });
+    const outcome = await deployOutcome<RollbackResult>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    assert.equal(outcome.result.preempted?.runId, inflight.firstExecutionRunId);
+    const cancelled = await stack.client.workflow.getHandle(deployWorkflowId('api', 'production'), inflight.firstExecutionRunId).describe();
+    assert.equal(cancelled.status.name, 'CANCELLED');
+    const progress = await stack.client.workflow.getHandle(deployWorkflowId('api', 'production'), inflight.firstExecutionRunId).query(progressQuery);
+    assert.equal(progress.phase, 'cancelled');
+    assert.ok(progress.log.some((l) => /preempted by rollback\/api\/production \(@bob: bad release\)/.test(l)), progress.log.join('\n'));
+    assert.equal(stack.world.site.release('api-production'), A);
+  });
+
+  it('a non-maintainer is refused, and nothing is changed', async () => {
+    stack.ecs.resetCalls();
+    stack.world.github.resetRequests();
+    const handle = await startRollback(stack.client, { app: 'api', env: 'staging', tag: A, actor: OUTSIDER }, { taskQueue: tq });
+    const outcome = await deployOutcome(handle);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.type, FailureType.unauthorized);
+    assert.match(outcome.message, /@mallory may not rollback api staging: only members of WordPress\/openverse-maintainers/);
+    assert.deepEqual(stack.ecs.mutations(), []);
+    assert.deepEqual(stack.world.github.mutations(), []);
+    // A production deploy by a non-maintainer is refused the same way; staging is open to all.
+    const prod = await deploy(A, 'production', OUTSIDER);
+    assert.equal(prod.ok, false);
+    if (!prod.ok) assert.equal(prod.type, FailureType.unauthorized);
+    assert.deepEqual(stack.ecs.mutations(), []);
+    await saveHistory(handle, 'rollback-unauthorized');
+  });
+
+  it('a nonexistent tag is refused before any ECS call', async () => {
+    stack.ecs.resetCalls();
+    const outcome = await deployOutcome(await startRollback(stack.client, { app: 'api', env: 'staging', tag: MISSING, actor: 'alice' }, { taskQueue: tq }));
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.type, FailureType.notFound);
+    assert.match(outcome.message, /'9{40}' does not appear to be a valid tag for the openverse-api image\./);
+    assert.match(outcome.message, /openverse-api_nginx image\./);
+    assert.deepEqual(stack.ecs.calls.map((c: { op: string }) => c.op), []);
+  });
+
+  it('redeploy deploys what the environment reports as a fresh revision from the current template', async () => {
+    const running = stack.world.site.release('api-staging');
+    const before = stack.ecs.service('staging-default', 'staging-api').taskDefinition;
+    stack.ecs.resetCalls();
+    const handle = await startRedeploy(stack.client, { app: 'api', env: 'staging', actor: 'alice', reason: 'new env var' }, { taskQueue: tq });
+    const outcome = await deployOutcome<RedeployResult>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    assert.equal(outcome.result.tag, running);
+    assert.notEqual(outcome.result.taskDefinitionArn, before, 'a new revision');
+    assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 1);
+    assert.equal(stack.world.site.release('api-staging'), running);
+    await saveHistory(handle, 'redeploy');
+  });
+});

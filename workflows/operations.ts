@@ -1,0 +1,164 @@
+/**
+ * Rollback and redeploy: each decides which tag to deploy, then runs the deploy workflow
+ * as a child under the service's lock (`deploy/<app>/<env>`), so every rule of a deploy
+ * (preflight, exactly-once effects, truthful outcome, verification) holds for them too.
+ */
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { shortTag, tagProblem } from '../domain/tags';
+import { deploy } from './deploy';
+import { quick } from './profiles';
+import {
+  deployWorkflowId,
+  FailureType,
+  SA,
+  type DeployFailureDetails,
+  type DeployInput,
+  type DeployResult,
+  type Outcome,
+  type RedeployInput,
+  type RedeployResult,
+  type RollbackInput,
+  type RollbackResult,
+} from './shared';
+
+const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
+const { preemptDeploy } = proxyActivities<Activities>({ ...quick, startToCloseTimeout: '5m', heartbeatTimeout: '20s' });
+
+export async function rollback(input: RollbackInput): Promise<RollbackResult> {
+  const op = new Operation('rollback', input);
+  op.start(input.tag);
+  if (input.tag !== undefined) op.check(tagProblem(input.tag));
+  const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
+  await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env }));
+
+  let tag = input.tag;
+  let chosen: RollbackResult['chosen'] = 'explicit';
+  if (tag === undefined) {
+    // What runs now is not a rollback target; the newest validated release before it is.
+    let current: string | undefined;
+    if (target.versionEndpoint) {
+      current = await readVersion({ url: target.versionEndpoint }).then(
+        (v) => v.release,
+        () => undefined,
+      );
+    }
+    const pick = await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] }));
+    tag = pick.tag;
+    chosen = 'last-validated';
+    op.note(`target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`);
+  }
+  await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
+  upsertSearchAttributes([{ key: SA.tag, value: tag }]);
+
+  const preempted = await preemptDeploy({
+    app: input.app,
+    env: input.env,
+    notice: { by: workflowInfo().workflowId, actor: input.actor, reason: input.reason },
+  });
+  if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
+
+  const result = await op.deployChild(tag);
+  return { ...result, chosen, ...(preempted && { preempted }) };
+}
+
+export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
+  const op = new Operation('redeploy', input);
+  op.start();
+  const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
+  if (!target.versionEndpoint) {
+    op.fail('refused', FailureType.badInput, `refused: ${input.app} in ${input.env} has no versionEndpoint in the config, so there is no running version to redeploy; deploy a tag instead`);
+  }
+  const reported = await op.preflight(() => readVersion({ url: target.versionEndpoint! }));
+  op.note(`${reported.url} reports '${shortTag(reported.release)}': deploying it again from the current template`);
+  upsertSearchAttributes([{ key: SA.tag, value: reported.release }]);
+  const result = await op.deployChild(reported.release);
+  return { ...result, reportedBy: reported.url };
+}
+
+/** The parts rollback and redeploy share: search attributes, refusals, the child deploy. */
+class Operation {
+  private lines: string[] = [];
+  constructor(
+    private readonly kind: 'rollback' | 'redeploy',
+    private readonly input: RollbackInput | RedeployInput,
+  ) {}
+
+  start(tag?: string): void {
+    const i = this.input;
+    upsertSearchAttributes([
+      { key: SA.operation, value: this.kind },
+      { key: SA.app, value: i.app },
+      { key: SA.env, value: i.env },
+      { key: SA.actor, value: i.actor },
+      { key: SA.outcome, value: 'running' },
+      ...(tag ? [{ key: SA.tag, value: tag }] : []),
+    ]);
+    this.note(`${this.kind} ${i.app} in ${i.env} by @${i.actor}${i.reason ? ` (${i.reason})` : ''}`);
+    const actorOk = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/.test(i.actor);
+    if (!actorOk) this.fail('refused', FailureType.badInput, `refused: actor ${JSON.stringify(i.actor)} is not a GitHub login`);
+  }
+
+  note(line: string): void {
+    this.lines.push(line);
+    setCurrentDetails(this.lines.slice(-10).map((l) => `- ${l}`).join('\n'));
+  }
+
+  check(problem: string | undefined): void {
+    if (problem) this.fail('refused', FailureType.badInput, `refused: ${problem}`);
+  }
+
+  fail(outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string, details?: unknown): never {
+    this.note(message);
+    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
+  }
+
+  /** Runs a preflight activity; bad input, unknown things and unauthorised actors end the operation as refused. */
+  async preflight<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof ApplicationFailure && cause.type) {
+        if (cause.type === FailureType.unauthorized) this.fail('unauthorized', cause.type, `refused: ${cause.message}`);
+        if (cause.type === FailureType.badInput || cause.type === FailureType.notFound) this.fail('refused', cause.type, `refused: ${cause.message}`);
+        this.fail('failed', cause.type, `failed: ${cause.message}`);
+      }
+      throw err;
+    }
+  }
+
+  async deployChild(tag: string): Promise<DeployResult> {
+    const i = this.input;
+    const deployInput: DeployInput = { app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason, budgetSeconds: i.budgetSeconds, operation: this.kind };
+    try {
+      const result = await executeChild(deploy, {
+        workflowId: deployWorkflowId(i.app, i.env),
+        args: [deployInput],
+        staticSummary: `${this.kind} ${i.app} ${shortTag(tag)} → ${i.env} by @${i.actor}`,
+      });
+      this.note(`succeeded: ${i.env} runs ${shortTag(tag)}`);
+      upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
+      return result;
+    } catch (err) {
+      if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
+        const f = err.cause;
+        const details = f.details?.[0] as DeployFailureDetails | undefined;
+        this.fail(details?.outcome ?? 'failed', f.type ?? FailureType.failed, f.message, details);
+      }
+      if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {
+        this.fail('failed', 'AlreadyRunning', `another deploy of ${i.app} to ${i.env} started meanwhile (workflow ${deployWorkflowId(i.app, i.env)}); try again`);
+      }
+      throw err;
+    }
+  }
+}
