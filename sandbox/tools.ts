@@ -1,6 +1,6 @@
 /**
  * Paths of the outside tools (Temporal CLI, time-skipping server, moto, registry,
- * Chromium). scripts/setup.sh installs them and records their paths in .tools/env;
+ * Chromium, docker-compose). scripts/setup.sh installs them and records their paths in .tools/env;
  * environment variables of the same names win.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 export const REPO_ROOT = join(__dirname, '..');
 
-export type ToolName = 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH' | 'MOTO_SERVER_PATH' | 'REGISTRY_PATH' | 'CHROMIUM_PATH';
+export type ToolName = 'TEMPORAL_CLI_PATH' | 'TEMPORAL_TEST_SERVER_PATH' | 'MOTO_SERVER_PATH' | 'REGISTRY_PATH' | 'CHROMIUM_PATH' | 'DOCKER_COMPOSE_PATH';
 
 let recorded: Record<string, string> | undefined;
 

@@ -59,10 +59,11 @@ fi
 
 test_server="$venv/bin/temporal-test-server"
 
-# --- Debian packages: the OCI registry and Chromium ----------------------------------
+# --- Debian packages: the OCI registry, Chromium, docker-compose ----------------------------------
 need_apt=()
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)   # validates docker-compose.yml; no engine needed
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   log "installing ${need_apt[*]} from Debian"
@@ -78,5 +79,6 @@ TEMPORAL_TEST_SERVER_PATH=$test_server
 MOTO_SERVER_PATH=$venv/bin/moto_server
 REGISTRY_PATH=$(command -v docker-registry || echo /usr/bin/docker-registry)
 CHROMIUM_PATH=/usr/bin/chromium
+DOCKER_COMPOSE_PATH=$(command -v docker-compose || echo /usr/bin/docker-compose)
 ENV
 log "tools ready ($(basename "$temporal") $("$temporal" --version 2>/dev/null | head -n1))"
