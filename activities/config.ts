@@ -2,7 +2,16 @@
  * Config look-ups. The config file lives with the worker; the workflow asks for the one
  * (app, env) it needs, and the answer is recorded in its history.
  */
-import { resolveTarget, type SlipwayConfig, type Target } from '../domain/config';
+import { appImages, resolveTarget, type SlipwayConfig, type Target } from '../domain/config';
+import { BadInput } from '../domain/errors';
+
+export interface ReleasePlan {
+  app: string;
+  releaseOnly: boolean;
+  images: { key: string; repository: string }[];
+  /** Where a release is deployed: the app's last environment in promotion order. Absent for release-only apps. */
+  production?: Target;
+}
 
 export interface ConfigDeps {
   /** The worker's current config. */
@@ -14,6 +23,17 @@ export function createConfigActivities(deps: ConfigDeps) {
     /** The ECS target of (app, env); BadInput (naming what is valid) when there is none. */
     async resolveTarget(input: { app: string; env: string }): Promise<Target> {
       return resolveTarget(deps.config(), input.app, input.env);
+    },
+
+    /** What releasing `app` involves: its images and, unless release-only, its production target. */
+    async resolveRelease(input: { app: string }): Promise<ReleasePlan> {
+      const config = deps.config();
+      const images = appImages(config, input.app); // BadInput naming the apps when unknown
+      const app = config.apps[input.app];
+      if (app.releaseOnly) return { app: input.app, releaseOnly: true, images };
+      const env = [...config.environments].reverse().find((e) => Object.hasOwn(app.environments, e));
+      if (!env) throw new BadInput(`${input.app} has no environment to release to`);
+      return { app: input.app, releaseOnly: false, images, production: resolveTarget(config, input.app, env) };
     },
   };
 }

@@ -2,9 +2,12 @@
 import type { Octokit } from '@octokit/rest';
 import type { Client } from '@temporalio/client';
 import type { SlipwayConfig } from '../domain/config';
+import { BadInput } from '../domain/errors';
 import { createAuthzActivities } from './authz';
 import { createConfigActivities } from './config';
 import { createEcsActivities, type EcsDeps } from './ecs';
+import { createNotificationActivities } from './notifications';
+import { createReleaseActivities } from './release';
 import { createRegistryActivities, type RegistryClient } from './registry';
 import { createTemporalActivities } from './temporal';
 import { createVersionActivities } from './version';
@@ -17,6 +20,29 @@ export interface ActivityDeps extends EcsDeps {
   client: Client;
   /** Version endpoint reads (tests inject a shorter timeout). */
   versionTimeoutMs?: number;
+  /** The worker's environment: where secrets (webhook URL) are read from. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Release activities need the configured repository and a token; without them each call says so. */
+function releaseActivities(deps: ActivityDeps) {
+  const cfg = deps.config();
+  if (deps.github && cfg.github) return createReleaseActivities({ github: deps.github, owner: cfg.github.owner, repo: cfg.github.repo });
+  const missing = async (): Promise<never> => {
+    throw new BadInput(
+      cfg.github
+        ? `releasing needs a GitHub token: set $${cfg.github.tokenEnv} for the worker`
+        : 'releasing needs a `github` section (repository) in the config',
+    );
+  };
+  return {
+    previousRelease: missing,
+    mergedPullsSince: missing,
+    findReleaseForCommit: missing,
+    createRelease: missing,
+    markReleaseFailed: missing,
+    openChangelogPr: missing,
+  } as unknown as ReturnType<typeof createReleaseActivities>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -27,6 +53,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuthzActivities(deps),
     ...createVersionActivities({ timeoutMs: deps.versionTimeoutMs }),
     ...createTemporalActivities({ client: deps.client }),
+    ...createNotificationActivities(deps),
+    ...releaseActivities(deps),
   };
 }
 

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Context } from './context';
 import { deployCommand, usage as deployUsage } from './commands/deploy';
 import { redeployCommand, usage as redeployUsage } from './commands/redeploy';
+import { releaseCommand, usage as releaseUsage } from './commands/release';
 import { rollbackCommand, usage as rollbackUsage } from './commands/rollback';
 import { UsageError, Unreachable } from './errors';
 import { EXIT, exitCodeFor } from './exit-codes';
@@ -18,6 +19,7 @@ Commands:
   deploy <app> <env> <tag>   deploy an image tag and follow it to its outcome
   rollback <app> <env>       go back to --tag, or to the last validated release
   redeploy <app> <env>       deploy again what the environment reports (after a template change)
+  release <app> <sha>        date-based release: tag, GitHub Release, image alias, production, changelog PR
 
 Run 'slipway <command> --help' for a command's options.
 
@@ -33,7 +35,7 @@ TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_UI_URL.
 Exit codes: 0 success · 1 deployment failed · 2 refused (bad input) · 3 rolled back by ECS ·
 4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service`;
 
-const USAGE: Record<string, string> = { deploy: deployUsage, rollback: rollbackUsage, redeploy: redeployUsage };
+const USAGE: Record<string, string> = { deploy: deployUsage, rollback: rollbackUsage, redeploy: redeployUsage, release: releaseUsage };
 const COMMANDS = Object.keys(USAGE);
 
 export async function main(argv: string[]): Promise<number> {
@@ -76,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
         return await rollbackCommand(ctx, args, { ...opFlags, tag: values.tag });
       case 'redeploy':
         return await redeployCommand(ctx, args, opFlags);
+      case 'release':
+        return await releaseCommand(ctx, args, opFlags);
       default:
         throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(', ')}`);
     }

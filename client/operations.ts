@@ -22,7 +22,9 @@ import {
   type DeployInput,
   type DeployResult,
   type RedeployInput,
+  type ReleaseInput,
   type RollbackInput,
+  releaseWorkflowId,
 } from '../workflows/shared';
 
 /** Another operation holds the service's lock. */
@@ -39,8 +41,8 @@ export interface StartOptions {
   link?: (workflowId: string, runId?: string) => string;
 }
 
-type Kind = 'deploy' | 'rollback' | 'redeploy';
-type OperationInput = { app: string; env: string; tag?: string; actor: string; reason?: string };
+type Kind = 'deploy' | 'rollback' | 'redeploy' | 'release';
+type OperationInput = { app: string; env?: string; tag?: string; actor: string; reason?: string };
 
 async function startOperation(client: Client, kind: Kind, workflowId: string, input: OperationInput, summary: string, opts: StartOptions) {
   try {
@@ -52,7 +54,7 @@ async function startOperation(client: Client, kind: Kind, workflowId: string, in
       typedSearchAttributes: [
         { key: SA.operation, value: kind },
         { key: SA.app, value: input.app },
-        { key: SA.env, value: input.env },
+        ...(input.env !== undefined ? [{ key: SA.env, value: input.env }] : []),
         ...(input.tag !== undefined ? [{ key: SA.tag, value: String(input.tag).slice(0, 200) }] : []),
         { key: SA.actor, value: input.actor },
         { key: SA.outcome, value: 'running' },
@@ -61,7 +63,7 @@ async function startOperation(client: Client, kind: Kind, workflowId: string, in
       staticDetails: [
         `operation: ${kind}`,
         `app: ${input.app}`,
-        `environment: ${input.env}`,
+        `environment: ${input.env ?? '— (a release deploys to production)'}`,
         `tag: ${input.tag ?? (kind === 'rollback' ? 'the last validated release' : 'what the environment reports')}`,
         `actor: @${input.actor}`,
         `reason: ${input.reason ?? '—'}`,
@@ -80,6 +82,10 @@ export async function startDeploy(client: Client, input: DeployInput, opts: Star
 export async function startRollback(client: Client, input: RollbackInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const to = input.tag ? shortTag(input.tag) : 'last validated';
   return startOperation(client, 'rollback', rollbackWorkflowId(input.app, input.env), input, `rollback ${input.app} ${input.env} → ${to} by @${input.actor}`, opts);
+}
+
+export async function startRelease(client: Client, input: ReleaseInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  return startOperation(client, 'release', releaseWorkflowId(input.app, input.tag), input, `release ${input.app} ${shortTag(input.tag)} by @${input.actor}`, opts);
 }
 
 export async function startRedeploy(client: Client, input: RedeployInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {

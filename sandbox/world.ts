@@ -82,8 +82,9 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
           if (u) Object.assign(env, u);
         }
       }
-      // No Slack webhook here unless a test adds one.
-      delete raw.notifications?.slack;
+      // No Slack webhook and no GitHub deployments unless a test adds them (deployments
+      // need the tags to be commits of the sandbox repository).
+      raw.notifications = { githubDeployments: false };
       return raw;
     },
     async close() {

@@ -111,12 +111,12 @@ export interface RunningWorker {
 }
 
 /** An in-process worker on `taskQueue` using the stack's config. */
-export async function startWorker(stack: Stack, taskQueue: string): Promise<RunningWorker> {
+export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: stack.temporal.address });
   const worker = await createWorker({
     connection,
     client: stack.client,
-    env: stack.world.workerEnv,
+    env: { ...stack.world.workerEnv, ...extraEnv },
     githubSecondMs: 5,
     versionTimeoutMs: 1000,
     taskQueue,

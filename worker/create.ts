@@ -104,6 +104,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     pollMaxMs: opts.pollMaxMs,
     client: opts.client,
     versionTimeoutMs: opts.versionTimeoutMs,
+    env,
   });
   return Worker.create({
     connection: opts.connection,

@@ -20,6 +20,7 @@ import type { Activities } from '../activities';
 import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
 import { shortTag, tagProblem } from '../domain/tags';
+import { Notifier } from './notifier';
 import { effect, longPoll, quick } from './profiles';
 import {
   FailureType,
@@ -41,6 +42,7 @@ const { registerRevision, updateService } = proxyActivities<Activities>(effect);
 /** Patch markers: each names a step added while deploys could be in flight. */
 const PATCH_PREFLIGHT = 'preflight-authorize-and-check-images';
 const PATCH_VERIFY = 'verify-version-endpoint';
+const PATCH_NOTIFY = 'notify-start-success-failure';
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;
@@ -91,6 +93,9 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [details] });
   };
 
+  // Set once the request passed preflight: refusals change nothing, notifications included.
+  let notifier: Notifier | undefined;
+
   try {
     return await run();
   } catch (err) {
@@ -99,7 +104,11 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       await CancellationScope.nonCancellable(async () => {
         enter('cancelled', `cancelled: ${why}`);
         upsertSearchAttributes([{ key: SA.outcome, value: 'cancelled' }]);
+        await notifier?.failed('cancelled', `cancelled: ${why}`);
       });
+    } else if (notifier && err instanceof ApplicationFailure) {
+      const details = err.details?.[0] as DeployFailureDetails | undefined;
+      await notifier.failed(details?.outcome ?? 'failed', err.message, details?.reasons ?? []);
     }
     throw err;
   }
@@ -131,6 +140,15 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     enter('checking_images');
     await refuseOnBadInput(() => checkImageTags({ images: target.images, tag: input.tag }), end);
     say(`'${shortTag(input.tag)}' exists for every image: ${target.images.map((i) => i.repository.split('/').pop()).join(', ')}`);
+  }
+
+  // Only a deploy started on its own speaks for itself; a rollback or release announces its child.
+  if (!workflowInfo().parent && patched(PATCH_NOTIFY)) {
+    notifier = new Notifier(
+      { kind: operation, app: input.app, env: input.env, tag: input.tag, actor: input.actor, reason: input.reason, service: target.service },
+      say,
+    );
+    notifier.started();
   }
 
   // ---- register the rendered revision (once) ----
@@ -225,6 +243,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     });
   }
 
+  await notifier?.succeeded();
   enter('succeeded', `succeeded: ${target.service} runs ${revisionOf(registered.taskDefinitionArn)} (${progress.counts?.running}/${progress.counts?.desired} tasks)`);
   upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
   return {

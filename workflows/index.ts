@@ -2,3 +2,4 @@
 export { deploy } from './deploy';
 export { redeploy, rollback } from './operations';
 export { releaseRecord } from './record';
+export { release } from './release';

@@ -7,6 +7,7 @@ import {
   ApplicationFailure,
   ChildWorkflowFailure,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -15,6 +16,7 @@ import {
 import type { Activities } from '../activities';
 import { shortTag, tagProblem } from '../domain/tags';
 import { deploy } from './deploy';
+import { Notifier } from './notifier';
 import { quick } from './profiles';
 import {
   deployWorkflowId,
@@ -87,6 +89,7 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
 /** The parts rollback and redeploy share: search attributes, refusals, the child deploy. */
 class Operation {
   private lines: string[] = [];
+  private notifier?: Notifier;
   constructor(
     private readonly kind: 'rollback' | 'redeploy',
     private readonly input: RollbackInput | RedeployInput,
@@ -139,6 +142,10 @@ class Operation {
 
   async deployChild(tag: string): Promise<DeployResult> {
     const i = this.input;
+    if (patched('notify-start-success-failure')) {
+      this.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
+      this.notifier.started();
+    }
     const deployInput: DeployInput = { app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason, budgetSeconds: i.budgetSeconds, operation: this.kind };
     try {
       const result = await executeChild(deploy, {
@@ -146,6 +153,7 @@ class Operation {
         args: [deployInput],
         staticSummary: `${this.kind} ${i.app} ${shortTag(tag)} → ${i.env} by @${i.actor}`,
       });
+      await this.notifier?.succeeded();
       this.note(`succeeded: ${i.env} runs ${shortTag(tag)}`);
       upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
       return result;
@@ -153,6 +161,7 @@ class Operation {
       if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
         const f = err.cause;
         const details = f.details?.[0] as DeployFailureDetails | undefined;
+        await this.notifier?.failed(details?.outcome ?? 'failed', f.message, details?.reasons ?? []);
         this.fail(details?.outcome ?? 'failed', f.type ?? FailureType.failed, f.message, details);
       }
       if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {

@@ -221,3 +221,88 @@ export function rollbackWorkflowId(app: string, env: string): string {
 export function redeployWorkflowId(app: string, env: string): string {
   return `redeploy/${app}/${env}`;
 }
+
+// ---- release ----
+
+export interface ReleaseInput {
+  app: string;
+  /** The image tag to release: a commit SHA that exists for every image of the app. */
+  tag: string;
+  actor: string;
+  /** Overrides the production deploy's wait budget (seconds). */
+  budgetSeconds?: number;
+}
+
+export interface ReleaseResult {
+  app: string;
+  tag: string;
+  /** `<app>-<YYYY.MM.DD.HH.MM.SS>` */
+  name: string;
+  releaseUrl: string;
+  /** True when this request found the image already released and answered with that release. */
+  existing: boolean;
+  aliases: { repository: string; digest: string; created: boolean }[];
+  /** Absent for release-only apps. */
+  deploy?: DeployResult;
+  changelogPr?: { number: number; url: string };
+  releaseOnly: boolean;
+}
+
+export function releaseWorkflowId(app: string, tag: string): string {
+  return `release/${app}/${tag}`;
+}
+
+// ---- pipeline (one long-lived workflow per app) ----
+
+export type PipelinePhase =
+  | 'idle'
+  | 'paused'
+  | 'deploying_staging'
+  | 'verifying_staging'
+  | 'gating'
+  | 'awaiting_approval'
+  | 'promoting'
+  | 'verifying_production';
+
+export interface QueueEntry {
+  sha: string;
+  actor: string;
+  title: string;
+  /** ISO time the merge was reported. */
+  at: string;
+  status: 'waiting' | 'superseded' | 'cancelled' | 'candidate' | 'released' | 'rejected' | 'failed' | 'expired';
+  note?: string;
+}
+
+export interface ApprovalRecord {
+  approver: string;
+  tag: string;
+  at: string;
+  decision: 'approve' | 'reject';
+  reason?: string;
+  /** Set when the approval or rejection was refused. */
+  refused?: string;
+  via: 'update' | 'signal';
+}
+
+export interface PipelineState {
+  app: string;
+  phase: PipelinePhase;
+  paused: boolean;
+  policy: 'latest' | 'fifo';
+  candidate?: QueueEntry;
+  queue: QueueEntry[];
+  /** What the version endpoints last reported. */
+  staging?: string;
+  production?: string;
+  lastValidated?: string;
+  approvals: ApprovalRecord[];
+  /** Finished cycles, newest last (the last 20). */
+  history: { sha: string; outcome: string; at: string; note?: string }[];
+}
+
+export const pipelineStateQuery = defineQuery<PipelineState>('pipelineState');
+
+export function pipelineWorkflowId(app: string): string {
+  return `pipeline/${app}`;
+}

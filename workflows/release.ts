@@ -1,0 +1,141 @@
+/**
+ * The release workflow: a date-based release of one image, made once.
+ *
+ *   preflight (actor, image tag for every image) → release date from workflow time →
+ *   notes from the PRs merged since the previous release → git tag + GitHub Release →
+ *   image aliases rel-<date> → production deploy (child; not for release-only apps) →
+ *   changelog pull request → notifications.
+ *
+ * Every effect is idempotent, and a release of an image that was already released picks
+ * up that release (same date, same name) instead of making a second one: a re-run heals
+ * a partial release and creates nothing twice.
+ */
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { changelogPath, imageAlias, releaseDate, releaseDateToIso, releaseName, releaseNotes } from '../domain/release';
+import { shortTag, tagProblem } from '../domain/tags';
+import { deploy } from './deploy';
+import { Notifier } from './notifier';
+import { quick } from './profiles';
+import { deployWorkflowId, FailureType, SA, type DeployFailureDetails, type DeployResult, type ReleaseInput, type ReleaseResult } from './shared';
+
+const acts = proxyActivities<Activities>(quick);
+
+export async function release(input: ReleaseInput): Promise<ReleaseResult> {
+  const lines: string[] = [];
+  const note = (l: string) => {
+    lines.push(l);
+    setCurrentDetails(lines.slice(-12).map((x) => `- ${x}`).join('\n'));
+  };
+  const fail = (outcome: string, type: string, message: string, details?: unknown): never => {
+    note(message);
+    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
+  };
+  const preflight = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof ApplicationFailure && cause.type) {
+        if (cause.type === FailureType.unauthorized) fail('unauthorized', cause.type, `refused: ${cause.message}`);
+        if (cause.type === FailureType.badInput || cause.type === FailureType.notFound) fail('refused', cause.type, `refused: ${cause.message}`);
+      }
+      throw err;
+    }
+  };
+
+  upsertSearchAttributes([
+    { key: SA.operation, value: 'release' },
+    { key: SA.app, value: input.app },
+    { key: SA.tag, value: String(input.tag) },
+    { key: SA.actor, value: input.actor },
+    { key: SA.outcome, value: 'running' },
+  ]);
+  note(`release ${input.app} ${shortTag(String(input.tag))} by @${input.actor}`);
+  const problem = tagProblem(input.tag);
+  if (problem) fail('refused', FailureType.badInput, `refused: ${problem}`);
+  if (!/^[0-9a-f]{40}$/.test(input.tag)) {
+    fail('refused', FailureType.badInput, `refused: a release names the image by its full commit SHA (40 hex characters); got '${input.tag}'`);
+  }
+
+  // ---- preflight: nothing is written unless all of this passes ----
+  const plan = await preflight(() => acts.resolveRelease({ app: input.app }));
+  await preflight(() => acts.authorize({ actor: input.actor, operation: 'release', app: input.app }));
+  await preflight(() => acts.checkImageTags({ images: plan.images, tag: input.tag }));
+
+  // ---- one release per image: pick up an earlier one ----
+  const earlier = await acts.findReleaseForCommit({ app: input.app, sha: input.tag });
+  if (earlier?.failed) {
+    note(`${earlier.name} already released this image and is marked failed: ${earlier.url}`);
+    upsertSearchAttributes([{ key: SA.outcome, value: 'failed' }]);
+    fail('failed', 'ReleaseFailedBefore', `${earlier.name} already released ${shortTag(input.tag)} and its production deploy failed (${earlier.url}); deploy or roll back production explicitly`);
+  }
+  const date = earlier?.date ?? releaseDate(new Date());
+  const name = releaseName(input.app, date);
+  if (earlier) note(`${name} already released this image: picking it up`);
+
+  // ---- notes, tag and GitHub Release ----
+  const previous = await acts.previousRelease({ app: input.app, before: date });
+  const pulls = await acts.mergedPullsSince({ app: input.app, since: previous?.releasedAt, until: releaseDateToIso(date) });
+  const notes = releaseNotes(pulls);
+  const rel = await acts.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
+  note(`${rel.created ? 'created' : 'found'} ${name}: ${rel.url} (${pulls.length} pull requests since ${previous?.name ?? 'the start'})`);
+
+  // ---- image aliases: rel-<date> for every image ----
+  const aliases = await acts.aliasImageTags({ images: plan.images, fromTag: input.tag, toTag: imageAlias(date) });
+  note(`tagged ${aliases.length} image(s) ${imageAlias(date)}`);
+
+  const notifier = new Notifier({ kind: 'release', app: input.app, tag: input.tag, actor: input.actor, releaseName: name }, note);
+  notifier.started();
+
+  // ---- production deploy (not for release-only apps) ----
+  let deployed: DeployResult | undefined;
+  if (plan.releaseOnly) {
+    note(`${input.app} is release-only: its images are tagged; it is deployed elsewhere`);
+  } else {
+    const env = plan.production!.env;
+    try {
+      deployed = await executeChild(deploy, {
+        workflowId: deployWorkflowId(input.app, env),
+        args: [{ app: input.app, env, tag: input.tag, actor: input.actor, reason: `release ${name}`, budgetSeconds: input.budgetSeconds }],
+        staticSummary: `deploy ${input.app} ${shortTag(input.tag)} → ${env} for ${name}`,
+      });
+      note(`${env} runs ${shortTag(input.tag)}`);
+    } catch (err) {
+      if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
+        const f = err.cause;
+        const details = f.details?.[0] as DeployFailureDetails | undefined;
+        await acts.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` });
+        await notifier.failed(details?.outcome ?? 'failed', `${name}: the ${env} deploy failed: ${f.message}`, details?.reasons ?? []);
+        fail(details?.outcome ?? 'failed', f.type ?? FailureType.failed, `${name} is released but its ${env} deploy failed: ${f.message}`, details);
+      }
+      throw err;
+    }
+  }
+
+  // ---- changelog pull request, pinging the actor ----
+  const pr = await acts.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
+  note(`changelog ${changelogPath(input.app, date)}: ${pr.url}`);
+
+  await notifier.succeeded();
+  upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
+  return {
+    app: input.app,
+    tag: input.tag,
+    name,
+    releaseUrl: rel.url,
+    existing: !!earlier,
+    aliases: aliases.map((a) => ({ repository: a.repository, digest: a.digest, created: a.created })),
+    ...(deployed && { deploy: deployed }),
+    changelogPr: { number: pr.number, url: pr.url },
+    releaseOnly: plan.releaseOnly,
+  };
+}
