@@ -2,8 +2,17 @@
  * Config look-ups. The config file lives with the worker; the workflow asks for the one
  * (app, env) it needs, and the answer is recorded in its history.
  */
-import { appImages, resolveTarget, type SlipwayConfig, type Target } from '../domain/config';
+import { appImages, resolveTarget, type PipelineConfig, type SlipwayConfig, type Target } from '../domain/config';
 import { BadInput } from '../domain/errors';
+
+export interface PipelinePlan {
+  app: string;
+  settings: PipelineConfig;
+  staging: Target;
+  production: Target;
+  gateUrls?: { baseUrl?: string; apiUrl?: string };
+  github?: { owner: string; repo: string };
+}
 
 export interface ReleasePlan {
   app: string;
@@ -23,6 +32,25 @@ export function createConfigActivities(deps: ConfigDeps) {
     /** The ECS target of (app, env); BadInput (naming what is valid) when there is none. */
     async resolveTarget(input: { app: string; env: string }): Promise<Target> {
       return resolveTarget(deps.config(), input.app, input.env);
+    },
+
+    /** The pipeline settings of `app` and the URLs its gate needs (BadInput when it has no pipeline). */
+    async resolvePipeline(input: { app: string }): Promise<PipelinePlan> {
+      const config = deps.config();
+      const staging = resolveTarget(config, input.app, config.environments[0]);
+      const app = config.apps[input.app];
+      if (!app.pipeline) throw new BadInput(`${input.app} has no pipeline: add apps.${input.app}.pipeline to ${config.source}`);
+      const production = [...config.environments].reverse().find((e) => Object.hasOwn(app.environments, e))!;
+      const pw = app.pipeline.gate?.playwright;
+      const urlOf = (other: string | undefined) => (other ? resolveTarget(config, other, staging.env).url : staging.url);
+      return {
+        app: input.app,
+        settings: app.pipeline,
+        staging,
+        production: resolveTarget(config, input.app, production),
+        ...(pw && { gateUrls: { baseUrl: urlOf(pw.baseUrlFrom), apiUrl: pw.apiUrlFrom ? urlOf(pw.apiUrlFrom) : undefined } }),
+        github: config.github ? { owner: config.github.owner, repo: config.github.repo } : undefined,
+      };
     },
 
     /** What releasing `app` involves: its images and, unless release-only, its production target. */

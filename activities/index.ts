@@ -7,6 +7,7 @@ import { createAuthzActivities } from './authz';
 import { createConfigActivities } from './config';
 import { createEcsActivities, type EcsDeps } from './ecs';
 import { createNotificationActivities } from './notifications';
+import { createPlaywrightActivities } from './playwright';
 import { createReleaseActivities } from './release';
 import { createRegistryActivities, type RegistryClient } from './registry';
 import { createTemporalActivities } from './temporal';
@@ -22,6 +23,8 @@ export interface ActivityDeps extends EcsDeps {
   versionTimeoutMs?: number;
   /** The worker's environment: where secrets (webhook URL) are read from. */
   env: NodeJS.ProcessEnv;
+  /** Chromium for the Playwright gate (workers without one cannot run the gate). */
+  chromiumPath?: string;
 }
 
 /** Release activities need the configured repository and a token; without them each call says so. */
@@ -54,6 +57,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createVersionActivities({ timeoutMs: deps.versionTimeoutMs }),
     ...createTemporalActivities({ client: deps.client }),
     ...createNotificationActivities(deps),
+    ...createPlaywrightActivities({ github: deps.github, chromiumPath: deps.chromiumPath }),
     ...releaseActivities(deps),
   };
 }

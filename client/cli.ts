@@ -8,6 +8,11 @@ import { deployCommand, usage as deployUsage } from './commands/deploy';
 import { redeployCommand, usage as redeployUsage } from './commands/redeploy';
 import { releaseCommand, usage as releaseUsage } from './commands/release';
 import { rollbackCommand, usage as rollbackUsage } from './commands/rollback';
+import { diffCommand, usage as diffUsage } from './commands/diff';
+import { historyCommand, usage as historyUsage } from './commands/history';
+import { pipelineCommand, usage as pipelineUsage } from './commands/pipeline';
+import { statusCommand, usage as statusUsage } from './commands/status';
+import { tagsCommand, usage as tagsUsage } from './commands/tags';
 import { UsageError, Unreachable } from './errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 
@@ -20,6 +25,11 @@ Commands:
   rollback <app> <env>       go back to --tag, or to the last validated release
   redeploy <app> <env>       deploy again what the environment reports (after a template change)
   release <app> <sha>        date-based release: tag, GitHub Release, image alias, production, changelog PR
+  status [app]               what runs where: reported release, in flight, last validated, pipeline
+  history <app> [env]        recent operations, newest first, with their outcomes
+  tags <app>                 image tags present for every image of the app, release aliases
+  diff <app> <env> <tag>     what deploying <tag> would change (= deploy --dry-run); changes nothing
+  pipeline <sub> <app>       the promotion pipeline: merged, status, approve, reject, cancel, pause, resume
 
 Run 'slipway <command> --help' for a command's options.
 
@@ -35,7 +45,7 @@ TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_UI_URL.
 Exit codes: 0 success · 1 deployment failed · 2 refused (bad input) · 3 rolled back by ECS ·
 4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service`;
 
-const USAGE: Record<string, string> = { deploy: deployUsage, rollback: rollbackUsage, redeploy: redeployUsage, release: releaseUsage };
+const USAGE: Record<string, string> = { deploy: deployUsage, rollback: rollbackUsage, redeploy: redeployUsage, release: releaseUsage, status: statusUsage, history: historyUsage, tags: tagsUsage, diff: diffUsage, pipeline: pipelineUsage };
 const COMMANDS = Object.keys(USAGE);
 
 export async function main(argv: string[]): Promise<number> {
@@ -55,6 +65,11 @@ export async function main(argv: string[]): Promise<number> {
         tag: { type: 'string' },
         wait: { type: 'boolean', default: true },
         'no-wait': { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        limit: { type: 'string' },
+        env: { type: 'string' },
+        sha: { type: 'string' },
+        title: { type: 'string' },
       },
     });
   } catch (err) {
@@ -70,16 +85,32 @@ export async function main(argv: string[]): Promise<number> {
   const ctx = new Context({ config: values.config, json: values.json ?? false, taskQueue: values['task-queue'] });
   const opFlags = { actor: values.actor, reason: values.reason, budget: values.budget, wait: !values['no-wait'] };
   try {
-    if (values.tag !== undefined && command !== 'rollback') throw new UsageError(`--tag is an option of rollback only; ${command} takes the tag as an argument`);
+    if (values.tag !== undefined && command !== 'rollback' && command !== 'pipeline') {
+      throw new UsageError(`--tag is an option of rollback and pipeline approve/reject only; ${command} takes the tag as an argument`);
+    }
+    if ((values.sha !== undefined || values.title !== undefined) && command !== 'pipeline') throw new UsageError('--sha and --title are options of pipeline only');
+    if (values['dry-run'] && command !== 'deploy' && command !== 'diff') throw new UsageError(`--dry-run is an option of deploy only (or run 'slipway diff')`);
+    if (values.limit !== undefined && command !== 'history' && command !== 'tags') throw new UsageError('--limit is an option of history and tags only');
+    if (values.env !== undefined && command !== 'status' && command !== 'history') throw new UsageError(`--env is an option of status and history only; ${command} takes the environment as an argument`);
     switch (command) {
       case 'deploy':
-        return await deployCommand(ctx, args, opFlags);
+        return values['dry-run'] ? await diffCommand(ctx, args) : await deployCommand(ctx, args, opFlags);
       case 'rollback':
         return await rollbackCommand(ctx, args, { ...opFlags, tag: values.tag });
       case 'redeploy':
         return await redeployCommand(ctx, args, opFlags);
       case 'release':
         return await releaseCommand(ctx, args, opFlags);
+      case 'status':
+        return await statusCommand(ctx, args, { env: values.env });
+      case 'history':
+        return await historyCommand(ctx, args, { env: values.env, limit: values.limit });
+      case 'tags':
+        return await tagsCommand(ctx, args, { limit: values.limit });
+      case 'diff':
+        return await diffCommand(ctx, args);
+      case 'pipeline':
+        return await pipelineCommand(ctx, args, { ...opFlags, tag: values.tag, sha: values.sha, title: values.title });
       default:
         throw new UsageError(`unknown command '${command}'; commands: ${COMMANDS.join(', ')}`);
     }

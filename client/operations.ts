@@ -25,6 +25,9 @@ import {
   type ReleaseInput,
   type RollbackInput,
   releaseWorkflowId,
+  mergedSignal,
+  pipelineWorkflowId,
+  type MergeReport,
 } from '../workflows/shared';
 
 /** Another operation holds the service's lock. */
@@ -127,4 +130,23 @@ export async function deployOutcome<R = DeployResult>(handle: WorkflowHandle): P
     if (err instanceof WorkflowFailedError) return { ok: false, type: err.cause?.name ?? 'Failed', message: err.cause?.message ?? err.message };
     throw err;
   }
+}
+
+/**
+ * Reports a merge to the app's pipeline, starting the pipeline if it is not running
+ * (signal-with-start: one call, nothing lost between "start" and "deliver").
+ */
+export async function reportMerge(client: Client, app: string, merge: MergeReport, opts: StartOptions & { maxHistory?: number }) {
+  return client.workflow.signalWithStart('pipeline', {
+    workflowId: pipelineWorkflowId(app),
+    taskQueue: opts.taskQueue,
+    args: [{ app, ...(opts.maxHistory !== undefined && { maxHistory: opts.maxHistory }) }],
+    signal: mergedSignal,
+    signalArgs: [merge],
+    typedSearchAttributes: [
+      { key: SA.operation, value: 'pipeline' },
+      { key: SA.app, value: app },
+    ],
+    staticSummary: `pipeline of ${app}: merges to main → staging → gate → approval → production`,
+  });
 }

@@ -106,6 +106,7 @@ export interface JsonSchema {
   minItems?: number;
   uniqueItems?: boolean;
   pattern?: string;
+  enum?: string[];
   minLength?: number;
   maxLength?: number;
   exclusiveMinimum?: number;
@@ -181,6 +182,61 @@ const environmentSchema: JsonSchema = {
   },
 };
 
+const pipelineSchema: JsonSchema = {
+  type: 'object',
+  description:
+    'The promotion pipeline of the app: merges to main queue up, deploy to staging, pass the gate, wait for approval, and are released to production. Without this section the app has no pipeline.',
+  additionalProperties: false,
+  properties: {
+    policy: {
+      type: 'string',
+      enum: ['latest', 'fifo'],
+      default: 'latest',
+      description: '`latest`: the newest waiting merge goes next and the older ones it contains are marked superseded; `fifo`: every merge in order.',
+    },
+    approvals: { type: 'integer', exclusiveMinimum: 0, maximum: 10, default: 1, description: 'How many distinct authorised approvers a candidate needs.' },
+    allowSelfApproval: {
+      type: 'boolean',
+      default: false,
+      description: 'Whether the person who merged may be the only approver of their own change.',
+    },
+    approvalDeadlineHours: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 72, description: 'How long a candidate waits for approval before it expires.' },
+    autoApprove: { type: 'boolean', default: false, description: 'Promote every candidate that passes the gate without waiting for a person (continuous deployment).' },
+    gate: {
+      type: 'object',
+      description: 'The check a candidate must pass on staging before approval. Leave out for none.',
+      additionalProperties: false,
+      properties: {
+        playwright: {
+          type: 'object',
+          description: 'Run the team\'s Playwright suite against staging (PLAYWRIGHT_BASE_URL = the staging url of `baseUrlFrom`).',
+          required: ['suiteDir'],
+          additionalProperties: false,
+          properties: {
+            suiteDir: { type: 'string', minLength: 1, description: 'Directory of the Playwright project (with playwright.config.*), on the gate workers, relative to their working directory.' },
+            grep: { type: 'string', minLength: 1, description: 'Only tests matching this (Openverse: @deployment-smoketest).' },
+            baseUrlFrom: { type: 'string', pattern: NAME, description: 'App whose staging `url` is PLAYWRIGHT_BASE_URL (default: this app).' },
+            apiUrlFrom: { type: 'string', pattern: NAME, description: 'App whose staging `url` is passed as API_URL (the live API).' },
+            taskQueue: { type: 'string', minLength: 1, description: 'Task queue of the workers that have a browser (default: the main task queue).' },
+            retries: { type: 'integer', exclusiveMinimum: -1, maximum: 5, default: 1, description: 'Retries per test; a test that passes on retry counts as flaky.' },
+            timeoutMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 240, default: 30, description: 'How long the suite may run.' },
+          },
+        },
+        githubWorkflow: {
+          type: 'object',
+          description: 'Alternatively, dispatch a GitHub Actions workflow and wait for its conclusion.',
+          required: ['workflow'],
+          additionalProperties: false,
+          properties: {
+            workflow: { type: 'string', minLength: 1, description: 'Workflow file name, e.g. e2e-staging.yml.' },
+            ref: { type: 'string', minLength: 1, default: 'main', description: 'Branch the workflow runs on.' },
+          },
+        },
+      },
+    },
+  },
+};
+
 const appSchema: JsonSchema = {
   type: 'object',
   description: 'One app: the images it publishes and the environments it is deployed to.',
@@ -206,6 +262,7 @@ const appSchema: JsonSchema = {
       },
       examples: [{ api: 'ghcr.io/wordpress/openverse-api', api_nginx: 'ghcr.io/wordpress/openverse-api_nginx' }],
     },
+    pipeline: pipelineSchema,
     environments: {
       type: 'object',
       description:
@@ -432,6 +489,19 @@ export interface AppConfig {
   images: Record<string, string>;
   /** Environment name → deployment target; empty for a release-only app. */
   environments: Record<string, EnvironmentConfig>;
+  pipeline?: PipelineConfig;
+}
+
+export interface PipelineConfig {
+  policy: 'latest' | 'fifo';
+  approvals: number;
+  allowSelfApproval: boolean;
+  approvalDeadlineHours: number;
+  autoApprove: boolean;
+  gate?: {
+    playwright?: { suiteDir: string; grep?: string; baseUrlFrom?: string; apiUrlFrom?: string; taskQueue?: string; retries: number; timeoutMinutes: number };
+    githubWorkflow?: { workflow: string; ref: string };
+  };
 }
 
 export interface EnvironmentConfig {
@@ -754,6 +824,9 @@ interface RawConfig {
 }
 
 interface RawApp {
+  pipeline?: Partial<Omit<PipelineConfig, 'gate'>> & {
+    gate?: { playwright?: Partial<NonNullable<NonNullable<PipelineConfig['gate']>['playwright']>> & { suiteDir: string }; githubWorkflow?: { workflow: string; ref?: string } };
+  };
   releaseOnly?: boolean;
   images: Record<string, string>;
   environments?: Record<string, Omit<EnvironmentConfig, 'budgetMinutes'> & { budgetMinutes?: number }>;
@@ -817,7 +890,31 @@ function normaliseApp(name: string, app: RawApp, budgetMinutes: number): AppConf
       budgetMinutes: e.budgetMinutes ?? budgetMinutes,
     };
   }
-  return { name, releaseOnly: app.releaseOnly ?? CONFIG_DEFAULTS.releaseOnly, images: { ...app.images }, environments };
+  return {
+    name,
+    releaseOnly: app.releaseOnly ?? CONFIG_DEFAULTS.releaseOnly,
+    images: { ...app.images },
+    environments,
+    ...(app.pipeline && { pipeline: normalisePipeline(app.pipeline) }),
+  };
+}
+
+function normalisePipeline(p: NonNullable<RawApp['pipeline']>): PipelineConfig {
+  const pw = p.gate?.playwright;
+  const gh = p.gate?.githubWorkflow;
+  return {
+    policy: p.policy ?? 'latest',
+    approvals: p.approvals ?? 1,
+    allowSelfApproval: p.allowSelfApproval ?? false,
+    approvalDeadlineHours: p.approvalDeadlineHours ?? 72,
+    autoApprove: p.autoApprove ?? false,
+    ...((pw || gh) && {
+      gate: {
+        ...(pw && { playwright: { ...pw, retries: pw.retries ?? 1, timeoutMinutes: pw.timeoutMinutes ?? 30 } }),
+        ...(gh && { githubWorkflow: { workflow: gh.workflow, ref: gh.ref ?? 'main' } }),
+      },
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------

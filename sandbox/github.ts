@@ -137,6 +137,72 @@ export interface SandboxDeployment {
   statuses: SandboxDeploymentStatus[];
 }
 
+/** How a GitHub Actions run ended. */
+export type WorkflowConclusion =
+  | 'success'
+  | 'failure'
+  | 'cancelled'
+  | 'timed_out'
+  | 'neutral'
+  | 'skipped'
+  | 'action_required'
+  | 'startup_failure'
+  | 'stale';
+
+/** A GitHub Actions workflow of a repository: what its dispatched runs look like and how they end. */
+export interface AddWorkflowOptions {
+  /** The workflow's `name:`. Default: the file name without its extension. */
+  name?: string;
+  /**
+   * The workflow's `run-name:`, the display title of its runs; `${{ inputs.<name> }}` is
+   * replaced by the dispatch input. Default: the name.
+   */
+  runName?: string;
+  /** Its `workflow_dispatch` inputs. Undeclared inputs are refused with 422, as GitHub does. Default none. */
+  inputs?: Record<string, { required?: boolean; default?: string }>;
+  /** Whether it has a `workflow_dispatch` trigger. Default true. */
+  dispatchable?: boolean;
+  /** How dispatched runs end. Default `success`. */
+  conclusion?: WorkflowConclusion;
+  /** Milliseconds from the dispatch until a run completes. Default 1000. */
+  durationMs?: number;
+  /** Milliseconds a run stays `queued` before it is `in_progress`. Default 0. */
+  queuedMs?: number;
+  /** Milliseconds after the dispatch before the run is listed or found (GitHub takes a few seconds). Default 0. */
+  listDelayMs?: number;
+  /**
+   * Whether a dispatch asking for `return_run_details` gets the run's id (200). False: 204
+   * regardless, as from a GitHub Enterprise Server that predates the parameter. Default true.
+   */
+  runDetails?: boolean;
+}
+
+/** A run of a workflow, created by a dispatch. */
+export interface SandboxWorkflowRun {
+  id: number;
+  runNumber: number;
+  workflowId: number;
+  /** `.github/workflows/<file>`. */
+  path: string;
+  name: string;
+  displayTitle: string;
+  event: 'workflow_dispatch';
+  /** The ref as dispatched (branch or tag name). */
+  ref: string;
+  headSha: string;
+  /** The inputs as dispatched, with declared defaults filled in. */
+  inputs: Record<string, string>;
+  actor: string;
+  createdAt: number;
+  /** When it is (or was) listed, started and completed (epoch ms). */
+  listedAt: number;
+  startedAt: number;
+  completesAt: number;
+  conclusion: WorkflowConclusion;
+  /** Set when the run was cancelled through the API before it completed. */
+  cancelledAt?: number;
+}
+
 export interface AddUserOptions {
   name?: string | null;
   email?: string | null;
@@ -218,6 +284,13 @@ export interface GitHubSandbox {
   deployments(owner: string, repo: string): SandboxDeployment[];
   /** Text of a file at a branch, tag or SHA (default: the default branch), or undefined. */
   file(owner: string, repo: string, path: string, ref?: string): string | undefined;
+  /**
+   * Adds a GitHub Actions workflow (`.github/workflows/<file>`) to a repository, or updates
+   * the settings of one already added (keeping its id and runs). Returns its id.
+   */
+  addWorkflow(owner: string, repo: string, file: string, opts?: AddWorkflowOptions): number;
+  /** Runs of a repository's workflows, oldest first. */
+  workflowRuns(owner: string, repo: string): SandboxWorkflowRun[];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -576,6 +649,24 @@ interface Repo {
   pulls: SandboxPull[];
   deployments: SandboxDeployment[];
   nextNumber: number;
+  /** GitHub Actions workflows (by file name) and their runs. */
+  workflows?: Map<string, Workflow>;
+  runs?: SandboxWorkflowRun[];
+}
+
+interface Workflow {
+  id: number;
+  file: string;
+  name: string;
+  runName?: string;
+  inputs: Record<string, { required?: boolean; default?: string }>;
+  dispatchable: boolean;
+  conclusion: WorkflowConclusion;
+  durationMs: number;
+  queuedMs: number;
+  listDelayMs: number;
+  runDetails: boolean;
+  createdAt: number;
 }
 
 const ID_BASES: Record<string, number> = {
@@ -587,6 +678,8 @@ const ID_BASES: Record<string, number> = {
   pull: 1_800_000_000,
   deployment: 700_000_000,
   status: 1_500_000_000,
+  workflow: 90_000_000,
+  run: 9_000_000_000,
 };
 
 /** In-memory GitHub: accounts, teams, repositories and their git data. */
@@ -1666,6 +1759,178 @@ const listDeploymentStatuses: Handler = (w, ctx) => {
   );
 };
 
+// --- GitHub Actions -----------------------------------------------------------------------
+
+/** A workflow by numeric id or file name (`smoke.yml`), as the API takes `workflow_id`. */
+function findWorkflow(repo: Repo, idOrFile: string): Workflow | undefined {
+  for (const wf of repo.workflows?.values() ?? []) {
+    if (String(wf.id) === idOrFile || wf.file === idOrFile || `.github/workflows/${wf.file}` === idOrFile) return wf;
+  }
+  return undefined;
+}
+
+/** Where a run is now: `queued`, `in_progress`, or `completed` with its conclusion. */
+function runState(run: SandboxWorkflowRun, now = Date.now()): { status: 'queued' | 'in_progress' | 'completed'; conclusion: WorkflowConclusion | null; updatedAt: number } {
+  if (run.cancelledAt !== undefined) return { status: 'completed', conclusion: 'cancelled', updatedAt: run.cancelledAt };
+  if (now >= run.completesAt) return { status: 'completed', conclusion: run.conclusion, updatedAt: run.completesAt };
+  if (now >= run.startedAt) return { status: 'in_progress', conclusion: null, updatedAt: run.startedAt };
+  return { status: 'queued', conclusion: null, updatedAt: run.createdAt };
+}
+
+function workflowRun(w: World, r: Repo, run: SandboxWorkflowRun) {
+  const u = `${w.api}/repos/${r.owner.login}/${r.name}`;
+  const web = `${WEB}/${r.owner.login}/${r.name}`;
+  const state = runState(run);
+  const checkSuiteId = run.id + 1_000_000_000;
+  const commit = r.commits.get(run.headSha);
+  const author = commitAuthor(w, commit?.author ?? w.viewer, commit?.date ?? run.createdAt);
+  return {
+    id: run.id,
+    name: run.name,
+    node_id: nodeId('WorkflowRun', run.id),
+    check_suite_id: checkSuiteId,
+    check_suite_node_id: nodeId('CheckSuite', checkSuiteId),
+    head_branch: run.ref.replace(/^refs\/(?:heads|tags)\//, ''),
+    head_sha: run.headSha,
+    path: run.path,
+    display_title: run.displayTitle,
+    run_number: run.runNumber,
+    run_attempt: 1,
+    referenced_workflows: [],
+    event: run.event,
+    status: state.status,
+    conclusion: state.conclusion,
+    workflow_id: run.workflowId,
+    url: `${u}/actions/runs/${run.id}`,
+    html_url: `${web}/actions/runs/${run.id}`,
+    pull_requests: [],
+    created_at: iso(run.createdAt),
+    updated_at: iso(state.updatedAt),
+    actor: userByLogin(w, run.actor),
+    triggering_actor: userByLogin(w, run.actor),
+    run_started_at: iso(run.createdAt),
+    jobs_url: `${u}/actions/runs/${run.id}/jobs`,
+    logs_url: `${u}/actions/runs/${run.id}/logs`,
+    check_suite_url: `${u}/check-suites/${checkSuiteId}`,
+    artifacts_url: `${u}/actions/runs/${run.id}/artifacts`,
+    cancel_url: `${u}/actions/runs/${run.id}/cancel`,
+    rerun_url: `${u}/actions/runs/${run.id}/rerun`,
+    previous_attempt_url: null,
+    workflow_url: `${u}/actions/workflows/${run.workflowId}`,
+    head_commit: {
+      id: run.headSha,
+      tree_id: commit?.treeSha ?? run.headSha,
+      message: commit?.message ?? '',
+      timestamp: author.date,
+      author: { name: author.name, email: author.email },
+      committer: { name: 'GitHub', email: 'noreply@github.com' },
+    },
+    repository: repository(w, r),
+    head_repository: repository(w, r),
+    head_repository_id: r.id,
+  };
+}
+
+/** `${{ inputs.x }}` and `${{ github.event.inputs.x }}` in a `run-name`, substituted. */
+function renderRunName(template: string, inputs: Record<string, string>): string {
+  return template.replace(/\$\{\{\s*(?:github\.event\.)?inputs\.([A-Za-z_][\w-]*)\s*\}\}/g, (_, name: string) => inputs[name] ?? '');
+}
+
+/** Creates a run, as GitHub does for a `workflow_dispatch` event; 204, or 200 with the run's id and URLs when asked. */
+const dispatchWorkflow: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const wf = findWorkflow(repo, ctx.params.workflow_id);
+  if (!wf) throw notFound();
+  if (!wf.dispatchable) throw unprocessable("Workflow does not have 'workflow_dispatch' trigger");
+  const b = ctx.body;
+  const ref = String(b.ref);
+  const sha = w.resolve(repo, ref);
+  if (!sha) throw unprocessable(`No ref found for: ${ref}`);
+  const given = (b.inputs ?? {}) as Record<string, unknown>;
+  const unexpected = Object.keys(given).filter((name) => !(name in wf.inputs));
+  if (unexpected.length) throw unprocessable(`Unexpected inputs provided: ${JSON.stringify(unexpected)}`);
+  const inputs: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(wf.inputs)) {
+    const value = given[name];
+    if (value === undefined || value === null) {
+      if (spec.required && spec.default === undefined) throw unprocessable(`Required input '${name}' not provided`);
+      if (spec.default !== undefined) inputs[name] = spec.default;
+    } else inputs[name] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  const now = Date.now();
+  repo.runs ??= [];
+  const run: SandboxWorkflowRun = {
+    id: w.nextId('run'),
+    runNumber: repo.runs.filter((r) => r.workflowId === wf.id).length + 1,
+    workflowId: wf.id,
+    path: `.github/workflows/${wf.file}`,
+    name: wf.name,
+    displayTitle: renderRunName(wf.runName ?? wf.name, inputs),
+    event: 'workflow_dispatch',
+    ref,
+    headSha: sha,
+    inputs,
+    actor: w.viewer,
+    createdAt: now,
+    listedAt: now + wf.listDelayMs,
+    startedAt: now + Math.min(wf.queuedMs, wf.durationMs),
+    completesAt: now + wf.durationMs,
+    conclusion: wf.conclusion,
+  };
+  repo.runs.push(run);
+  if (b.return_run_details !== true || !wf.runDetails) return { status: 204 };
+  const body = workflowRun(w, repo, run);
+  return ok({ workflow_run_id: run.id, run_url: body.url, html_url: body.html_url });
+};
+
+/** Runs of one workflow, newest first, with GitHub's filters (`event`, `status` or conclusion, `branch`, `actor`, `head_sha`, `created`). */
+const listWorkflowRuns: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const wf = findWorkflow(repo, ctx.params.workflow_id);
+  if (!wf) throw notFound();
+  const q = ctx.query;
+  const created = q.get('created');
+  const createdTest = created ? dateTest(created) : undefined;
+  if (created && !createdTest) throw validationFailed({ resource: 'WorkflowRun', field: 'created', code: 'invalid' });
+  const now = Date.now();
+  const matches = (repo.runs ?? [])
+    .filter((run) => {
+      if (run.workflowId !== wf.id || run.listedAt > now) return false;
+      const state = runState(run, now);
+      const status = q.get('status');
+      return (
+        (!q.get('event') || run.event === q.get('event')) &&
+        (!status || state.status === status || state.conclusion === status) &&
+        (!q.get('branch') || run.ref.replace(/^refs\/(?:heads|tags)\//, '') === q.get('branch')) &&
+        (!q.get('actor') || run.actor.toLowerCase() === q.get('actor')!.toLowerCase()) &&
+        (!q.get('head_sha') || run.headSha === q.get('head_sha')) &&
+        (!createdTest || createdTest(run.createdAt))
+      );
+    })
+    .sort((a, b) => b.createdAt - a.createdAt || b.id - a.id);
+  const page = paginate(w, ctx, matches);
+  return ok({ total_count: matches.length, workflow_runs: page.items.map((run) => workflowRun(w, repo, run)) }, page.headers);
+};
+
+function findRun(w: World, ctx: Ctx): { repo: Repo; run: SandboxWorkflowRun } {
+  const repo = w.repoOr404(ctx);
+  const run = repo.runs?.find((r) => String(r.id) === ctx.params.run_id);
+  if (!run) throw notFound();
+  return { repo, run };
+}
+
+const getWorkflowRun: Handler = (w, ctx) => {
+  const { repo, run } = findRun(w, ctx);
+  return ok(workflowRun(w, repo, run));
+};
+
+const cancelWorkflowRun: Handler = (w, ctx) => {
+  const { run } = findRun(w, ctx);
+  if (runState(run).status === 'completed') throw new HttpError(409, 'Cannot cancel a workflow run that is completed.');
+  run.cancelledAt = Date.now();
+  return { status: 202, body: {} };
+};
+
 // --- search ----------------------------------------------------------------------------
 
 interface SearchQuery {
@@ -1783,10 +2048,7 @@ const searchIssues: Handler = (w, ctx) => {
   );
 };
 
-/**
- * The endpoints served, keyed by the OpenAPI description's method and path. More (e.g.
- * `POST …/actions/workflows/{workflow_id}/dispatches`) are one handler and one line each.
- */
+/** The endpoints served, keyed by the OpenAPI description's method and path. More are one handler and one line each. */
 const ROUTES: Route[] = [
   { method: 'GET', path: '/orgs/{org}/teams/{team_slug}/memberships/{username}', handler: getTeamMembership },
   { method: 'GET', path: '/orgs/{org}/teams/{team_slug}/members', handler: listTeamMembers },
@@ -1809,6 +2071,10 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/repos/{owner}/{repo}/deployments', handler: listDeployments },
   { method: 'POST', path: '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses', handler: createDeploymentStatus },
   { method: 'GET', path: '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses', handler: listDeploymentStatuses },
+  { method: 'POST', path: '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches', handler: dispatchWorkflow },
+  { method: 'GET', path: '/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', handler: listWorkflowRuns },
+  { method: 'GET', path: '/repos/{owner}/{repo}/actions/runs/{run_id}', handler: getWorkflowRun },
+  { method: 'POST', path: '/repos/{owner}/{repo}/actions/runs/{run_id}/cancel', handler: cancelWorkflowRun },
   { method: 'GET', path: '/search/issues', handler: searchIssues },
 ];
 
@@ -2025,6 +2291,33 @@ class Sandbox implements GitHubSandbox {
 
   deployments(owner: string, name: string): SandboxDeployment[] {
     return structuredClone(this.repoOrThrow(owner, name).deployments);
+  }
+
+  addWorkflow(owner: string, name: string, file: string, opts: AddWorkflowOptions = {}): number {
+    const repo = this.repoOrThrow(owner, name);
+    if (!/^[\w.-]+\.ya?ml$/.test(file)) throw new Error(`GitHub sandbox: a workflow file name ends in .yml or .yaml, got '${file}'`);
+    repo.workflows ??= new Map();
+    const existing = repo.workflows.get(file);
+    const wf: Workflow = {
+      id: existing?.id ?? this.world.nextId('workflow'),
+      file,
+      name: opts.name ?? existing?.name ?? file.replace(/\.ya?ml$/, ''),
+      runName: opts.runName ?? existing?.runName,
+      inputs: { ...(opts.inputs ?? existing?.inputs ?? {}) },
+      dispatchable: opts.dispatchable ?? existing?.dispatchable ?? true,
+      conclusion: opts.conclusion ?? existing?.conclusion ?? 'success',
+      durationMs: opts.durationMs ?? existing?.durationMs ?? 1000,
+      queuedMs: opts.queuedMs ?? existing?.queuedMs ?? 0,
+      listDelayMs: opts.listDelayMs ?? existing?.listDelayMs ?? 0,
+      runDetails: opts.runDetails ?? existing?.runDetails ?? true,
+      createdAt: existing?.createdAt ?? Date.now(),
+    };
+    repo.workflows.set(file, wf);
+    return wf.id;
+  }
+
+  workflowRuns(owner: string, name: string): SandboxWorkflowRun[] {
+    return structuredClone(this.repoOrThrow(owner, name).runs ?? []);
   }
 
   file(owner: string, name: string, path: string, ref?: string): string | undefined {

@@ -87,6 +87,7 @@ function constraints(schema: JsonSchema): string[] {
   if (schema.propertyNames?.pattern) out.push(`Keys ${patternWords(schema.propertyNames.pattern)}.`);
   if (schema.items?.pattern) out.push(`Items ${patternWords(schema.items.pattern)}.`);
   if (schema.pattern) out.push(`${capitalise(patternWords(schema.pattern))}.`);
+  if (schema.enum) out.push(`One of ${schema.enum.map((v) => `\`${v}\``).join(', ')}.`);
   if (schema.exclusiveMinimum !== undefined) out.push(`Greater than ${schema.exclusiveMinimum}.`);
   if (schema.maximum !== undefined) out.push(`At most ${schema.maximum}.`);
   if (schema.minItems) out.push(`At least ${count(schema.minItems, 'item')}.`);

@@ -2,6 +2,7 @@
  * Worker wiring: real clients in, a Temporal worker out. Used by worker/main.ts and by the
  * tests (which pass sandbox endpoints through the config).
  */
+import { existsSync } from 'node:fs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -83,6 +84,12 @@ export function githubClient(config: SlipwayConfig, env: NodeJS.ProcessEnv, opts
   return createGitHubClient({ token, baseUrl: config.github.apiUrl, secondMs: opts.secondMs, log: opts.log });
 }
 
+/** The browser the Playwright gate drives: $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, else Debian's Chromium if installed. */
+export function chromiumPath(env: NodeJS.ProcessEnv): string | undefined {
+  const p = env.PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH || '/usr/bin/chromium';
+  return existsSync(p) ? p : undefined;
+}
+
 /** Problems that would make every protected operation fail: reported at worker start. */
 export function wiringProblems(config: SlipwayConfig, env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
@@ -105,6 +112,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     client: opts.client,
     versionTimeoutMs: opts.versionTimeoutMs,
     env,
+    chromiumPath: chromiumPath(env),
   });
   return Worker.create({
     connection: opts.connection,

@@ -4,7 +4,7 @@
  * code and no I/O, so the client can use it freely.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const DEFAULT_TASK_QUEUE = 'slipway';
 
@@ -306,3 +306,34 @@ export const pipelineStateQuery = defineQuery<PipelineState>('pipelineState');
 export function pipelineWorkflowId(app: string): string {
   return `pipeline/${app}`;
 }
+
+export interface MergeReport {
+  sha: string;
+  actor: string;
+  title: string;
+}
+
+export interface ApprovalRequest {
+  /** The candidate's tag: approving anything else is refused. */
+  tag: string;
+  approver: string;
+  reason?: string;
+}
+
+export interface QueueAction {
+  sha?: string;
+  actor: string;
+  reason?: string;
+}
+
+/** GitHub Actions report each merge (signal-with-start: the first merge starts the pipeline). */
+export const mergedSignal = defineSignal<[MergeReport]>('merged');
+/** Approve or reject the candidate, with an answer (Update with a validator). */
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('reject');
+/** The same, fire-and-forget (e.g. the Temporal UI's "send signal"); refusals are recorded in the state. */
+export const approveSignal = defineSignal<[ApprovalRequest]>('approveSignal');
+export const rejectSignal = defineSignal<[ApprovalRequest]>('rejectSignal');
+export const cancelEntryUpdate = defineUpdate<QueueEntry, [QueueAction]>('cancelEntry');
+export const pauseUpdate = defineUpdate<PipelineState, [QueueAction]>('pause');
+export const resumeUpdate = defineUpdate<PipelineState, [QueueAction]>('resume');

@@ -1,0 +1,119 @@
+/**
+ * Approval deadlines, on the time-skipping test server: a candidate nobody approves
+ * expires after the configured deadline (72 h here) without the test waiting 72 hours.
+ * The activities are stubs (the real ones are exercised in pipeline.test.ts); the
+ * workflows are the real ones.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { Activities } from '../activities';
+import type { PipelinePlan } from '../activities/config';
+import type { Target } from '../domain/config';
+import { toolPath } from '../sandbox/tools';
+import { workflowBundlePath } from '../worker/bundle';
+import { temporal } from '@temporalio/proto';
+import { mergedSignal, pipelineStateQuery, pipelineWorkflowId, SA, type PipelineState } from '../workflows/shared';
+
+const SHA = 'a1'.repeat(20);
+
+const target = (env: string): Target => ({
+  app: 'api',
+  env,
+  region: 'us-east-1',
+  cluster: `${env}-default`,
+  service: `${env}-api`,
+  templateFamily: `${env}-api-template`,
+  family: `${env}-api`,
+  containers: [{ name: 'django', imageKey: 'api', repository: 'ghcr.io/wordpress/openverse-api' }],
+  images: [{ key: 'api', repository: 'ghcr.io/wordpress/openverse-api' }],
+  versionEndpoint: `https://${env}.example/version`,
+  budgetSeconds: 900,
+  verifyBudgetSeconds: 300,
+});
+
+/** Activities that answer as a healthy world would. */
+function stubs(): Partial<Activities> {
+  const plan: PipelinePlan = {
+    app: 'api',
+    settings: { policy: 'latest', approvals: 1, allowSelfApproval: false, approvalDeadlineHours: 72, autoApprove: false },
+    staging: target('staging'),
+    production: target('production'),
+  };
+  return {
+    resolvePipeline: async () => plan,
+    resolveTarget: async (i) => target(i.env),
+    authorize: async () => ({ checked: false }),
+    checkImageTags: async () => undefined,
+    registerRevision: async () => ({ taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/staging-api:2', revision: 2, images: [], reused: false }),
+    updateService: async () => ({ serviceDeploymentArn: 'arn:sd', startedAt: 0, reused: false }),
+    watchDeployment: async (i) => ({
+      verdict: { state: 'succeeded' },
+      status: 'SUCCESSFUL',
+      counts: { desired: 1, running: 1, pending: 0, failed: 0 },
+      newEvents: [],
+      newStoppedReasons: [],
+      cursor: i.cursor,
+    }),
+    awaitVersion: async (i) => ({ release: i.expected, attempts: 1, url: i.url }),
+    readVersion: async (i) => ({ release: SHA, url: i.url }),
+    recordValidated: async () => undefined,
+    notifySlack: async () => ({ sent: false, skipped: 'stub' }),
+    recordGitHubDeployment: async () => ({ skipped: 'stub' }),
+  };
+}
+
+describe('pipeline approval deadline (time-skipping)', () => {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: toolPath('TEMPORAL_TEST_SERVER_PATH') } },
+    });
+    // The test server knows no custom search attributes until told, like any cluster.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(Object.values(SA).map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    });
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('a candidate nobody approves expires after the deadline, and the pipeline moves on', async () => {
+    const taskQueue = 'expiry';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: await workflowBundlePath() },
+      activities: stubs(),
+    });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart('pipeline', {
+        workflowId: pipelineWorkflowId('api'),
+        taskQueue,
+        args: [{ app: 'api' }],
+        signal: mergedSignal,
+        signalArgs: [{ sha: SHA, actor: 'dhruv', title: 'Add audio search' }],
+      });
+      const state = () => handle.query(pipelineStateQuery);
+      let s: PipelineState;
+      for (;;) {
+        s = await state();
+        if (s.phase === 'awaiting_approval') break;
+        await env.sleep('1s');
+      }
+      // Just before the deadline it still waits; after it, the candidate has expired.
+      await env.sleep('71h');
+      assert.equal((await state()).phase, 'awaiting_approval');
+      await env.sleep('2h');
+      s = await state();
+      assert.equal(s.phase, 'idle');
+      const entry = s.queue.find((e) => e.sha === SHA);
+      assert.equal(entry?.status, 'expired');
+      assert.match(entry?.note ?? '', /no approval within 72 h/);
+      await handle.terminate('test done');
+    });
+  });
+});

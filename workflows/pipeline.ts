@@ -1,0 +1,419 @@
+/**
+ * The promotion pipeline of one app: a long-lived workflow (`pipeline/<app>`, its ID is
+ * the lock) that takes merges to main from a queue, one cycle at a time:
+ *
+ *   pick → deploy to staging (verified) → gate (Playwright or a GitHub workflow) →
+ *   approval → promote the tag staging reports (release + production deploy) →
+ *   production reports what staging reports → record → next.
+ *
+ * The queue loses nothing: merges arriving during a cycle wait, the same SHA twice is one
+ * entry, and every entry ends in a visible status. State lives in one object; the
+ * workflow continues as new before its history grows large, carrying that state.
+ */
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  executeChild,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { PipelinePlan } from '../activities/config';
+import { shortTag, tagProblem } from '../domain/tags';
+import { deploy } from './deploy';
+import { Notifier } from './notifier';
+import { quick } from './profiles';
+import { release } from './release';
+import {
+  approveSignal,
+  approveUpdate,
+  cancelEntryUpdate,
+  deployWorkflowId,
+  mergedSignal,
+  pauseUpdate,
+  pipelineStateQuery,
+  rejectSignal,
+  rejectUpdate,
+  releaseWorkflowId,
+  resumeUpdate,
+  SA,
+  type ApprovalRecord,
+  type ApprovalRequest,
+  type DeployFailureDetails,
+  type MergeReport,
+  type PipelineState,
+  type QueueAction,
+  type QueueEntry,
+} from './shared';
+
+const acts = proxyActivities<Activities>(quick);
+
+/** Kept in the state: finished entries and approvals beyond these are dropped. */
+const KEEP_FINISHED = 50;
+const KEEP_HISTORY = 20;
+const KEEP_APPROVALS = 50;
+const HISTORY_LIMIT = 5000;
+
+export interface PipelineInput {
+  app: string;
+  /** Carried across continue-as-new. */
+  state?: PipelineState;
+  /** Continue as new once the history has this many events (default 5000). */
+  maxHistory?: number;
+}
+
+export async function pipeline(input: PipelineInput): Promise<void> {
+  const state: PipelineState = input.state ?? {
+    app: input.app,
+    phase: 'idle',
+    paused: false,
+    policy: 'latest',
+    queue: [],
+    approvals: [],
+    history: [],
+  };
+  /** Approvals of the current candidate: approver → record. */
+  let decision: { approvers: Set<string>; rejected?: ApprovalRecord } = { approvers: new Set() };
+  let plan: PipelinePlan | undefined;
+  const shouldContinueAsNew = () => shouldContinueAsNewAfter(input.maxHistory ?? HISTORY_LIMIT);
+
+  const show = () => {
+    const c = state.candidate;
+    const waiting = state.queue.filter((e) => e.status === 'waiting');
+    setCurrentDetails(
+      [
+        `**${state.paused ? 'paused' : state.phase.replace(/_/g, ' ')}** — pipeline of ${state.app} (${state.policy})`,
+        c ? `candidate: \`${shortTag(c.sha)}\` ${c.title} (merged by @${c.actor})` : 'candidate: —',
+        `waiting: ${waiting.length ? waiting.map((e) => shortTag(e.sha)).join(', ') : '—'}`,
+        `staging: ${state.staging ? shortTag(state.staging) : '?'} · production: ${state.production ? shortTag(state.production) : '?'} · last validated: ${state.lastValidated ? shortTag(state.lastValidated) : '—'}`,
+        ...state.approvals.slice(-3).map((a) => `- ${a.decision} ${shortTag(a.tag)} by @${a.approver} at ${a.at}${a.refused ? ` — refused: ${a.refused}` : ''}`),
+      ].join('\n'),
+    );
+  };
+  const setPhase = (phase: PipelineState['phase']) => {
+    state.phase = phase;
+    show();
+  };
+  const trim = () => {
+    const finished = state.queue.filter((e) => e.status !== 'waiting');
+    if (finished.length > KEEP_FINISHED) {
+      const drop = new Set(finished.slice(0, finished.length - KEEP_FINISHED));
+      state.queue = state.queue.filter((e) => !drop.has(e));
+    }
+    if (state.history.length > KEEP_HISTORY) state.history.splice(0, state.history.length - KEEP_HISTORY);
+    if (state.approvals.length > KEEP_APPROVALS) state.approvals.splice(0, state.approvals.length - KEEP_APPROVALS);
+  };
+  const now = () => new Date().toISOString();
+
+  upsertSearchAttributes([
+    { key: SA.operation, value: 'pipeline' },
+    { key: SA.app, value: input.app },
+  ]);
+
+  // ---- messages ----
+  setHandler(pipelineStateQuery, () => state);
+
+  setHandler(mergedSignal, (m: MergeReport) => {
+    if (typeof m?.sha !== 'string' || tagProblem(m.sha) || !/^[0-9a-f]{40}$/.test(m.sha)) return; // recorded in history; nothing to queue
+    const known = state.queue.find((e) => e.sha === m.sha) ?? (state.candidate?.sha === m.sha ? state.candidate : undefined);
+    if (known) return; // the same merge reported twice is one entry
+    state.queue.push({ sha: m.sha, actor: String(m.actor), title: String(m.title ?? '').slice(0, 300), at: now(), status: 'waiting' });
+    show();
+  });
+
+  /** Checks that can be made without I/O; used by the Update validators and the Signals. */
+  const checkRequest = (r: ApprovalRequest): string | undefined => {
+    const c = state.candidate;
+    if (!r || typeof r.approver !== 'string' || !r.approver) return 'an approver (GitHub login) is required';
+    if (!c || state.phase !== 'awaiting_approval') {
+      return `there is no candidate awaiting approval (phase: ${state.phase}${c ? `, candidate ${c.sha}` : ''})`;
+    }
+    if (r.tag !== c.sha) return `'${r.tag}' is not the candidate: the candidate awaiting approval is ${c.sha} (${c.title})`;
+    return undefined;
+  };
+
+  /** Approve or reject: authorised, distinct, not the merger alone unless allowed. Records refusals. */
+  const decide = async (r: ApprovalRequest, kind: 'approve' | 'reject', via: 'update' | 'signal'): Promise<ApprovalRecord> => {
+    const record: ApprovalRecord = { approver: String(r?.approver), tag: String(r?.tag), at: now(), decision: kind, reason: r?.reason, via };
+    const refuse = (why: string): ApprovalRecord => {
+      record.refused = why;
+      state.approvals.push(record);
+      show();
+      if (via === 'update') throw ApplicationFailure.create({ type: 'ApprovalRefused', message: why, nonRetryable: true });
+      return record;
+    };
+    const early = checkRequest(r);
+    if (early) return refuse(early);
+    const candidate = state.candidate!;
+    try {
+      await acts.authorize({ actor: record.approver, operation: 'approve', app: state.app, env: plan?.production.env });
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      return refuse(cause instanceof ApplicationFailure ? cause.message : `could not check @${record.approver}: ${(err as Error).message}`);
+    }
+    // The candidate may have moved on while the membership was checked.
+    if (state.candidate !== candidate || state.phase !== 'awaiting_approval') return refuse(`the candidate ${candidate.sha} is no longer awaiting approval`);
+    if (kind === 'approve') {
+      if (decision.approvers.has(record.approver)) return refuse(`@${record.approver} already approved ${candidate.sha}`);
+      // The merger's approval never suffices alone (unless allowed); with one approval
+      // required it is refused outright, with more it counts beside someone else's.
+      const required = plan?.settings.approvals ?? 1;
+      if (record.approver === candidate.actor && !plan?.settings.allowSelfApproval && required <= 1) {
+        return refuse(`@${record.approver} merged ${shortTag(candidate.sha)} and may not approve it alone: another authorised approver is needed`);
+      }
+      decision.approvers.add(record.approver);
+    } else {
+      decision.rejected = record;
+    }
+    state.approvals.push(record);
+    show();
+    return record;
+  };
+
+  setHandler(approveUpdate, (r) => decide(r, 'approve', 'update'), {
+    validator: (r) => {
+      const problem = checkRequest(r);
+      if (problem) throw new Error(problem);
+    },
+  });
+  setHandler(rejectUpdate, (r) => decide(r, 'reject', 'update'), {
+    validator: (r) => {
+      const problem = checkRequest(r);
+      if (problem) throw new Error(problem);
+      if (!r.reason) throw new Error('a rejection needs a reason');
+    },
+  });
+  setHandler(approveSignal, (r) => void decide(r, 'approve', 'signal'));
+  setHandler(rejectSignal, (r) => void decide(r, 'reject', 'signal'));
+
+  setHandler(
+    cancelEntryUpdate,
+    (a: QueueAction) => {
+      const entry = state.queue.find((e) => e.sha === a.sha && e.status === 'waiting')!;
+      entry.status = 'cancelled';
+      entry.note = `cancelled by @${a.actor}${a.reason ? `: ${a.reason}` : ''}`;
+      show();
+      return entry;
+    },
+    {
+      validator: (a) => {
+        if (!state.queue.some((e) => e.sha === a?.sha && e.status === 'waiting')) {
+          const waiting = state.queue.filter((e) => e.status === 'waiting').map((e) => e.sha);
+          throw new Error(`no waiting entry ${a?.sha}; waiting: ${waiting.length ? waiting.join(', ') : 'none'}`);
+        }
+      },
+    },
+  );
+  setHandler(pauseUpdate, (a: QueueAction) => {
+    state.paused = true;
+    state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'paused', at: now(), note: `by @${a.actor}${a.reason ? `: ${a.reason}` : ''}` });
+    show();
+    return state;
+  });
+  setHandler(resumeUpdate, (a: QueueAction) => {
+    state.paused = false;
+    state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'resumed', at: now(), note: `by @${a.actor}` });
+    show();
+    return state;
+  });
+
+  show();
+
+  // ---- cycles ----
+  for (;;) {
+    if (!state.candidate) {
+      setPhase(state.paused ? 'paused' : 'idle');
+      await condition(() => shouldContinueAsNew() || (!state.paused && state.queue.some((e) => e.status === 'waiting')));
+      if (shouldContinueAsNew()) break;
+      plan = await acts.resolvePipeline({ app: state.app });
+      state.policy = plan.settings.policy;
+      pick(state);
+    }
+    plan ??= await acts.resolvePipeline({ app: state.app });
+    const candidate = state.candidate!;
+    decision = { approvers: new Set() };
+    const finish = (status: QueueEntry['status'], outcome: string, note?: string) => {
+      candidate.status = status;
+      if (note) candidate.note = note;
+      state.history.push({ sha: candidate.sha, outcome, at: now(), note });
+      state.candidate = undefined;
+      trim();
+      show();
+    };
+    const notifier = new Notifier(
+      { kind: 'pipeline', app: state.app, env: plan.staging.env, tag: candidate.sha, actor: candidate.actor, reason: candidate.title },
+      (l) => state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: l }),
+    );
+
+    // 2. staging, verified by the deploy itself
+    setPhase('deploying_staging');
+    const staged = await runChild(() =>
+      executeChild(deploy, {
+        workflowId: deployWorkflowId(state.app, plan!.staging.env),
+        args: [{ app: state.app, env: plan!.staging.env, tag: candidate.sha, actor: candidate.actor, reason: `pipeline: ${candidate.title}` }],
+        staticSummary: `deploy ${state.app} ${shortTag(candidate.sha)} → ${plan!.staging.env} (pipeline)`,
+      }),
+    );
+    if (!staged.ok) {
+      await notifier.failed(staged.outcome, `staging deploy failed: ${staged.message}`, staged.reasons);
+      finish('failed', 'staging_failed', staged.message);
+      continue;
+    }
+    state.staging = candidate.sha;
+
+    // 3. the gate
+    setPhase('gating');
+    const gate = await runGate(plan, candidate.sha);
+    if (!gate.ok) {
+      await notifier.failed('gate_failed', `the gate rejected ${shortTag(candidate.sha)}: ${gate.summary}`);
+      finish('rejected', 'gate_failed', gate.summary);
+      continue;
+    }
+    state.history.push({ sha: candidate.sha, outcome: 'gate_passed', at: now(), note: gate.summary });
+
+    // 4. approval
+    setPhase('awaiting_approval');
+    const required = plan.settings.approvals;
+    const hasApproval = () => decision.approvers.size >= required && (plan!.settings.allowSelfApproval || [...decision.approvers].some((a) => a !== candidate.actor));
+    if (plan.settings.autoApprove) {
+      state.approvals.push({ approver: 'slipway', tag: candidate.sha, at: now(), decision: 'approve', via: 'update', reason: 'autoApprove' });
+    } else {
+      const answered = await condition(() => hasApproval() || !!decision.rejected, `${plan.settings.approvalDeadlineHours * 3600}s`);
+      if (!answered) {
+        finish('expired', 'expired', `no approval within ${plan.settings.approvalDeadlineHours} h`);
+        continue;
+      }
+      if (decision.rejected) {
+        finish('rejected', 'rejected', `rejected by @${decision.rejected.approver}: ${decision.rejected.reason ?? ''}`);
+        continue;
+      }
+    }
+
+    // 5. promote exactly what staging reports, which must be the candidate
+    setPhase('promoting');
+    const reported = await acts.readVersion({ url: plan.staging.versionEndpoint! }).then(
+      (v) => v.release,
+      (err) => `unreadable (${(err as Error).message})`,
+    );
+    state.staging = reported;
+    if (reported !== candidate.sha) {
+      await notifier.failed('staging_moved', `staging reports ${reported}, not the approved candidate ${candidate.sha}`);
+      finish('failed', 'staging_moved', `staging reports ${reported}, not the approved candidate`);
+      continue;
+    }
+    const released = await runChild(() =>
+      executeChild(release, {
+        workflowId: releaseWorkflowId(state.app, candidate.sha),
+        args: [{ app: state.app, tag: candidate.sha, actor: [...decision.approvers][0] ?? candidate.actor }],
+        staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
+      }),
+    );
+    if (!released.ok) {
+      finish('failed', 'release_failed', released.message);
+      continue;
+    }
+
+    // 6. production must report what staging reports
+    setPhase('verifying_production');
+    const [prod, stag] = await Promise.all([
+      acts.readVersion({ url: plan.production.versionEndpoint! }).then((v) => v.release, () => undefined),
+      acts.readVersion({ url: plan.staging.versionEndpoint! }).then((v) => v.release, () => undefined),
+    ]);
+    state.production = prod;
+    state.staging = stag;
+    if (prod !== candidate.sha) {
+      finish('failed', 'production_mismatch', `production reports ${prod ?? 'nothing readable'}, staging ${stag ?? '?'}`);
+      continue;
+    }
+
+    // 7. the validated release
+    state.lastValidated = candidate.sha;
+    finish('released', 'released', `${stag === prod ? 'staging and production report' : 'production reports'} ${shortTag(candidate.sha)}`);
+    if (shouldContinueAsNew()) break;
+  }
+
+  // Hand the whole state to a fresh run once every handler has finished.
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof pipeline>({ app: state.app, state, maxHistory: input.maxHistory });
+}
+
+function shouldContinueAsNewAfter(limit: number): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > limit;
+}
+
+/** Picks the next candidate by the queue policy; `latest` supersedes what the newest contains. */
+export function pick(state: PipelineState): void {
+  const waiting = state.queue.filter((e) => e.status === 'waiting');
+  if (waiting.length === 0) return;
+  const next = state.policy === 'fifo' ? waiting[0] : waiting[waiting.length - 1];
+  if (state.policy === 'latest') {
+    for (const e of waiting) {
+      if (e !== next) {
+        e.status = 'superseded';
+        e.note = `contained in ${next.sha}`;
+      }
+    }
+  }
+  next.status = 'candidate';
+  state.candidate = next;
+}
+
+type ChildOutcome = { ok: true } | { ok: false; outcome: string; message: string; reasons: string[] };
+
+async function runChild(fn: () => Promise<unknown>): Promise<ChildOutcome> {
+  try {
+    await fn();
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof ChildWorkflowFailure) {
+      const f = err.cause;
+      const details = f instanceof ApplicationFailure ? (f.details?.[0] as DeployFailureDetails | undefined) : undefined;
+      return { ok: false, outcome: details?.outcome ?? 'failed', message: f?.message ?? err.message, reasons: details?.reasons ?? [] };
+    }
+    if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {
+      return { ok: false, outcome: 'failed', message: `another operation holds the service: ${err.message}`, reasons: [] };
+    }
+    throw err;
+  }
+}
+
+async function runGate(plan: PipelinePlan, sha: string): Promise<{ ok: boolean; summary: string }> {
+  const gate = plan.settings.gate;
+  if (!gate?.playwright && !gate?.githubWorkflow) return { ok: true, summary: 'no gate configured' };
+  try {
+    if (gate.playwright) {
+      const pw = gate.playwright;
+      const { runPlaywrightGate } = proxyActivities<Activities>({
+        taskQueue: pw.taskQueue,
+        startToCloseTimeout: `${pw.timeoutMinutes * 60 + 60}s`,
+        heartbeatTimeout: '60s',
+        retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['BadInput'] },
+      });
+      const r = await runPlaywrightGate({
+        suiteDir: pw.suiteDir,
+        baseUrl: plan.gateUrls?.baseUrl ?? plan.staging.url ?? '',
+        apiUrl: plan.gateUrls?.apiUrl,
+        grep: pw.grep,
+        retries: pw.retries,
+        timeoutSeconds: pw.timeoutMinutes * 60,
+        expectedRelease: sha,
+      });
+      const counts = `${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky`;
+      return { ok: r.ok, summary: r.ok ? counts : `${counts}: ${r.failures.map((f) => f.title).join('; ')}` };
+    }
+    const gh = gate.githubWorkflow!;
+    const { dispatchGitHubGate } = proxyActivities<Activities>({ startToCloseTimeout: '3h', heartbeatTimeout: '2m', retry: { maximumAttempts: 3 } });
+    const r = await dispatchGitHubGate({ owner: plan.github!.owner, repo: plan.github!.repo, workflow: gh.workflow, ref: gh.ref, inputs: { sha } });
+    return { ok: r.ok, summary: `${gh.workflow}: ${r.conclusion} ${r.runUrl}` };
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    return { ok: false, summary: `the gate could not run: ${cause instanceof Error ? cause.message : (err as Error).message}` };
+  }
+}
