@@ -35,8 +35,13 @@ export const DEPLOYMENT_TAG = 'slipway:deployment';
 export const IMAGE_TAG_TAG = 'slipway:image-tag';
 
 export interface EcsDeps {
-  /** An ECS client for a region (the worker caches one per region). */
-  ecs: (region: string) => ECSClient;
+  /**
+   * An ECS client for a region. For mutating calls (`mutating: true`) it must not retry
+   * inside the SDK: a resent RegisterTaskDefinition or UpdateService whose first answer was
+   * lost would apply twice. Those are retried by Temporal instead, and the retry first
+   * looks for the effect of the earlier attempt.
+   */
+  ecs: (region: string, opts?: { mutating?: boolean }) => ECSClient;
   /** Poll interval bounds for the rollout watch, in ms (defaults 1000 and 3000). */
   pollMinMs?: number;
   pollMaxMs?: number;
@@ -106,8 +111,9 @@ export function createEcsActivities(deps: EcsDeps) {
   const pollMax = deps.pollMaxMs ?? 3000;
 
   async function send<T>(region: string, what: string, command: any, signal?: AbortSignal, notFoundHint?: string): Promise<T> {
+    const mutating = command instanceof RegisterTaskDefinitionCommand || command instanceof UpdateServiceCommand;
     try {
-      return (await deps.ecs(region).send(command, signal ? { abortSignal: signal } : undefined)) as T;
+      return (await deps.ecs(region, { mutating }).send(command, signal ? { abortSignal: signal } : undefined)) as T;
     } catch (err) {
       rethrowAws(err, what, notFoundHint);
     }

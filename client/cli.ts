@@ -3,6 +3,7 @@
  * parses flags, runs the command, and maps every failure to one documented exit code.
  */
 import { parseArgs } from 'node:util';
+import { reasonProblem } from '../domain/input';
 import { Context } from './context';
 import { deployCommand, usage as deployUsage } from './commands/deploy';
 import { redeployCommand, usage as redeployUsage } from './commands/redeploy';
@@ -85,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   const ctx = new Context({ config: values.config, json: values.json ?? false, taskQueue: values['task-queue'] });
   const opFlags = { actor: values.actor, reason: values.reason, budget: values.budget, wait: !values['no-wait'] };
   try {
+    const reasonWrong = reasonProblem(values.reason);
+    if (reasonWrong) throw new UsageError(`--reason: ${reasonWrong}`);
     if (values.tag !== undefined && command !== 'rollback' && command !== 'pipeline') {
       throw new UsageError(`--tag is an option of rollback and pipeline approve/reject only; ${command} takes the tag as an argument`);
     }

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { keyword } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import {
   deployWorkflowId,
@@ -56,10 +57,10 @@ async function startOperation(client: Client, kind: Kind, workflowId: string, in
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       typedSearchAttributes: [
         { key: SA.operation, value: kind },
-        { key: SA.app, value: input.app },
-        ...(input.env !== undefined ? [{ key: SA.env, value: input.env }] : []),
-        ...(input.tag !== undefined ? [{ key: SA.tag, value: String(input.tag).slice(0, 200) }] : []),
-        { key: SA.actor, value: input.actor },
+        { key: SA.app, value: keyword(input.app) },
+        ...(input.env !== undefined ? [{ key: SA.env, value: keyword(input.env) }] : []),
+        ...(input.tag !== undefined ? [{ key: SA.tag, value: keyword(input.tag) }] : []),
+        { key: SA.actor, value: keyword(input.actor) },
         { key: SA.outcome, value: 'running' },
       ],
       staticSummary: summary,

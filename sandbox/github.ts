@@ -22,6 +22,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { seededRandom } from './random';
 
 // ---------------------------------------------------------------------------------------
 // Public types
@@ -2084,17 +2085,6 @@ const UNMETERED = new Set(['GET /rate_limit']);
 // ---------------------------------------------------------------------------------------
 // Server
 
-/** mulberry32: small, seedable, good enough for fault dice. */
-function dice(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COMPILED_ROUTES = ROUTES.map(compileRoute);
 const GENERIC_DOCS = 'https://docs.github.com/rest';
@@ -2106,7 +2096,7 @@ class Sandbox implements GitHubSandbox {
   private readonly applied: GitHubMutation[] = [];
   private readonly world: World;
   private faults: GitHubFaults = {};
-  private roll = dice(1);
+  private roll = seededRandom(1);
   private counted = 0;
   private readonly corruptions = new Map<string, (body: any) => unknown>();
   private readonly server: http.Server;
@@ -2266,7 +2256,7 @@ class Sandbox implements GitHubSandbox {
 
   setFaults(faults: GitHubFaults): void {
     this.faults = { ...faults };
-    this.roll = dice(faults.seed ?? 1);
+    this.roll = seededRandom(faults.seed ?? 1);
     this.counted = 0;
   }
 

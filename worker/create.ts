@@ -36,17 +36,18 @@ export interface CreateWorkerOptions {
 }
 
 /** One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack). */
-export function ecsClients(config: () => SlipwayConfig): (region: string) => ECSClient {
+export function ecsClients(config: () => SlipwayConfig): (region: string, opts?: { mutating?: boolean }) => ECSClient {
   const clients = new Map<string, ECSClient>();
-  return (region) => {
+  return (region, opts = {}) => {
     const endpoint = config().aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || undefined;
-    const key = `${region} ${endpoint ?? ''}`;
+    const key = `${region} ${endpoint ?? ''} ${opts.mutating ? 'once' : 'retrying'}`;
     let c = clients.get(key);
     if (!c) {
       c = new ECSClient({
         region,
         endpoint,
-        maxAttempts: 3,
+        // Reads retry in the SDK; effects are sent once per activity attempt (see EcsDeps.ecs).
+        maxAttempts: opts.mutating ? 1 : 3,
         // A sandbox endpoint takes any credentials; real AWS uses the default provider chain.
         ...(endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
       });

@@ -19,7 +19,8 @@ import {
 import type { Activities } from '../activities';
 import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
-import { shortTag, tagProblem } from '../domain/tags';
+import { keyword, operationInputProblem } from '../domain/input';
+import { shortTag } from '../domain/tags';
 import { Notifier } from './notifier';
 import { effect, longPoll, quick } from './profiles';
 import {
@@ -116,16 +117,16 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   async function run(): Promise<DeployResult> {
   upsertSearchAttributes([
     { key: SA.operation, value: operation },
-    { key: SA.app, value: input.app },
-    { key: SA.env, value: input.env },
-    { key: SA.tag, value: String(input.tag) },
-    { key: SA.actor, value: input.actor },
+    { key: SA.app, value: keyword(input.app) },
+    { key: SA.env, value: keyword(input.env) },
+    { key: SA.tag, value: keyword(input.tag) },
+    { key: SA.actor, value: keyword(input.actor) },
     { key: SA.outcome, value: 'running' },
   ]);
-  enter('preflight', `${operation} ${input.app} ${shortTag(String(input.tag))} → ${input.env} by @${input.actor}${input.reason ? ` (${input.reason})` : ''}`);
+  enter('preflight', `${operation} ${keyword(input.app)} ${shortTag(keyword(input.tag))} → ${keyword(input.env)} by @${keyword(input.actor)}${input.reason ? ` (${keyword(input.reason)})` : ''}`);
 
   // ---- preflight: nothing below this block runs unless the request is sound ----
-  const problem = tagProblem(input.tag) ?? actorProblem(input.actor);
+  const problem = operationInputProblem(input, true);
   if (problem) end('refused', FailureType.badInput, `refused: ${problem}`);
   const target = await refuseOnBadInput(() => resolveTarget({ app: input.app, env: input.env }), end);
   progress.cluster = target.cluster;
@@ -273,13 +274,6 @@ async function refuseOnBadInput<T>(fn: () => Promise<T>, end: (o: 'refused' | 'u
     }
     throw err;
   }
-}
-
-function actorProblem(actor: unknown): string | undefined {
-  if (typeof actor !== 'string' || !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/.test(actor)) {
-    return `actor ${JSON.stringify(actor)} is not a GitHub login`;
-  }
-  return undefined;
 }
 
 function reasonsSuffix(p: DeployProgress): string {

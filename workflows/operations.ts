@@ -14,7 +14,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { shortTag, tagProblem } from '../domain/tags';
+import { keyword, operationInputProblem } from '../domain/input';
+import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Notifier } from './notifier';
 import { quick } from './profiles';
@@ -38,7 +39,7 @@ const { preemptDeploy } = proxyActivities<Activities>({ ...quick, startToCloseTi
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   const op = new Operation('rollback', input);
   op.start(input.tag);
-  if (input.tag !== undefined) op.check(tagProblem(input.tag));
+  op.check(operationInputProblem(input, false));
   const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
   await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env }));
 
@@ -75,13 +76,14 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
 export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
   const op = new Operation('redeploy', input);
   op.start();
+  op.check(operationInputProblem(input, false));
   const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
   if (!target.versionEndpoint) {
     op.fail('refused', FailureType.badInput, `refused: ${input.app} in ${input.env} has no versionEndpoint in the config, so there is no running version to redeploy; deploy a tag instead`);
   }
   const reported = await op.preflight(() => readVersion({ url: target.versionEndpoint! }));
   op.note(`${reported.url} reports '${shortTag(reported.release)}': deploying it again from the current template`);
-  upsertSearchAttributes([{ key: SA.tag, value: reported.release }]);
+  upsertSearchAttributes([{ key: SA.tag, value: keyword(reported.release) }]);
   const result = await op.deployChild(reported.release);
   return { ...result, reportedBy: reported.url };
 }
@@ -99,15 +101,13 @@ class Operation {
     const i = this.input;
     upsertSearchAttributes([
       { key: SA.operation, value: this.kind },
-      { key: SA.app, value: i.app },
-      { key: SA.env, value: i.env },
-      { key: SA.actor, value: i.actor },
+      { key: SA.app, value: keyword(i.app) },
+      { key: SA.env, value: keyword(i.env) },
+      { key: SA.actor, value: keyword(i.actor) },
       { key: SA.outcome, value: 'running' },
-      ...(tag ? [{ key: SA.tag, value: tag }] : []),
+      ...(tag !== undefined ? [{ key: SA.tag, value: keyword(tag) }] : []),
     ]);
-    this.note(`${this.kind} ${i.app} in ${i.env} by @${i.actor}${i.reason ? ` (${i.reason})` : ''}`);
-    const actorOk = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?$/.test(i.actor);
-    if (!actorOk) this.fail('refused', FailureType.badInput, `refused: actor ${JSON.stringify(i.actor)} is not a GitHub login`);
+    this.note(`${this.kind} ${keyword(i.app)} in ${keyword(i.env)} by @${keyword(i.actor)}${i.reason ? ` (${keyword(i.reason)})` : ''}`);
   }
 
   note(line: string): void {

@@ -20,7 +20,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { changelogPath, imageAlias, releaseDate, releaseDateToIso, releaseName, releaseNotes } from '../domain/release';
-import { shortTag, tagProblem } from '../domain/tags';
+import { keyword, operationInputProblem } from '../domain/input';
+import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Notifier } from './notifier';
 import { quick } from './profiles';
@@ -54,13 +55,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
   upsertSearchAttributes([
     { key: SA.operation, value: 'release' },
-    { key: SA.app, value: input.app },
-    { key: SA.tag, value: String(input.tag) },
-    { key: SA.actor, value: input.actor },
+    { key: SA.app, value: keyword(input.app) },
+    { key: SA.tag, value: keyword(input.tag) },
+    { key: SA.actor, value: keyword(input.actor) },
     { key: SA.outcome, value: 'running' },
   ]);
-  note(`release ${input.app} ${shortTag(String(input.tag))} by @${input.actor}`);
-  const problem = tagProblem(input.tag);
+  note(`release ${keyword(input.app)} ${shortTag(keyword(input.tag))} by @${keyword(input.actor)}`);
+  const problem = operationInputProblem(input, true);
   if (problem) fail('refused', FailureType.badInput, `refused: ${problem}`);
   if (!/^[0-9a-f]{40}$/.test(input.tag)) {
     fail('refused', FailureType.badInput, `refused: a release names the image by its full commit SHA (40 hex characters); got '${input.tag}'`);

@@ -1,4 +1,5 @@
 /** Seeded fault injection: throttling, server errors and latency for a share of calls. */
+import { seededRandom } from '../random';
 
 export interface FaultConfig {
   /** Share of calls (0..1) answered with ThrottlingException. */
@@ -13,21 +14,10 @@ export interface FaultConfig {
 
 export type Fault = 'throttle' | 'error';
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   private config: Required<FaultConfig> = { throttleRate: 0, errorRate: 0, latencyMs: 0, seed: 1 };
-  private random = mulberry32(1);
+  private random = seededRandom(1);
 
   /** Replaces the fault configuration and restarts the PRNG from the seed. */
   set(config: FaultConfig): void {
@@ -42,7 +32,7 @@ export class FaultInjector {
       latencyMs: Math.max(0, config.latencyMs ?? 0),
       seed: config.seed ?? 1,
     };
-    this.random = mulberry32(this.config.seed);
+    this.random = seededRandom(this.config.seed);
   }
 
   get latencyMs(): number {
