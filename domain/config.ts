@@ -57,6 +57,15 @@ const REPOSITORY = (() => {
   return `^${host}(?:/${component})+$`;
 })();
 
+/** An environment variable name: where a secret comes from (secrets never live in the config). */
+const ENV_VAR = '^[A-Z_][A-Z0-9_]*$';
+/** `owner/name` of a GitHub repository or `org/team-slug` of a team. */
+const GITHUB_SLUG = '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$';
+/** A GitHub login (users and `name[bot]` apps). */
+const GITHUB_LOGIN = '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\[bot\\])?$';
+/** A registry host with optional port. */
+const REGISTRY_HOST = '^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]+)?)$';
+
 /** Human wording for each pattern, used instead of ajv's "must match pattern ..." and in the docs. */
 const PATTERN_HINTS: Record<string, string> = {
   [NAME]: "must be a lowercase name: a letter, then letters, digits, '_' or '-'",
@@ -65,6 +74,10 @@ const PATTERN_HINTS: Record<string, string> = {
     "must be a task definition family ending in \"-template\" (letters, digits, '_' or '-')",
   [HTTP_URL]: 'must be an http:// or https:// URL',
   [REGION]: 'must be an AWS region such as us-east-1',
+  [ENV_VAR]: 'must be the name of an environment variable (capital letters, digits and _), not the secret itself',
+  [GITHUB_SLUG]: 'must be owner/name (a repository) or org/team-slug (a team)',
+  [GITHUB_LOGIN]: 'must be a GitHub login',
+  [REGISTRY_HOST]: 'must be a registry host, optionally with a port, like ghcr.io or 127.0.0.1:5000',
   [REPOSITORY]:
     'must be an image repository without tag or digest, lowercase, with its registry host, like ghcr.io/wordpress/openverse-api',
 };
@@ -273,15 +286,6 @@ const appSchema: JsonSchema = {
     },
   },
 };
-
-/** An environment variable name: where a secret comes from (secrets never live in the config). */
-const ENV_VAR = '^[A-Z_][A-Z0-9_]*$';
-/** `owner/name` of a GitHub repository or `org/team-slug` of a team. */
-const GITHUB_SLUG = '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$';
-/** A GitHub login (users and `name[bot]` apps). */
-const GITHUB_LOGIN = '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\\[bot\\])?$';
-/** A registry host with optional port. */
-const REGISTRY_HOST = '^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]+)?)$';
 
 const githubSchema: JsonSchema = {
   type: 'object',

@@ -5,7 +5,8 @@
  *
  * Environment: SLIPWAY_CONFIG (config file), SLIPWAY_TASK_QUEUE (default: the config's
  * temporal.taskQueue, else "slipway"), SLIPWAY_METRICS_BIND (e.g. 0.0.0.0:9464: Prometheus
- * metrics at /metrics), SLIPWAY_LOG_LEVEL (DEBUG|INFO|WARN|ERROR), SLIPWAY_WORKFLOW_BUNDLE
+ * metrics at /metrics), SLIPWAY_OTEL_METRICS_URL (an OTLP/gRPC collector, e.g.
+ * http://otel-collector:4317, instead of Prometheus), SLIPWAY_LOG_LEVEL (DEBUG|INFO|WARN|ERROR), SLIPWAY_WORKFLOW_BUNDLE
  * (a prebuilt bundle from `npm run bundle`), SLIPWAY_POLL_MIN_MS / SLIPWAY_POLL_MAX_MS (bounds
  * of the adaptive ECS poll interval, default 1000 / 3000), and the Temporal connection variables listed
  * in client/temporal-env.ts.
@@ -20,13 +21,18 @@ import { createWorker, wiringProblems } from './create';
 async function main(): Promise<void> {
   const level = (process.env.SLIPWAY_LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel;
   const metricsBind = process.env.SLIPWAY_METRICS_BIND;
+  const otelMetricsUrl = process.env.SLIPWAY_OTEL_METRICS_URL;
   Runtime.install({
     // Structured logs: one JSON object per line on stdout.
     logger: new DefaultLogger(level, ({ level, message, meta, timestampNanos }) => {
       const time = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
       process.stdout.write(`${JSON.stringify({ time, level, message, ...meta })}\n`);
     }),
-    telemetryOptions: metricsBind ? { metrics: { prometheus: { bindAddress: metricsBind } } } : undefined,
+    telemetryOptions: metricsBind
+      ? { metrics: { prometheus: { bindAddress: metricsBind } } }
+      : otelMetricsUrl
+        ? { metrics: { otel: { url: otelMetricsUrl } } }
+        : undefined,
   });
 
   const configPath = process.env.SLIPWAY_CONFIG ?? 'slipway.yaml';
@@ -54,7 +60,7 @@ async function main(): Promise<void> {
     namespace: t.namespace,
     taskQueue,
     config: configPath,
-    metrics: metricsBind ? `http://${metricsBind}/metrics` : 'off',
+    metrics: metricsBind ? `http://${metricsBind}/metrics` : otelMetricsUrl ? `otlp ${otelMetricsUrl}` : 'off',
   });
   await worker.run();
   await clientConnection.close();
