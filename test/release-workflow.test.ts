@@ -27,7 +27,7 @@ describe('release', () => {
       timing: { taskStartMs: 200, healthyMs: 200, drainMs: 150 },
       configure: (raw) => {
         raw.deploy = { ...raw.deploy, verifyBudgetMinutes: 0.1 };
-        raw.notifications = { slack: { webhookUrlEnv: 'SLACK_WEBHOOK_URL', users: { alice: 'U0ALICE' }, maintainersMention: '<!subteam^S0MAINT>' }, githubDeployments: false };
+        raw.notifications = { slack: { webhookUrlEnv: 'SLACK_WEBHOOK_URL', users: { alice: 'U0ALICE' }, maintainersMention: '<!subteam^S0MAINT>' }, githubDeployments: true };
       },
     });
     const gh = stack.world.github;
@@ -83,6 +83,12 @@ describe('release', () => {
     const file = gh.file(OWNER, REPO, `documentation/changelogs/api/${date}.md`, `changelog/${r.name}`);
     assert.ok(file?.startsWith(`# ${date}\n`), file);
 
+    // The repository's environments page shows what runs in production.
+    const deployments = gh.deployments(OWNER, REPO).filter((d) => d.environment === 'production-api');
+    assert.equal(deployments.length, 1);
+    assert.equal(deployments[0].sha, sha);
+    assert.deepEqual(deployments[0].statuses.map((x) => x.state), ['in_progress', 'success']);
+
     const texts = slack.messages.map((m) => m.text as string);
     assert.ok(texts.some((t) => /api-\d{4}/.test(t) && /<@U0ALICE>/.test(t)), texts.join('\n---\n'));
     assert.equal(gh.contractViolations.length, 0);
@@ -92,6 +98,8 @@ describe('release', () => {
   it('the same release again creates nothing and answers with the existing release', async () => {
     const gh = stack.world.github;
     gh.resetRequests();
+    stack.ecs.resetCalls();
+    slack.reset();
     const outcome = await deployOutcome<ReleaseResult>(await startRelease(stack.client, { app: 'api', tag: sha, actor: 'bob' }, { taskQueue: tq }));
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
     if (!outcome.ok) return;
@@ -99,6 +107,8 @@ describe('release', () => {
     assert.deepEqual(gh.mutations().map((m) => `${m.method} ${m.path}`), []);
     assert.ok(outcome.result.aliases.every((a) => !a.created));
     assert.equal(gh.releases(OWNER, REPO).length, 1);
+    assert.deepEqual(stack.ecs.mutations(), [], 'production already runs it: nothing deployed again');
+    assert.deepEqual(slack.messages, [], 'nothing done, nothing announced');
   });
 
   it('a release-only app is tagged and released, and not deployed', async () => {

@@ -14,6 +14,7 @@ import {
   ApplicationFailure,
   ChildWorkflowFailure,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -94,14 +95,31 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const aliases = await acts.aliasImageTags({ images: plan.images, fromTag: input.tag, toTag: imageAlias(date) });
   note(`tagged ${aliases.length} image(s) ${imageAlias(date)}`);
 
-  const notifier = new Notifier({ kind: 'release', app: input.app, tag: input.tag, actor: input.actor, releaseName: name }, note);
-  notifier.started();
+  // A release picked up again deploys production only if production does not run it yet.
+  let deployNeeded = !plan.releaseOnly;
+  if (earlier && deployNeeded && plan.production?.versionEndpoint && patched('release-picked-up-skips-running-production')) {
+    const running = await acts.readVersion({ url: plan.production.versionEndpoint }).then(
+      (v) => v.release,
+      () => undefined,
+    );
+    if (running === input.tag) {
+      deployNeeded = false;
+      note(`${plan.production.env} already runs ${shortTag(input.tag)}: nothing to deploy`);
+    }
+  }
+
+  // Nothing done, nothing announced: a re-submitted release just answers.
+  const notifier =
+    rel.created || deployNeeded
+      ? new Notifier({ kind: 'release', app: input.app, env: plan.production?.env, tag: input.tag, actor: input.actor, releaseName: name }, note)
+      : undefined;
+  notifier?.started();
 
   // ---- production deploy (not for release-only apps) ----
   let deployed: DeployResult | undefined;
   if (plan.releaseOnly) {
     note(`${input.app} is release-only: its images are tagged; it is deployed elsewhere`);
-  } else {
+  } else if (deployNeeded) {
     const env = plan.production!.env;
     try {
       deployed = await executeChild(deploy, {
@@ -115,7 +133,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
         const f = err.cause;
         const details = f.details?.[0] as DeployFailureDetails | undefined;
         await acts.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` });
-        await notifier.failed(details?.outcome ?? 'failed', `${name}: the ${env} deploy failed: ${f.message}`, details?.reasons ?? []);
+        await notifier?.failed(details?.outcome ?? 'failed', `${name}: the ${env} deploy failed: ${f.message}`, details?.reasons ?? []);
         fail(details?.outcome ?? 'failed', f.type ?? FailureType.failed, `${name} is released but its ${env} deploy failed: ${f.message}`, details);
       }
       throw err;
@@ -126,7 +144,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const pr = await acts.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
   note(`changelog ${changelogPath(input.app, date)}: ${pr.url}`);
 
-  await notifier.succeeded();
+  await notifier?.succeeded();
   upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
   return {
     app: input.app,
