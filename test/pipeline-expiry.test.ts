@@ -34,10 +34,10 @@ const target = (env: string): Target => ({
 });
 
 /** Activities that answer as a healthy world would. */
-function stubs(): Partial<Activities> {
+function stubs(opts: { autoApprove?: boolean } = {}): Partial<Activities> {
   const plan: PipelinePlan = {
     app: 'api',
-    settings: { policy: 'latest', approvals: 1, allowSelfApproval: false, approvalDeadlineHours: 72, autoApprove: false },
+    settings: { policy: 'latest', approvals: 1, allowSelfApproval: false, approvalDeadlineHours: 72, autoApprove: opts.autoApprove ?? false },
     staging: target('staging'),
     production: target('production'),
   };
@@ -61,10 +61,17 @@ function stubs(): Partial<Activities> {
     recordValidated: async () => undefined,
     notifySlack: async () => ({ sent: false, skipped: 'stub' }),
     recordGitHubDeployment: async () => ({ skipped: 'stub' }),
+    resolveRelease: async () => ({ app: 'api', releaseOnly: false, images: target('production').images, production: target('production') }),
+    findReleaseForCommit: async () => undefined,
+    previousRelease: async () => undefined,
+    mergedPullsSince: async () => [],
+    createRelease: async (i) => ({ id: 1, name: i.name, app: 'api', date: i.name.slice(4), releasedAt: '2026-01-01T00:00:00Z', sha: i.sha, url: 'https://github.example/r/1', failed: false, created: true }),
+    aliasImageTags: async () => [],
+    openChangelogPr: async (i) => ({ number: 7, url: 'https://github.example/pull/7', state: 'open', branch: `changelog/${i.app}-${i.date}`, path: 'x.md', created: true }),
   };
 }
 
-describe('pipeline approval deadline (time-skipping)', () => {
+describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
   before(async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -113,6 +120,34 @@ describe('pipeline approval deadline (time-skipping)', () => {
       const entry = s.queue.find((e) => e.sha === SHA);
       assert.equal(entry?.status, 'expired');
       assert.match(entry?.note ?? '', /no approval within 72 h/);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('with autoApprove, a candidate that passes is promoted without anyone approving', async () => {
+    const taskQueue = 'auto-approve';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: await workflowBundlePath() },
+      activities: stubs({ autoApprove: true }),
+    });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart('pipeline', {
+        workflowId: `${pipelineWorkflowId('api')}-auto`,
+        taskQueue,
+        args: [{ app: 'api' }],
+        signal: mergedSignal,
+        signalArgs: [{ sha: SHA, actor: 'dhruv', title: 'Add audio search' }],
+      });
+      let s: PipelineState;
+      for (;;) {
+        s = await handle.query(pipelineStateQuery);
+        if (s.lastValidated === SHA) break;
+        await env.sleep('1s');
+      }
+      assert.equal(s.queue.find((e) => e.sha === SHA)?.status, 'released');
+      assert.ok(s.approvals.some((a) => a.approver === 'slipway' && a.reason === 'autoApprove' && a.tag === SHA));
       await handle.terminate('test done');
     });
   });

@@ -38,7 +38,7 @@ describe('worker process', () => {
   it('serves Prometheus metrics, logs JSON lines, and runs deploys', async () => {
     const port = await freePort();
     const tq = freshTaskQueue('worker-process');
-    const { child, out } = worker({ ...stack.world.workerEnv, SLIPWAY_TASK_QUEUE: tq, SLIPWAY_METRICS_BIND: `127.0.0.1:${port}` });
+    const { child, out } = worker({ ...stack.world.workerEnv, SLIPWAY_TASK_QUEUE: tq, SLIPWAY_METRICS_BIND: `127.0.0.1:${port}`, SLIPWAY_GATE_TASK_QUEUE: `${tq}-gates` });
     try {
       await eventually('the worker to log that it started', () => out.stdout.includes('slipway worker started'), 60_000, 100);
       const started = out.stdout.split('\n').find((l) => l.includes('slipway worker started'))!;
@@ -54,6 +54,7 @@ describe('worker process', () => {
         return /temporal_workflow_completed|temporal_activity_execution_latency/.test(text) ? text : undefined;
       }, 30_000, 250);
       assert.match(metrics, new RegExp(`task_queue="${tq}"`));
+      assert.match(out.stdout, new RegExp(`slipway gate worker started.*${tq}-gates`), 'the gate worker serves its own task queue');
     } finally {
       child.kill('SIGTERM');
     }

@@ -9,6 +9,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Octokit } from '@octokit/rest';
 import { createActivities } from '../activities';
 import { createGitHubClient, type GitHubLog } from '../activities/github';
+import { createPlaywrightActivities } from '../activities/playwright';
 import { createRegistryClient, type RegistryClient } from '../activities/registry';
 import type { SlipwayConfig } from '../domain/config';
 
@@ -122,5 +123,21 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     activities,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     ...opts.workerOptions,
+  });
+}
+
+/**
+ * A worker for the pipeline's Playwright gate alone (no workflows): run it on machines that
+ * have a browser, on the task queue named by `apps.<app>.pipeline.gate.playwright.taskQueue`.
+ */
+export async function createGateWorker(opts: { connection: NativeConnection; namespace?: string; taskQueue: string; config: () => SlipwayConfig; env?: NodeJS.ProcessEnv }): Promise<Worker> {
+  const env = opts.env ?? process.env;
+  const browser = chromiumPath(env);
+  if (!browser) throw new Error('a gate worker needs Chromium: install it or set PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH');
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    taskQueue: opts.taskQueue,
+    activities: createPlaywrightActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
   });
 }

@@ -7,7 +7,8 @@
  * temporal.taskQueue, else "slipway"), SLIPWAY_METRICS_BIND (e.g. 0.0.0.0:9464: Prometheus
  * metrics at /metrics), SLIPWAY_OTEL_METRICS_URL (an OTLP/gRPC collector, e.g.
  * http://otel-collector:4317, instead of Prometheus), SLIPWAY_LOG_LEVEL (DEBUG|INFO|WARN|ERROR), SLIPWAY_WORKFLOW_BUNDLE
- * (a prebuilt bundle from `npm run bundle`), SLIPWAY_POLL_MIN_MS / SLIPWAY_POLL_MAX_MS (bounds
+ * (a prebuilt bundle from `npm run bundle`), SLIPWAY_GATE_TASK_QUEUE (also serve the Playwright
+ * gate's activities on this task queue: for workers that have a browser), SLIPWAY_POLL_MIN_MS / SLIPWAY_POLL_MAX_MS (bounds
  * of the adaptive ECS poll interval, default 1000 / 3000), and the Temporal connection variables listed
  * in client/temporal-env.ts.
  */
@@ -16,7 +17,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { loadConfig } from '../domain/config-file';
 import { temporalSettings } from '../client/temporal-env';
 import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
-import { createWorker, wiringProblems } from './create';
+import { createGateWorker, createWorker, wiringProblems } from './create';
 
 async function main(): Promise<void> {
   const level = (process.env.SLIPWAY_LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel;
@@ -62,7 +63,11 @@ async function main(): Promise<void> {
     config: configPath,
     metrics: metricsBind ? `http://${metricsBind}/metrics` : otelMetricsUrl ? `otlp ${otelMetricsUrl}` : 'off',
   });
-  await worker.run();
+  // Optionally also the Playwright gate's activities, on their own task queue.
+  const gateQueue = process.env.SLIPWAY_GATE_TASK_QUEUE;
+  const gate = gateQueue ? await createGateWorker({ connection, namespace: t.namespace, taskQueue: gateQueue, config: () => config }) : undefined;
+  if (gate) Runtime.instance().logger.info('slipway gate worker started', { taskQueue: gateQueue });
+  await Promise.all([worker.run(), gate?.run()]);
   await clientConnection.close();
   await connection.close();
 }
