@@ -37,7 +37,7 @@ function randomSha(): string {
 }
 
 async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') }); // the demo prints outcomes itself
   const state = join(REPO_ROOT, '.slipway');
   mkdirSync(state, { recursive: true });
 
