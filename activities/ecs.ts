@@ -42,7 +42,7 @@ export interface EcsDeps {
    * looks for the effect of the earlier attempt.
    */
   ecs: (region: string, opts?: { mutating?: boolean }) => ECSClient;
-  /** Poll interval bounds for the rollout watch, in ms (defaults 1000 and 3000). */
+  /** Poll interval bounds for the rollout watch, in ms (defaults 1000 and 1500). */
   pollMinMs?: number;
   pollMaxMs?: number;
 }
@@ -108,7 +108,7 @@ export function initialCursor(startedAt: number): WatchCursor {
 
 export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
-  const pollMax = deps.pollMaxMs ?? 3000;
+  const pollMax = deps.pollMaxMs ?? 1500;
 
   async function send<T>(region: string, what: string, command: any, signal?: AbortSignal, notFoundHint?: string): Promise<T> {
     const mutating = command instanceof RegisterTaskDefinitionCommand || command instanceof UpdateServiceCommand;
@@ -268,32 +268,47 @@ export function createEcsActivities(deps: EcsDeps) {
     return { serviceDeploymentArn: brief.serviceDeploymentArn, startedAt: brief.createdAt ? new Date(brief.createdAt).getTime() : Date.now() };
   }
 
+  /**
+   * One look at the rollout. DescribeServices every time (events, counts, which revision
+   * is PRIMARY); DescribeServiceDeployments — the verdict — only when the service shows
+   * something that can change it: the first look, our rollout no longer in progress,
+   * another revision PRIMARY (a rollback), new failed tasks, or our deployment gone.
+   * One call per look while a rollout simply proceeds.
+   */
   async function observeOnce(target: Target, ourTd: string, sdArn: string, cursor: WatchCursor, signal?: AbortSignal): Promise<WatchReport> {
-    const [sdOut, svcOut] = await Promise.all([
-      send<{ serviceDeployments?: ServiceDeployment[] }>(
+    const svcOut = await send<{ services?: Service[] }>(
+      target.region,
+      `describing service ${target.cluster}/${target.service}`,
+      new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
+      signal,
+    );
+    const service = svcOut.services?.[0];
+    if (!service) throw new NotFound(`service ${target.cluster}/${target.service} no longer exists`);
+    const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+    const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
+
+    const verdictMayChange =
+      cursor.status === undefined ||
+      !ours ||
+      primary?.taskDefinition !== ourTd ||
+      primary?.rolloutState !== 'IN_PROGRESS' ||
+      (ours.failedTasks ?? 0) > cursor.failedSeen;
+    let sd: ServiceDeployment | undefined;
+    if (verdictMayChange) {
+      const sdOut = await send<{ serviceDeployments?: ServiceDeployment[] }>(
         target.region,
         'describing the service deployment',
         new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [sdArn] }),
         signal,
-      ),
-      send<{ services?: Service[] }>(
-        target.region,
-        `describing service ${target.cluster}/${target.service}`,
-        new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
-        signal,
-      ),
-    ]);
-    const sd = sdOut.serviceDeployments?.[0];
-    const service = svcOut.services?.[0];
-    if (!sd) throw new NotFound(`ECS no longer knows the service deployment ${sdArn}`);
-    if (!service) throw new NotFound(`service ${target.cluster}/${target.service} no longer exists`);
+      );
+      sd = sdOut.serviceDeployments?.[0];
+      if (!sd) throw new NotFound(`ECS no longer knows the service deployment ${sdArn}`);
+    }
 
-    const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
-    const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
     const obs: Observation = {
-      serviceDeploymentStatus: sd.status ?? 'PENDING',
-      serviceDeploymentStatusReason: sd.statusReason,
-      rollbackReason: sd.rollback?.reason,
+      serviceDeploymentStatus: sd ? (sd.status ?? 'PENDING') : cursor.status!,
+      serviceDeploymentStatusReason: sd?.statusReason,
+      rollbackReason: sd?.rollback?.reason,
       primary: primary && {
         taskDefinition: primary.taskDefinition ?? '',
         desired: primary.desiredCount ?? 0,
@@ -364,8 +379,8 @@ export function createEcsActivities(deps: EcsDeps) {
   }
 }
 
-function countsOf(ours: Deployment | undefined, sd: ServiceDeployment, failedSeen: number): TaskCounts {
-  const rev = sd.targetServiceRevision;
+function countsOf(ours: Deployment | undefined, sd: ServiceDeployment | undefined, failedSeen: number): TaskCounts {
+  const rev = sd?.targetServiceRevision;
   return {
     desired: ours?.desiredCount ?? rev?.requestedTaskCount ?? 0,
     running: ours?.runningCount ?? rev?.runningTaskCount ?? 0,
