@@ -23,6 +23,7 @@ import { deployOutcome, startDeploy, startRedeploy, startRollback } from '../cli
 import { parseConfig } from '../domain/config';
 import { loadConfig } from '../domain/config-file';
 import { BadInput } from '../domain/errors';
+import { forward } from '../sandbox/proxy';
 import { startSlackReceiver, type SlackReceiver } from '../sandbox/slack';
 import { REPO_ROOT } from '../sandbox/tools';
 import { FailureType, type DeployInput, type RollbackInput } from '../workflows/shared';
@@ -59,18 +60,9 @@ async function startAuthRegistry(upstream: () => string, user: string, password:
       return;
     }
     auth.authorized++;
-    const target = new URL(upstream());
     const headers = { ...req.headers };
     delete headers.authorization;
-    const out = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    out.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(err.message);
-    });
-    req.pipe(out);
+    forward(req, res, upstream(), headers);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const auth: AuthRegistry = {

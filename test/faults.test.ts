@@ -14,6 +14,7 @@ import { DEPLOYMENT_TAG } from '../activities/ecs';
 import { deployOutcome, startDeploy, startRedeploy, startRollback, type DeployOutcome } from '../client/operations';
 import type { SiteRequest } from '../sandbox/site';
 import { FailureType, type DeployResult, type RedeployResult, type RollbackResult } from '../workflows/shared';
+import { forward } from '../sandbox/proxy';
 import { seededRandom } from '../sandbox/random';
 import { eventually, freshTaskQueue, INITIAL_TAG, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 
@@ -51,16 +52,7 @@ async function startFlakyRegistry(upstream: () => string, seed: number): Promise
       res.end(body);
       return;
     }
-    const target = new URL(upstream());
-    const out = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    out.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(err.message);
-    });
-    req.pipe(out);
+    forward(req, res, upstream());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
