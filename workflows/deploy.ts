@@ -21,6 +21,7 @@ import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
+import { endingOf, type Ending } from './failures';
 import { Notifier } from './notifier';
 import { effect, longPoll, quick } from './profiles';
 import {
@@ -262,16 +263,12 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
 }
 
 /** Runs a preflight or effect activity; a bad-input kind of failure ends the deploy as refused. */
-async function refuseOnBadInput<T>(fn: () => Promise<T>, end: (o: 'refused' | 'unauthorized' | 'failed', type: string, msg: string) => never): Promise<T> {
+async function refuseOnBadInput<T>(fn: () => Promise<T>, end: (o: Ending['outcome'], type: string, msg: string) => never): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    if (!isCancellation(err) && cause instanceof ApplicationFailure && cause.type) {
-      if (cause.type === FailureType.unauthorized) end('unauthorized', cause.type, `refused: ${cause.message}`);
-      const refused = cause.type === FailureType.badInput || cause.type === FailureType.notFound;
-      end(refused ? 'refused' : 'failed', cause.type, `${refused ? 'refused' : 'failed'}: ${cause.message}`);
-    }
+    const ending = endingOf(err);
+    if (ending) end(ending.outcome, ending.type, ending.message);
     throw err;
   }
 }

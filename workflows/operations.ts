@@ -17,6 +17,7 @@ import type { Activities } from '../activities';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
+import { endingOf } from './failures';
 import { Notifier } from './notifier';
 import { quick } from './profiles';
 import {
@@ -130,12 +131,8 @@ class Operation {
     try {
       return await fn();
     } catch (err) {
-      const cause = (err as { cause?: unknown }).cause;
-      if (cause instanceof ApplicationFailure && cause.type) {
-        if (cause.type === FailureType.unauthorized) this.fail('unauthorized', cause.type, `refused: ${cause.message}`);
-        if (cause.type === FailureType.badInput || cause.type === FailureType.notFound) this.fail('refused', cause.type, `refused: ${cause.message}`);
-        this.fail('failed', cause.type, `failed: ${cause.message}`);
-      }
+      const ending = endingOf(err);
+      if (ending) this.fail(ending.outcome, ending.type, ending.message);
       throw err;
     }
   }

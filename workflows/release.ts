@@ -24,6 +24,7 @@ import { changelogPath, imageAlias, releaseDate, releaseDateToIso, releaseName, 
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
+import { endingOf } from './failures';
 import { Notifier } from './notifier';
 import { quick } from './profiles';
 import { deployWorkflowId, FailureType, SA, type DeployFailureDetails, type DeployResult, type ReleaseInput, type ReleaseResult } from './shared';
@@ -45,11 +46,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     try {
       return await fn();
     } catch (err) {
-      const cause = (err as { cause?: unknown }).cause;
-      if (cause instanceof ApplicationFailure && cause.type) {
-        if (cause.type === FailureType.unauthorized) fail('unauthorized', cause.type, `refused: ${cause.message}`);
-        if (cause.type === FailureType.badInput || cause.type === FailureType.notFound) fail('refused', cause.type, `refused: ${cause.message}`);
-      }
+      const ending = endingOf(err, { refusalsOnly: true });
+      if (ending) fail(ending.outcome, ending.type, ending.message);
       throw err;
     }
   };
