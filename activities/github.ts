@@ -15,6 +15,7 @@
  * When those run out the activity fails with a retryable error (`GitHubRateLimited`,
  * `GitHubUnavailable`) and Temporal's retry policy takes over.
  */
+import { normalizeLogin } from '../domain/identity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -300,7 +301,7 @@ export function createGitHubActivities(deps: GitHubDeps) {
   const { github, policy } = deps;
   const teamName = `${policy.org}/${policy.team}`;
   const teamNotFound = `GitHub team ${teamName} was not found, or GITHUB_TOKEN cannot see it (it needs the read:org scope)`;
-  const allowed = new Set(policy.allow.map((l) => l.replace(/^@/, '').toLowerCase()));
+  const allowed = new Set(policy.allow.map(normalizeLogin));
 
   function refuse(actor: string, operation: string, detail = ''): Unauthorized {
     const bots = policy.allow.length ? ` (or the allowed bots: ${policy.allow.map((b) => `@${b.replace(/^@/, '')}`).join(', ')})` : '';
@@ -316,7 +317,7 @@ export function createGitHubActivities(deps: GitHubDeps) {
     async checkAuthorized(input: CheckAuthorizedInput): Promise<Authorization> {
       const actor = String(input.actor ?? '').trim().replace(/^@/, '');
       if (!LOGIN.test(actor)) throw new BadInput(`"${input.actor}" is not a GitHub login`);
-      if (allowed.has(actor.toLowerCase())) return { actor, via: 'allow-list' };
+      if (allowed.has(normalizeLogin(actor))) return { actor, via: 'allow-list' };
       if (actor.endsWith('[bot]')) throw refuse(actor, input.operation);
 
       return withHeartbeat(async (signal) => {

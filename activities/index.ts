@@ -5,6 +5,7 @@ import type { SlipwayConfig } from '../domain/config';
 import { BadInput } from '../domain/errors';
 import { createAuthzActivities } from './authz';
 import { createConfigActivities } from './config';
+import type { OidcVerifierOptions } from './identity';
 import { createEcsActivities, type EcsDeps } from './ecs';
 import { createNotificationActivities } from './notifications';
 import { createPlaywrightActivities } from './playwright';
@@ -25,6 +26,8 @@ export interface ActivityDeps extends EcsDeps {
   env: NodeJS.ProcessEnv;
   /** Chromium for the Playwright gate (workers without one cannot run the gate). */
   chromiumPath?: string;
+  /** How ID-token signing keys are fetched and cached. */
+  oidc?: OidcVerifierOptions;
 }
 
 /** Release activities need the configured repository and a token; without them each call says so. */

@@ -15,6 +15,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { BadInput } from './errors';
+import { IDENTITY_MODES, PROTECTED_OPERATIONS, TRUSTED_CALLER, type IdentityConfig, type IdentityMode } from './identity';
 
 // ---------------------------------------------------------------------------------------
 // Defaults and name grammars
@@ -95,6 +96,8 @@ export const CONFIG_RULES: readonly string[] = [
   'No two environments (of any apps) target the same `cluster` and `service`.',
   'No two environments use the same `templateFamily`.',
   '`authorization` needs `github` (membership is checked through its API).',
+  'Every environment under `identity.environments` is listed in the top-level `environments`.',
+  'An `oidc` mode anywhere under `identity` needs `identity.oidc`, and `identity.oidc` needs a `repository` (its own or `github.repository`).',
   'Every `authorization.protectedEnvironments` entry is listed in the top-level `environments`.',
 ];
 
@@ -324,6 +327,62 @@ const authorizationSchema: JsonSchema = {
   },
 };
 
+const identityModeSchema: JsonSchema = {
+  type: 'string',
+  enum: [...IDENTITY_MODES],
+  description: '`oidc`: a verified GitHub Actions ID token names the actor. `trusted-caller`: whoever can reach Temporal names the actor.',
+};
+
+const identitySchema: JsonSchema = {
+  type: 'object',
+  description:
+    'How the actor of a protected operation (production deploys, rollbacks, releases, approvals, pipeline pause/resume/cancel) is proven. ' +
+    'A mode is chosen per operation (`operations`), else per environment the operation targets (`environments`), else `default`.',
+  additionalProperties: false,
+  properties: {
+    default: { ...identityModeSchema, default: 'trusted-caller', description: 'Mode where `operations` and `environments` say nothing.' },
+    environments: {
+      type: 'object',
+      description: 'Environment → mode of every protected operation that targets it (a pipeline\'s approvals and control target its production).',
+      propertyNames: { title: 'env', type: 'string', pattern: NAME, description: 'An environment name.' },
+      additionalProperties: identityModeSchema,
+      examples: [{ production: 'oidc' }],
+    },
+    operations: {
+      type: 'object',
+      description: 'Operation → mode, overriding `environments`.',
+      additionalProperties: false,
+      properties: Object.fromEntries(PROTECTED_OPERATIONS.map((op) => [op, { ...identityModeSchema, description: `Mode of ${op === 'pipeline' ? 'pipeline pause, resume and cancel' : op === 'approve' ? 'pipeline approvals and rejections' : `${op}s`}.` }])),
+    },
+    oidc: {
+      type: 'object',
+      description: 'The OIDC issuer whose ID tokens prove the actor: GitHub Actions by default.',
+      additionalProperties: false,
+      properties: {
+        issuer: { type: 'string', pattern: HTTP_URL, default: 'https://token.actions.githubusercontent.com', description: 'Expected `iss` of the token.' },
+        audience: { type: 'string', minLength: 1, maxLength: 200, default: 'slipway', description: 'Expected `aud`: the CLI asks GitHub for a token with this audience.' },
+        jwksUrl: { type: 'string', pattern: HTTP_URL, description: 'Where the issuer publishes its signing keys. Default: `<issuer>/.well-known/jwks`.' },
+        repository: { type: 'string', pattern: GITHUB_SLUG, description: 'owner/name whose workflows may act (the token\'s `repository`). Default: `github.repository`.', examples: ['WordPress/openverse'] },
+        workflowRefs: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1, description: 'A `workflow_ref`, e.g. WordPress/openverse/.github/workflows/production.yml@refs/heads/main.' },
+          default: [],
+          description: 'When set, only tokens of these workflows (`workflow_ref`) are accepted.',
+        },
+        environments: {
+          type: 'array',
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1, description: 'A GitHub deployment environment name.' },
+          default: [],
+          description: 'When set, only tokens of jobs that ran in one of these GitHub environments (`environment`) are accepted.',
+        },
+        leewaySeconds: { type: 'integer', exclusiveMinimum: -1, maximum: 300, default: 30, description: 'Clock skew allowed when checking `exp`, `nbf` and `iat`.' },
+      },
+    },
+  },
+};
+
 const registriesSchema: JsonSchema = {
   type: 'object',
   description: 'Credentials per image registry host, by environment variable name. Registries not listed are used anonymously.',
@@ -442,6 +501,7 @@ export const configSchema: JsonSchema = {
     },
     github: githubSchema,
     authorization: authorizationSchema,
+    identity: identitySchema,
     registries: registriesSchema,
     notifications: notificationsSchema,
     environments: {
@@ -479,6 +539,8 @@ export interface SlipwayConfig {
   apps: Record<string, AppConfig>;
   github?: { repository: string; owner: string; repo: string; apiUrl: string; tokenEnv: string };
   authorization?: { org: string; team: string; allow: string[]; protectedEnvironments: string[] };
+  /** How actors are proven (defaults: `trusted-caller` everywhere). */
+  identity: IdentityConfig;
   registries: Record<string, { usernameEnv?: string; passwordEnv?: string; insecure: boolean }>;
   notifications: {
     slack?: { webhookUrlEnv: string; users: Record<string, string>; maintainersMention?: string };
@@ -665,6 +727,8 @@ function hintFor(e: ErrorObject): string {
       return 'must not be empty';
     case 'exclusiveMinimum':
       return `must be greater than ${e.params.limit}`;
+    case 'enum':
+      return `must be one of ${(e.params.allowedValues as unknown[]).map(String).join(', ')}; got ${JSON.stringify(e.data)}`;
     default:
       return e.message ?? 'is invalid';
   }
@@ -739,6 +803,24 @@ function ruleProblems(raw: unknown): string[] {
       }
     });
   }
+  problems.push(...identityProblems(root, declared));
+  return problems;
+}
+
+function identityProblems(root: Dict, declared: string[] | undefined): string[] {
+  const id = dict(root.identity);
+  if (!id) return [];
+  const problems: string[] = [];
+  const envs = dict(id.environments);
+  if (envs && declared) {
+    for (const e of Object.keys(envs)) {
+      if (!declared.includes(e)) problems.push(`identity.environments.${e}: "${e}" is not one of the environments (${declared.join(', ')})`);
+    }
+  }
+  const modes = [id.default, ...Object.values(envs ?? {}), ...Object.values(dict(id.operations) ?? {})];
+  const oidc = dict(id.oidc);
+  if (modes.includes('oidc') && !oidc) problems.push('identity: `oidc` mode needs an `identity.oidc` section (issuer, audience, repository)');
+  if (oidc && oidc.repository === undefined && !dict(root.github)) problems.push('identity.oidc.repository: is required when there is no `github.repository` (whose workflows may act)');
   return problems;
 }
 
@@ -820,6 +902,12 @@ interface RawConfig {
   apps: Record<string, RawApp>;
   github?: { repository: string; apiUrl?: string; tokenEnv?: string };
   authorization?: { team: string; allow?: string[]; protectedEnvironments?: string[] };
+  identity?: {
+    default?: IdentityMode;
+    environments?: Record<string, IdentityMode>;
+    operations?: IdentityConfig['operations'];
+    oidc?: { issuer?: string; audience?: string; jwksUrl?: string; repository?: string; workflowRefs?: string[]; environments?: string[]; leewaySeconds?: number };
+  };
   registries?: Record<string, { usernameEnv?: string; passwordEnv?: string; insecure?: boolean }>;
   notifications?: {
     slack?: { webhookUrlEnv: string; users?: Record<string, string>; maintainersMention?: string };
@@ -871,6 +959,7 @@ function normalise(raw: RawConfig, source: string): SlipwayConfig {
         protectedEnvironments: [...(raw.authorization.protectedEnvironments ?? ['production'])],
       },
     }),
+    identity: normaliseIdentity(raw),
     registries: Object.fromEntries(
       Object.entries(raw.registries ?? {}).map(([host, r]) => [host, { ...r, insecure: r.insecure ?? false }]),
     ),
@@ -878,6 +967,29 @@ function normalise(raw: RawConfig, source: string): SlipwayConfig {
       ...(raw.notifications?.slack && { slack: { ...raw.notifications.slack, users: { ...(raw.notifications.slack.users ?? {}) } } }),
       githubDeployments: raw.notifications?.githubDeployments ?? false,
     },
+  };
+}
+
+function normaliseIdentity(raw: RawConfig): IdentityConfig {
+  const id = raw.identity;
+  if (!id) return { ...TRUSTED_CALLER };
+  const o = id.oidc;
+  const issuer = (o?.issuer ?? 'https://token.actions.githubusercontent.com').replace(/\/$/, '');
+  return {
+    default: id.default ?? 'trusted-caller',
+    environments: { ...(id.environments ?? {}) },
+    operations: { ...(id.operations ?? {}) },
+    ...(o && {
+      oidc: {
+        issuer,
+        audience: o.audience ?? 'slipway',
+        jwksUrl: o.jwksUrl ?? `${issuer}/.well-known/jwks`,
+        repository: (o.repository ?? raw.github?.repository)!,
+        workflowRefs: [...(o.workflowRefs ?? [])],
+        environments: [...(o.environments ?? [])],
+        leewaySeconds: o.leewaySeconds ?? 30,
+      },
+    }),
   };
 }
 

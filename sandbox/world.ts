@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startEcsSandbox, type EcsSandbox } from './ecs';
 import { startGitHubSandbox, type GitHubSandbox } from './github';
+import { startOidcIssuer, type OidcIssuer } from './oidc';
 import { seedOpenverse } from './openverse';
 import { seedImages, startRegistry, type SandboxRegistry } from './registry';
 import { openverseSites, siteUrls, startSite, type SandboxSite } from './site';
@@ -23,6 +24,8 @@ export interface World {
   registry: SandboxRegistry;
   github: GitHubSandbox;
   site: SandboxSite;
+  /** The GitHub Actions OIDC issuer stand-in (the config's `identity.oidc` points at it). */
+  oidc: OidcIssuer;
   /** Environment variables the worker needs (the GitHub token). */
   workerEnv: Record<string, string>;
   /** `<registry>/wordpress/<name>` for each Openverse image repository name. */
@@ -42,10 +45,11 @@ export interface WorldOptions {
 }
 
 export async function startWorld(opts: WorldOptions): Promise<World> {
-  const [ecs, registry, github] = await Promise.all([
+  const [ecs, registry, github, oidc] = await Promise.all([
     startEcsSandbox({ timing: opts.timing, port: opts.ports?.ecs }),
     startRegistry(),
     startGitHubSandbox(),
+    startOidcIssuer(),
   ]);
   await seedOpenverse(ecs, { initialTag: opts.initialTag });
   // Sites serve what finished rolling out, as a load balancer does: a failing revision never shows.
@@ -66,6 +70,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     registry,
     github,
     site,
+    oidc,
     workerEnv: { GITHUB_TOKEN: github.token },
     repositories,
     pushTags,
@@ -85,11 +90,14 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       // No Slack webhook and no GitHub deployments unless a test adds them (deployments
       // need the tags to be commits of the sandbox repository).
       raw.notifications = { githubDeployments: false };
+      // Tokens come from the issuer stand-in. The world runs every environment as
+      // trusted-caller, as a local start does; tests that prove identity set `oidc` again.
+      raw.identity = { ...raw.identity, environments: {}, oidc: { ...raw.identity?.oidc, issuer: oidc.url } };
       return raw;
     },
     async close() {
       await site.close();
-      await Promise.all([ecs.close(), registry.close(), github.close()]);
+      await Promise.all([ecs.close(), registry.close(), github.close(), oidc.close()]);
     },
   };
 }

@@ -5,7 +5,6 @@
  * the read-only commands (status, history, tags, diff).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { seedImages } from '../sandbox/registry';
 import { REPO_ROOT } from '../sandbox/tools';
 import { OUTSIDER } from '../sandbox/world';
 import { deployWorkflowId, progressQuery } from '../workflows/shared';
-import { INITIAL_TAG, eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { INITIAL_TAG, eventually, freshTaskQueue, runProcess, startStack, type ProcessRun, startWorker, type RunningWorker, type Stack } from './harness';
 
 const A = '1'.repeat(40);
 const B = '2'.repeat(40);
@@ -27,11 +26,7 @@ const HALF = '6'.repeat(40);
 const ALIAS = 'rel-2025.01.02.03.04.05';
 const UI = 'http://temporal-ui.test:8233';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = ProcessRun;
 
 describe('slipway CLI', () => {
   let stack: Stack;
@@ -43,19 +38,7 @@ describe('slipway CLI', () => {
 
   /** Runs `bin/slipway` with the stack's environment (plus `extra`). */
   function slipway(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: dir, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runProcess(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: dir, env: { ...env, ...extra } });
   }
   /** Waits until visibility shows no operation of `app` still running (outcomes are written as they end). */
   const settled = (app: string) =>

@@ -411,12 +411,12 @@ describe('docker-compose.yml', () => {
 // ---------------------------------------------------------------- examples/github-workflows
 
 const WORKFLOW_DIR = 'examples/github-workflows';
-const WORKFLOW_FILES = ['deploy-staging.yml', 'release.yml', 'rollback.yml', 'pipeline.yml'];
+const WORKFLOW_FILES = ['deploy-staging.yml', 'release.yml', 'rollback.yml', 'pipeline.yml', 'production.yml'];
 /**
  * Commands announced for the CLI that `slipway --help` does not list yet. The workflows may
  * call them; once the CLI lists one, its flags are checked against its help like deploy's.
  */
-const ANNOUNCED: Record<string, string[] | undefined> = { release: undefined, rollback: undefined, pipeline: ['merged', 'approve'] };
+const ANNOUNCED: Record<string, string[] | undefined> = { release: undefined, rollback: undefined, pipeline: ['merged', 'approve', 'reject'] };
 
 function slipwayHelp(args: string[]): string {
   const r = spawnSync(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: REPO_ROOT, encoding: 'utf8' });
@@ -504,6 +504,20 @@ describe('examples/github-workflows', () => {
     }
     const used = new Set(calls.map((c) => `${c.command}${c.sub ? ` ${c.sub}` : ''}`));
     for (const expected of ['deploy', 'release', 'rollback', 'pipeline merged', 'pipeline approve']) assert.ok(used.has(expected), `some workflow runs slipway ${expected}`);
+  });
+
+  it('the production button and the other workflows that act on production prove who clicked (id-token: write, no typed login)', () => {
+    for (const file of ['production.yml', 'release.yml', 'rollback.yml', 'pipeline.yml']) {
+      const { doc } = docs.find((d) => d.file === file)!;
+      assert.equal(doc.permissions?.['id-token'], 'write', `${file}: permissions: id-token: write`);
+      assert.doesNotMatch(JSON.stringify(doc), /triggering_actor \}\}/, `${file}: the actor is github.actor, the one the ID token proves`);
+    }
+    const { doc } = docs.find((d) => d.file === 'production.yml')!;
+    assert.deepEqual(doc.on.workflow_dispatch.inputs.action.options, ['approve', 'reject', 'rollback', 'release']);
+    const script: string = doc.jobs.production.steps.find((s: any) => typeof s.run === 'string' && invocations(s.run).length).run;
+    const calls = invocations(script).map((c) => `${c.command}${c.sub ? ` ${c.sub}` : ''}`);
+    assert.deepEqual(calls, ['pipeline approve', 'pipeline reject', 'rollback', 'release']);
+    assert.ok(invocations(script).every((c) => !c.flags.includes('--actor')), 'the button types no login');
   });
 
   it('deploy-staging deploys changed apps at the pushed SHA, one deploy per app at a time', () => {

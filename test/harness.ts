@@ -16,7 +16,8 @@ import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld, type World } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
-import { createWorker } from '../worker/create';
+import { createWorker, type CreateWorkerOptions } from '../worker/create';
+import { pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../workflows/shared';
 
 let runtimeInstalled = false;
 function quietRuntime() {
@@ -111,7 +112,12 @@ export interface RunningWorker {
 }
 
 /** An in-process worker on `taskQueue` using the stack's config. */
-export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<RunningWorker> {
+export async function startWorker(
+  stack: Stack,
+  taskQueue: string,
+  extraEnv: Record<string, string> = {},
+  opts: Pick<CreateWorkerOptions, 'oidc'> = {},
+): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: stack.temporal.address });
   const worker = await createWorker({
     connection,
@@ -125,6 +131,7 @@ export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Rec
     pollMinMs: 100,
     pollMaxMs: 400,
     workerOptions: { shutdownGraceTime: '1s' },
+    ...opts,
   });
   const running = worker.run();
   return {
@@ -173,4 +180,40 @@ export async function eventually<T>(what: string, fn: () => T | Promise<T>, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+export interface ProcessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to its end (killed after 90 s), collecting what it prints. */
+export function runProcess(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Waits until the pipeline of `app` is in a state that satisfies `pred`, and returns it. */
+export function pipelineUntil(stack: Stack, app: string, what: string, pred: (s: PipelineState) => boolean): Promise<PipelineState> {
+  return eventually(
+    what,
+    async () => {
+      const s = await stack.client.workflow.getHandle(pipelineWorkflowId(app)).query(pipelineStateQuery).catch(() => undefined);
+      return s && pred(s) ? s : undefined;
+    },
+    60_000,
+    100,
+  );
 }

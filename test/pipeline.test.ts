@@ -16,7 +16,7 @@ import {
   rejectUpdate,
   type PipelineState,
 } from '../workflows/shared';
-import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { eventually, freshTaskQueue, pipelineUntil, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
 const OWNER = 'WordPress';
@@ -51,11 +51,7 @@ describe('pipeline', () => {
   };
   const handle = () => stack.client.workflow.getHandle(pipelineWorkflowId('api'));
   const state = () => handle().query(pipelineStateQuery);
-  const until = (what: string, pred: (s: PipelineState) => boolean) =>
-    eventually(what, async () => {
-      const s = await state().catch(() => undefined);
-      return s && pred(s) ? s : undefined;
-    }, 60_000, 100);
+  const until = (what: string, pred: (s: PipelineState) => boolean) => pipelineUntil(stack, 'api', what, pred);
   /** An Update refused by the workflow: the message is on the failure's cause. */
   const refused = (re: RegExp) => (err: Error) => {
     assert.ok(err instanceof WorkflowUpdateFailedError, String(err));

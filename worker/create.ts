@@ -7,6 +7,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Octokit } from '@octokit/rest';
+import type { OidcVerifierOptions } from '../activities/identity';
 import { createActivities } from '../activities';
 import { createGitHubClient, type GitHubLog } from '../activities/github';
 import { createPlaywrightActivities } from '../activities/playwright';
@@ -34,6 +35,8 @@ export interface CreateWorkerOptions {
   log?: GitHubLog;
   /** Version endpoint request timeout in ms (default 5000). */
   versionTimeoutMs?: number;
+  /** How ID-token signing keys are fetched and cached (tests shorten the refetch cooldown). */
+  oidc?: OidcVerifierOptions;
 }
 
 /** One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack). */
@@ -115,6 +118,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     versionTimeoutMs: opts.versionTimeoutMs,
     env,
     chromiumPath: chromiumPath(env),
+    oidc: opts.oidc,
   });
   return Worker.create({
     connection: opts.connection,

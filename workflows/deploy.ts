@@ -19,6 +19,7 @@ import {
 import type { Activities } from '../activities';
 import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
+import { provenLine } from '../domain/identity';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { endingOf, type Ending } from './failures';
@@ -136,7 +137,11 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   // Deploys started before these checks existed replay without them (patch markers).
   if (patched(PATCH_PREFLIGHT)) {
     enter('authorizing');
-    const auth = await refuseOnBadInput(() => authorize({ actor: input.actor, operation, app: input.app, env: input.env }), end);
+    const auth = await refuseOnBadInput(
+      () => authorize({ actor: input.actor, operation, app: input.app, env: input.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
+      end,
+    );
+    if (auth.proven) say(provenLine(auth.proven));
     if (auth.checked) say(`@${input.actor} is authorised (${auth.via === 'team' ? `member of ${auth.team}` : 'allowed bot'})`);
 
     enter('checking_images');

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { provenLine } from '../domain/identity';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
@@ -42,7 +43,8 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   op.start(input.tag);
   op.check(operationInputProblem(input, false));
   const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
-  await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env }));
+  const auth = await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env, idToken: input.idToken }));
+  if (auth?.proven) op.note(provenLine(auth.proven));
 
   let tag = input.tag;
   let chosen: RollbackResult['chosen'] = 'explicit';
@@ -79,6 +81,11 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
   op.start();
   op.check(operationInputProblem(input, false));
   const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
+  // The child deploy trusts its parent for who is acting, so the redeploy proves it first.
+  if (patched('redeploy-proves-identity')) {
+    const auth = await op.preflight(() => authorize({ actor: input.actor, operation: 'redeploy', app: input.app, env: input.env, idToken: input.idToken }));
+    if (auth.proven) op.note(provenLine(auth.proven));
+  }
   if (!target.versionEndpoint) {
     op.fail('refused', FailureType.badInput, `refused: ${input.app} in ${input.env} has no versionEndpoint in the config, so there is no running version to redeploy; deploy a tag instead`);
   }

@@ -17,6 +17,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -25,6 +26,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
+import { normalizeLogin, sameLogin } from '../domain/identity';
 import { shortTag, tagProblem } from '../domain/tags';
 import { deploy } from './deploy';
 import { Notifier } from './notifier';
@@ -42,12 +44,14 @@ import {
   rejectUpdate,
   releaseWorkflowId,
   resumeUpdate,
+  FailureType,
   SA,
   type ApprovalRecord,
   type ApprovalRequest,
   type DeployFailureDetails,
   type MergeReport,
   type PipelineState,
+  type ProvenActor,
   type QueueAction,
   type QueueEntry,
 } from './shared';
@@ -78,8 +82,8 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     approvals: [],
     history: [],
   };
-  /** Approvals of the current candidate: approver → record. */
-  let decision: { approvers: Set<string>; rejected?: ApprovalRecord } = { approvers: new Set() };
+  /** Approvals of the current candidate: approver (as compared) → approver (as given). */
+  let decision: { approvers: Map<string, string>; rejected?: ApprovalRecord } = { approvers: new Map() };
   let plan: PipelinePlan | undefined;
   const shouldContinueAsNew = () => shouldContinueAsNewAfter(input.maxHistory ?? HISTORY_LIMIT);
 
@@ -110,6 +114,13 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     if (state.approvals.length > KEEP_APPROVALS) state.approvals.splice(0, state.approvals.length - KEEP_APPROVALS);
   };
   const now = () => new Date().toISOString();
+  // Logins compare as GitHub compares them (trimmed, no '@', any case); runs that began
+  // before that compared them exactly and replay so.
+  const githubLogins = patched('logins-compare-as-github');
+  const loginKey = (login: string) => (githubLogins ? normalizeLogin(login) : login);
+  const isMerger = (login: string, merger: string) => (githubLogins ? sameLogin(login, merger) : login === merger);
+  // Pause, resume and cancel need an authorised (and, in oidc mode, proven) actor.
+  const controlAuthorized = patched('pipeline-control-authorized');
 
   upsertSearchAttributes([
     { key: SA.operation, value: 'pipeline' },
@@ -141,6 +152,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   /** Approve or reject: authorised, distinct, not the merger alone unless allowed. Records refusals. */
   const decide = async (r: ApprovalRequest, kind: 'approve' | 'reject', via: 'update' | 'signal'): Promise<ApprovalRecord> => {
     const record: ApprovalRecord = { approver: String(r?.approver), tag: String(r?.tag), at: now(), decision: kind, reason: r?.reason, via };
+    let proven: ProvenActor | undefined;
     const refuse = (why: string): ApprovalRecord => {
       record.refused = why;
       state.approvals.push(record);
@@ -152,7 +164,8 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     if (early) return refuse(early);
     const candidate = state.candidate!;
     try {
-      await acts.authorize({ actor: record.approver, operation: 'approve', app: state.app, env: plan?.production.env });
+      const auth = await acts.authorize({ actor: record.approver, operation: 'approve', app: state.app, env: plan?.production.env, idToken: r?.idToken });
+      proven = auth.proven && { actor: auth.proven.actor, triggeringActor: auth.proven.triggeringActor, workflowRef: auth.proven.workflowRef, runId: auth.proven.runId };
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       return refuse(cause instanceof ApplicationFailure ? cause.message : `could not check @${record.approver}: ${(err as Error).message}`);
@@ -160,17 +173,18 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     // The candidate may have moved on while the membership was checked.
     if (state.candidate !== candidate || state.phase !== 'awaiting_approval') return refuse(`the candidate ${candidate.sha} is no longer awaiting approval`);
     if (kind === 'approve') {
-      if (decision.approvers.has(record.approver)) return refuse(`@${record.approver} already approved ${candidate.sha}`);
+      if (decision.approvers.has(loginKey(record.approver))) return refuse(`@${record.approver} already approved ${candidate.sha}`);
       // The merger's approval never suffices alone (unless allowed); with one approval
       // required it is refused outright, with more it counts beside someone else's.
       const required = plan?.settings.approvals ?? 1;
-      if (record.approver === candidate.actor && !plan?.settings.allowSelfApproval && required <= 1) {
+      if (isMerger(record.approver, candidate.actor) && !plan?.settings.allowSelfApproval && required <= 1) {
         return refuse(`@${record.approver} merged ${shortTag(candidate.sha)} and may not approve it alone: another authorised approver is needed`);
       }
-      decision.approvers.add(record.approver);
+      decision.approvers.set(loginKey(record.approver), record.approver);
     } else {
       decision.rejected = record;
     }
+    if (proven) record.proven = proven;
     state.approvals.push(record);
     show();
     return record;
@@ -192,10 +206,31 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   setHandler(approveSignal, (r) => void decide(r, 'approve', 'signal'));
   setHandler(rejectSignal, (r) => void decide(r, 'reject', 'signal'));
 
+  /**
+   * Pause, resume and cancel: the actor must be authorised for pipeline control (and
+   * proven in oidc mode). A refusal is recorded in the pipeline's history and answered.
+   */
+  const control = async (a: QueueAction, what: string): Promise<void> => {
+    if (!controlAuthorized) return;
+    try {
+      plan ??= await acts.resolvePipeline({ app: state.app });
+      await acts.authorize({ actor: String(a?.actor), operation: 'pipeline', app: state.app, env: plan.production.env, idToken: a?.idToken });
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      const why = cause instanceof ApplicationFailure ? cause.message : `could not check @${String(a?.actor)}: ${(err as Error).message}`;
+      state.history.push({ sha: a?.sha ?? state.candidate?.sha ?? '', outcome: 'refused', at: now(), note: `${what} by @${String(a?.actor)} refused: ${why}` });
+      trim();
+      show();
+      throw ApplicationFailure.create({ type: FailureType.unauthorized, message: why, nonRetryable: true });
+    }
+  };
+
   setHandler(
     cancelEntryUpdate,
-    (a: QueueAction) => {
-      const entry = state.queue.find((e) => e.sha === a.sha && e.status === 'waiting')!;
+    async (a: QueueAction) => {
+      await control(a, `cancel ${a?.sha}`);
+      const entry = state.queue.find((e) => e.sha === a.sha && e.status === 'waiting');
+      if (!entry) throw ApplicationFailure.create({ type: FailureType.badInput, message: `${a.sha} is no longer waiting`, nonRetryable: true });
       entry.status = 'cancelled';
       entry.note = `cancelled by @${a.actor}${a.reason ? `: ${a.reason}` : ''}`;
       show();
@@ -210,13 +245,15 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       },
     },
   );
-  setHandler(pauseUpdate, (a: QueueAction) => {
+  setHandler(pauseUpdate, async (a: QueueAction) => {
+    await control(a, 'pause');
     state.paused = true;
     state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'paused', at: now(), note: `by @${a.actor}${a.reason ? `: ${a.reason}` : ''}` });
     show();
     return state;
   });
-  setHandler(resumeUpdate, (a: QueueAction) => {
+  setHandler(resumeUpdate, async (a: QueueAction) => {
+    await control(a, 'resume');
     state.paused = false;
     state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'resumed', at: now(), note: `by @${a.actor}` });
     show();
@@ -237,7 +274,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     }
     plan ??= await acts.resolvePipeline({ app: state.app });
     const candidate = state.candidate!;
-    decision = { approvers: new Set() };
+    decision = { approvers: new Map() };
     const finish = (status: QueueEntry['status'], outcome: string, note?: string) => {
       candidate.status = status;
       if (note) candidate.note = note;
@@ -280,7 +317,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     // 4. approval
     setPhase('awaiting_approval');
     const required = plan.settings.approvals;
-    const hasApproval = () => decision.approvers.size >= required && (plan!.settings.allowSelfApproval || [...decision.approvers].some((a) => a !== candidate.actor));
+    const hasApproval = () => decision.approvers.size >= required && (plan!.settings.allowSelfApproval || [...decision.approvers.values()].some((a) => !isMerger(a, candidate.actor)));
     if (plan.settings.autoApprove) {
       state.approvals.push({ approver: 'slipway', tag: candidate.sha, at: now(), decision: 'approve', via: 'update', reason: 'autoApprove' });
     } else {
@@ -310,7 +347,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     const released = await runChild(() =>
       executeChild(release, {
         workflowId: releaseWorkflowId(state.app, candidate.sha),
-        args: [{ app: state.app, tag: candidate.sha, actor: [...decision.approvers][0] ?? candidate.actor }],
+        args: [{ app: state.app, tag: candidate.sha, actor: [...decision.approvers.values()][0] ?? candidate.actor }],
         staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
       }),
     );

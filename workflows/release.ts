@@ -18,9 +18,11 @@ import {
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { changelogPath, imageAlias, releaseDate, releaseDateToIso, releaseName, releaseNotes } from '../domain/release';
+import { provenLine } from '../domain/identity';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
@@ -68,7 +70,10 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
   // ---- preflight: nothing is written unless all of this passes ----
   const plan = await preflight(() => acts.resolveRelease({ app: input.app }));
-  await preflight(() => acts.authorize({ actor: input.actor, operation: 'release', app: input.app }));
+  const auth = await preflight(() =>
+    acts.authorize({ actor: input.actor, operation: 'release', app: input.app, env: plan.production?.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
+  );
+  if (auth?.proven) note(provenLine(auth.proven));
   await preflight(() => acts.checkImageTags({ images: plan.images, tag: input.tag }));
 
   // ---- one release per image: pick up an earlier one ----

@@ -52,6 +52,11 @@ export interface DeployInput {
   tag: string;
   /** GitHub login of the person or bot asking for the deploy. */
   actor: string;
+  /**
+   * A GitHub Actions OIDC ID token proving the actor (required where the identity mode is
+   * `oidc`). Short-lived and bound to the configured audience; never shown or returned.
+   */
+  idToken?: string;
   reason?: string;
   /** Overrides the configured wait budget (seconds). */
   budgetSeconds?: number;
@@ -182,6 +187,11 @@ export interface RollbackInput {
   /** Target tag; without it, the last validated release other than what runs now. */
   tag?: string;
   actor: string;
+  /**
+   * A GitHub Actions OIDC ID token proving the actor (required where the identity mode is
+   * `oidc`). Short-lived and bound to the configured audience; never shown or returned.
+   */
+  idToken?: string;
   reason?: string;
   budgetSeconds?: number;
 }
@@ -190,6 +200,11 @@ export interface RedeployInput {
   app: string;
   env: string;
   actor: string;
+  /**
+   * A GitHub Actions OIDC ID token proving the actor (required where the identity mode is
+   * `oidc`). Short-lived and bound to the configured audience; never shown or returned.
+   */
+  idToken?: string;
   reason?: string;
   budgetSeconds?: number;
 }
@@ -229,6 +244,11 @@ export interface ReleaseInput {
   /** The image tag to release: a commit SHA that exists for every image of the app. */
   tag: string;
   actor: string;
+  /**
+   * A GitHub Actions OIDC ID token proving the actor (required where the identity mode is
+   * `oidc`). Short-lived and bound to the configured audience; never shown or returned.
+   */
+  idToken?: string;
   /** Overrides the production deploy's wait budget (seconds). */
   budgetSeconds?: number;
 }
@@ -283,6 +303,17 @@ export interface ApprovalRecord {
   /** Set when the approval or rejection was refused. */
   refused?: string;
   via: 'update' | 'signal';
+  /** Set when a verified ID token proved the approver (never the token itself). */
+  proven?: ProvenActor;
+}
+
+/** What a verified ID token proved about who acted. */
+export interface ProvenActor {
+  actor: string;
+  /** Who started the GitHub Actions run, when not the actor (a re-run). */
+  triggeringActor?: string;
+  workflowRef?: string;
+  runId?: string;
 }
 
 export interface PipelineState {
@@ -318,12 +349,22 @@ export interface ApprovalRequest {
   tag: string;
   approver: string;
   reason?: string;
+  /**
+   * A GitHub Actions OIDC ID token proving the actor (required where the identity mode is
+   * `oidc`). Short-lived and bound to the configured audience; never shown or returned.
+   */
+  idToken?: string;
 }
 
 export interface QueueAction {
   sha?: string;
   actor: string;
   reason?: string;
+  /**
+   * A GitHub Actions OIDC ID token proving the actor (required where the identity mode is
+   * `oidc`). Short-lived and bound to the configured audience; never shown or returned.
+   */
+  idToken?: string;
 }
 
 /** GitHub Actions report each merge (signal-with-start: the first merge starts the pipeline). */

@@ -3,6 +3,7 @@
  */
 import { resolveTarget } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
+import { idTokenOf } from '../identity';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -43,7 +44,7 @@ export async function deployCommand(ctx: Context, args: string[], flags: DeployF
   }
 
   const client = await ctx.client();
-  const handle = await startDeploy(client, { app, env, tag, actor, reason: flags.reason, budgetSeconds }, {
+  const handle = await startDeploy(client, { app, env, tag, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds }, {
     taskQueue: ctx.taskQueue,
     link: (id, run) => ctx.link(id, run),
   });

@@ -15,6 +15,7 @@ import {
   resumeUpdate,
   type PipelineState,
 } from '../../workflows/shared';
+import { idTokenOf } from '../identity';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -79,18 +80,18 @@ export async function pipelineCommand(ctx: Context, args: string[], flags: Pipel
       case 'reject': {
         const tag = sha('tag', flags.tag);
         if (sub === 'reject' && !flags.reason) throw new UsageError('pipeline reject needs --reason');
-        const req = { tag, approver: actorOf(ctx, flags), reason: flags.reason };
+        const req = { tag, approver: actorOf(ctx, flags), reason: flags.reason, idToken: await idTokenOf(ctx) };
         const record = await handle.executeUpdate(sub === 'approve' ? approveUpdate : rejectUpdate, { args: [req] });
         ctx.result(`${sub === 'approve' ? 'approved' : 'rejected'} ${shortTag(tag)} as @${record.approver} at ${record.at}`, record);
         return EXIT.ok;
       }
       case 'cancel': {
-        const entry = await handle.executeUpdate(cancelEntryUpdate, { args: [{ sha: sha('sha', flags.sha), actor: actorOf(ctx, flags), reason: flags.reason }] });
+        const entry = await handle.executeUpdate(cancelEntryUpdate, { args: [{ sha: sha('sha', flags.sha), actor: actorOf(ctx, flags), reason: flags.reason, idToken: await idTokenOf(ctx) }] });
         ctx.result(`cancelled ${shortTag(entry.sha)} (${entry.title})`, entry);
         return EXIT.ok;
       }
       default: {
-        const s = await handle.executeUpdate(sub === 'pause' ? pauseUpdate : resumeUpdate, { args: [{ actor: actorOf(ctx, flags), reason: flags.reason }] });
+        const s = await handle.executeUpdate(sub === 'pause' ? pauseUpdate : resumeUpdate, { args: [{ actor: actorOf(ctx, flags), reason: flags.reason, idToken: await idTokenOf(ctx) }] });
         ctx.result(`${app} pipeline ${s.paused ? 'paused' : 'running'}`, s);
         return EXIT.ok;
       }
@@ -103,7 +104,7 @@ export async function pipelineCommand(ctx: Context, args: string[], flags: Pipel
       ctx.annotateError(`pipeline ${sub} ${app}`, message);
       process.stderr.write(`slipway: ${message}\n`);
       if (ctx.flags.json) process.stdout.write(`${JSON.stringify({ ok: false, type: cause instanceof ApplicationFailure ? cause.type : 'Refused', message })}\n`);
-      return cause instanceof ApplicationFailure && cause.type === 'ApprovalRefused' ? EXIT.unauthorized : EXIT.badInput;
+      return cause instanceof ApplicationFailure && (cause.type === 'ApprovalRefused' || cause.type === 'Unauthorized') ? EXIT.unauthorized : EXIT.badInput;
     }
     throw err;
   }

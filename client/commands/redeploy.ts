@@ -3,6 +3,7 @@
  */
 import { resolveTarget } from '../../domain/config';
 import { deployWorkflowId } from '../../workflows/shared';
+import { idTokenOf } from '../identity';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -31,7 +32,7 @@ export async function redeployCommand(ctx: Context, args: string[], flags: Opera
   if (!target.versionEndpoint) throw new UsageError(`${app} in ${env} has no versionEndpoint in ${ctx.configPath}: deploy a tag instead`);
   const budgetSeconds = budgetOf(flags);
   const client = await ctx.client();
-  const handle = await startRedeploy(client, { app, env, actor, reason: flags.reason, budgetSeconds }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
+  const handle = await startRedeploy(client, { app, env, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
   ctx.info(`started redeploy of ${app} in ${env}: ${ctx.link(handle.workflowId, handle.firstExecutionRunId)}`);
   if (!flags.wait) {
     ctx.result(`${handle.workflowId} ${handle.firstExecutionRunId}`, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId });

@@ -4,6 +4,7 @@
 import { appImages } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
 import type { ReleaseResult } from '../../workflows/shared';
+import { idTokenOf } from '../identity';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT, exitCodeFor } from '../exit-codes';
@@ -33,7 +34,7 @@ export async function releaseCommand(ctx: Context, args: string[], flags: Operat
   if (!/^[0-9a-f]{40}$/.test(tag)) throw new UsageError(`a release names the image by its full commit SHA (40 hex characters); got '${tag}'`);
   appImages(ctx.config(), app); // unknown app → the valid ones
   const client = await ctx.client();
-  const handle = await startRelease(client, { app, tag, actor, budgetSeconds: budgetOf(flags) }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
+  const handle = await startRelease(client, { app, tag, actor, idToken: await idTokenOf(ctx), budgetSeconds: budgetOf(flags) }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
   const link = ctx.link(handle.workflowId, handle.firstExecutionRunId);
   ctx.info(`started release of ${app} ${shortTag(tag)}: ${link}`);
   if (!flags.wait) {

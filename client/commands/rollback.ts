@@ -4,6 +4,7 @@
 import { resolveTarget } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
 import { deployWorkflowId } from '../../workflows/shared';
+import { idTokenOf } from '../identity';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -36,7 +37,7 @@ export async function rollbackCommand(ctx: Context, args: string[], flags: Opera
   resolveTarget(ctx.config(), app, env);
   const budgetSeconds = budgetOf(flags);
   const client = await ctx.client();
-  const handle = await startRollback(client, { app, env, tag: flags.tag, actor, reason: flags.reason, budgetSeconds }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
+  const handle = await startRollback(client, { app, env, tag: flags.tag, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
   ctx.info(`started rollback of ${app} in ${env}${flags.tag ? ` to ${shortTag(flags.tag)}` : ' to the last validated release'}: ${ctx.link(handle.workflowId, handle.firstExecutionRunId)}`);
   if (!flags.wait) {
     ctx.result(`${handle.workflowId} ${handle.firstExecutionRunId}`, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId });

@@ -7,6 +7,7 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription }
 import { createVersionActivities } from '../../activities/version';
 import { appImages, resolveTarget, type SlipwayConfig } from '../../domain/config';
 import { BadInput } from '../../domain/errors';
+import { modeSummary } from '../../domain/identity';
 import { shortTag } from '../../domain/tags';
 import {
   deployWorkflowId,
@@ -110,7 +111,9 @@ export async function statusCommand(ctx: Context, args: string[], flags: { env?:
     }),
   );
 
-  ctx.result(renderStatus(statuses), { apps: statuses });
+  // Who may name the actor, per environment: the trust boundary of each.
+  const identity = config.environments.filter((e) => flags.env === undefined || e === flags.env).map((env) => ({ env, mode: modeSummary(config.identity, env) }));
+  ctx.result(`${renderStatus(statuses)}\n\n${renderIdentity(identity)}`, { apps: statuses, identity });
   return EXIT.ok;
 }
 
@@ -263,6 +266,12 @@ function renderStatus(apps: AppStatus[]): string {
   if (pipelines.length) out.push('', 'Pipelines:', ...pipelines);
   else if (apps.some((a) => !a.releaseOnly)) out.push('', 'Pipelines: none running');
   return out.join('\n');
+}
+
+function renderIdentity(modes: { env: string; mode: string }[]): string {
+  const words = (mode: string) =>
+    mode.startsWith('oidc') ? 'a GitHub Actions ID token must prove the actor' : 'whoever can reach Temporal names the actor';
+  return ['Identity:', ...modes.map((m) => `  ${m.env}: ${m.mode} — ${words(m.mode)}`)].join('\n');
 }
 
 function renderPipeline(p: PipelineStatus): string {
