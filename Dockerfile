@@ -18,6 +18,7 @@ ENV AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY contract contract
 COPY domain domain
 COPY workflows workflows
 COPY activities activities
