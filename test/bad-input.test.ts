@@ -236,7 +236,6 @@ describe('bad input is refused clearly, and nothing changes', () => {
         env: {
           PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
           HOME: process.env.HOME ?? stack.dir,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           TEMPORAL_ADDRESS: stack.temporal.address,
           SLIPWAY_CONFIG: opts.config ?? stack.configPath,
           SLIPWAY_TASK_QUEUE: taskQueue,

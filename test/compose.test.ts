@@ -146,7 +146,7 @@ describe('Dockerfile build context', () => {
     assert.deepEqual(dockerfile.expose, ['9464']);
     const text = read('Dockerfile');
     assert.match(text, /^FROM \$\{NODE_IMAGE\}\s*$/m, 'final stage from the node image');
-    assert.match(text, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    assert.match(text, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     assert.match(text, /^USER node$/m, 'runs unprivileged');
     assert.match(text, /npm ci --omit=dev/, 'production dependencies only');
     assert.doesNotMatch(text, /^HEALTHCHECK/m);
@@ -217,7 +217,6 @@ describe('the image build, without an engine', () => {
           PATH: process.env.PATH,
           HOME: dir,
           NODE_ENV: 'production',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           SLIPWAY_CONFIG: join(REPO_ROOT, 'config', 'openverse.yaml'),
           SLIPWAY_WORKFLOW_BUNDLE: bundlePath,
           SLIPWAY_METRICS_BIND: `127.0.0.1:${metricsPort}`,
