@@ -35,6 +35,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stripVTControlCharacters } from 'node:util';
 import type { Octokit } from '@octokit/rest';
 import { Context } from '@temporalio/activity';
 import { BadInput } from '../domain/errors';
@@ -291,8 +292,7 @@ function isHttpUrl(value: unknown): boolean {
 }
 
 function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+  return stripVTControlCharacters(text);
 }
 
 /** The first non-empty lines of an error message, without colours. */
