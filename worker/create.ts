@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Octokit } from '@octokit/rest';
 import { createActivities } from '../activities';
+import { EcsBudget, attachBudget } from '../activities/ecs-budget';
 import { createGitHubClient, type GitHubLog } from '../activities/github';
 import { createPlaywrightActivities } from '../activities/playwright';
 import { createRegistryClient, type RegistryClient } from '../activities/registry';
@@ -34,10 +35,34 @@ export interface CreateWorkerOptions {
   log?: GitHubLog;
   /** Version endpoint request timeout in ms (default 5000). */
   versionTimeoutMs?: number;
+  /** ECS budget refill speed-up, for sandboxes that scale time (default 1). */
+  ecsBudgetTimeScale?: number;
 }
 
-/** One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack). */
-export function ecsClients(config: () => SlipwayConfig): (region: string, opts?: { mutating?: boolean }) => ECSClient {
+/** The worker's ECS budgets: one per account and Region (the worker's credentials name the account). */
+export function ecsBudgets(config: () => SlipwayConfig, opts: { timeScale?: number } = {}): (region: string) => EcsBudget {
+  const budgets = new Map<string, EcsBudget>();
+  return (region) => {
+    const endpoint = config().aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || '';
+    const key = `${region} ${endpoint}`;
+    let b = budgets.get(key);
+    if (!b) {
+      const aws = config().aws;
+      b = new EcsBudget({ share: aws.ecsApiShare, limits: aws.ecsApiLimits, timeScale: opts.timeScale });
+      budgets.set(key, b);
+    }
+    return b;
+  };
+}
+
+/**
+ * One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes,
+ * LocalStack). With `budget`, every attempt of every call draws from the region's ECS budget.
+ */
+export function ecsClients(
+  config: () => SlipwayConfig,
+  budget?: (region: string) => EcsBudget,
+): (region: string, opts?: { mutating?: boolean }) => ECSClient {
   const clients = new Map<string, ECSClient>();
   return (region, opts = {}) => {
     const endpoint = config().aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || undefined;
@@ -52,6 +77,7 @@ export function ecsClients(config: () => SlipwayConfig): (region: string, opts?:
         // A sandbox endpoint takes any credentials; real AWS uses the default provider chain.
         ...(endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
       });
+      if (budget) attachBudget(c, budget(region));
       clients.set(key, c);
     }
     return c;
@@ -104,9 +130,11 @@ export function wiringProblems(config: SlipwayConfig, env: NodeJS.ProcessEnv): s
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const env = opts.env ?? process.env;
   const config = opts.config();
+  const budgets = ecsBudgets(opts.config, { timeScale: opts.ecsBudgetTimeScale });
   const activities = createActivities({
     config: opts.config,
-    ecs: ecsClients(opts.config),
+    ecs: ecsClients(opts.config, budgets),
+    ecsPace: budgets,
     registry: registryClient(config, env),
     github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log }),
     pollMinMs: opts.pollMinMs,
