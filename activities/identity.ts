@@ -63,7 +63,7 @@ export function createOidcVerifier(opts: OidcVerifierOptions = {}) {
     } catch (err) {
       // The issuer's keys could not be had: a passing fault, retried like any other.
       if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError) || err.code === 'ERR_JOSE_GENERIC') {
-        throw new Error(`the issuer's keys at ${settings.jwksUrl} could not be read: ${(err as Error).message}`);
+        throw new Error(`the issuer's keys at ${settings.jwksUrl} could not be read: ${(err as Error).message}`, { cause: err });
       }
       throw new Unauthorized(`the identity token was refused: ${explain(err, settings)}`);
     }
@@ -101,7 +101,7 @@ export type OidcVerifier = ReturnType<typeof createOidcVerifier>;
 
 /** Why jose refused a token, in words that say what to do (never quoting the token). */
 function explain(err: errors.JOSEError, s: OidcSettings): string {
-  if (err instanceof errors.JWTExpired) return 'it has expired (tokens live minutes: request a fresh one for each call)';
+  if (err instanceof errors.JWTExpired) return 'it has expired (ID tokens are short-lived: request a fresh one for each call)';
   if (err instanceof errors.JWTClaimValidationFailed) {
     switch (err.claim) {
       case 'iss':

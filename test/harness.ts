@@ -17,7 +17,7 @@ import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld, type World } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
 import { createWorker, type CreateWorkerOptions } from '../worker/create';
-import { pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../workflows/shared';
+import { pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
 
 let runtimeInstalled = false;
 function quietRuntime() {

@@ -20,7 +20,8 @@ import {
   cancelEntryUpdate,
   resumeUpdate,
   type PipelineState,
-} from '../workflows/shared';
+} from '../contract';
+import { saveHistory } from './histories';
 import { freshTaskQueue, pipelineUntil, runProcess, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { join } from 'node:path';
 
@@ -57,11 +58,6 @@ describe('proven identity (oidc mode for production)', () => {
   const mutations = () => ({ ecs: stack.ecs.mutations().length, github: stack.world.github.mutations().length });
   const deployProd = async (tag: string, actor: string, idToken?: string) =>
     deployOutcome(await startDeploy(stack.client, { app: 'api', env: 'production', tag, actor, idToken, reason: 'identity test' }, { taskQueue: tq }));
-  const inputOf = async (workflowId: string) => {
-    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
-    return JSON.stringify(history.events?.slice(0, 1));
-  };
-
   it('a valid token proves the actor; the typed login may differ only in case', async () => {
     const token = await issuer().mint('alice');
     const outcome = await deployProd(B, 'Alice', token);
@@ -135,7 +131,7 @@ describe('proven identity (oidc mode for production)', () => {
     assert.doesNotMatch(ok.stdout + ok.stderr, /eyJ[A-Za-z0-9_-]{20,}/, 'the token was printed');
     const status = await run(join(REPO_ROOT, 'bin', 'slipway'), ['status', 'api'], env);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /^Identity:\n  staging: trusted-caller — whoever can reach Temporal names the actor\n  production: oidc — a GitHub Actions ID token must prove the actor$/m);
+    assert.match(status.stdout, /^Identity:\n {2}staging: trusted-caller — whoever can reach Temporal names the actor\n {2}production: oidc — a GitHub Actions ID token must prove the actor$/m);
   });
 
   describe('pipeline approvals and control', () => {
@@ -237,6 +233,7 @@ describe('proven identity (oidc mode for production)', () => {
       assert.equal(entry.status, 'cancelled');
       s = await handle().executeUpdate(resumeUpdate, { args: [{ actor: 'alice', idToken: await issuer().mint('alice') }] });
       assert.equal(s.paused, false);
+      await saveHistory(handle(), 'pipeline-identity');
     });
   });
 });

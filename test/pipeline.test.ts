@@ -15,7 +15,7 @@ import {
   pipelineWorkflowId,
   rejectUpdate,
   type PipelineState,
-} from '../workflows/shared';
+} from '../contract';
 import { eventually, freshTaskQueue, pipelineUntil, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
@@ -26,7 +26,7 @@ describe('pipeline', () => {
   let stack: Stack;
   let worker: RunningWorker;
   let tq: string;
-  let policy: 'latest' | 'fifo' = 'latest';
+  const policy: 'latest' | 'fifo' = 'latest';
   before(async () => {
     stack = await startStack({
       timing: { taskStartMs: 150, healthyMs: 150, drainMs: 100 },
@@ -50,7 +50,6 @@ describe('pipeline', () => {
     return sha;
   };
   const handle = () => stack.client.workflow.getHandle(pipelineWorkflowId('api'));
-  const state = () => handle().query(pipelineStateQuery);
   const until = (what: string, pred: (s: PipelineState) => boolean) => pipelineUntil(stack, 'api', what, pred);
   /** An Update refused by the workflow: the message is on the failure's cause. */
   const refused = (re: RegExp) => (err: Error) => {

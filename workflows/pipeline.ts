@@ -54,7 +54,7 @@ import {
   type ProvenActor,
   type QueueAction,
   type QueueEntry,
-} from './shared';
+} from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
 
