@@ -7,12 +7,9 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { NotifyRequest } from '../activities/notifications';
-import { NON_RETRYABLE } from '../domain/errors';
+import { notify } from './profiles';
 
-const { notifySlack, recordGitHubDeployment } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE] },
-});
+const { notifySlack, recordGitHubDeployment } = proxyActivities<Activities>(notify);
 
 export type NotifyBase = Omit<NotifyRequest, 'phase' | 'outcome' | 'failure' | 'stoppedReasons'>;
 

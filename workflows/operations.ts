@@ -19,7 +19,7 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { endingOf } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
+import { preempt, quick } from './profiles';
 import {
   deployWorkflowId,
   FailureType,
@@ -35,7 +35,7 @@ import {
 } from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
-const { preemptDeploy } = proxyActivities<Activities>({ ...quick, startToCloseTimeout: '5m', heartbeatTimeout: '20s' });
+const { preemptDeploy } = proxyActivities<Activities>(preempt);
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   const op = new Operation('rollback', input);

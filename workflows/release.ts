@@ -26,10 +26,12 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { endingOf } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
+import { githubWrite, quick } from './profiles';
 import { deployWorkflowId, FailureType, SA, type DeployFailureDetails, type DeployResult, type ReleaseInput, type ReleaseResult } from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
+/** GitHub writes: the release, its failure mark, the changelog pull request. */
+const writes = proxyActivities<Activities>(githubWrite);
 
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const lines: string[] = [];
@@ -86,7 +88,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const previous = await acts.previousRelease({ app: input.app, before: date });
   const pulls = await acts.mergedPullsSince({ app: input.app, since: previous?.releasedAt, until: releaseDateToIso(date) });
   const notes = releaseNotes(pulls);
-  const rel = await acts.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
+  const rel = await writes.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
   note(`${rel.created ? 'created' : 'found'} ${name}: ${rel.url} (${pulls.length} pull requests since ${previous?.name ?? 'the start'})`);
 
   // ---- image aliases: rel-<date> for every image ----
@@ -130,7 +132,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
         const f = err.cause;
         const details = f.details?.[0] as DeployFailureDetails | undefined;
-        await acts.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` });
+        await writes.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` });
         await notifier?.failed(details?.outcome ?? 'failed', `${name}: the ${env} deploy failed: ${f.message}`, details?.reasons ?? []);
         fail(details?.outcome ?? 'failed', f.type ?? FailureType.failed, `${name} is released but its ${env} deploy failed: ${f.message}`, details);
       }
@@ -139,7 +141,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   }
 
   // ---- changelog pull request, pinging the actor ----
-  const pr = await acts.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
+  const pr = await writes.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
   note(`changelog ${changelogPath(input.app, date)}: ${pr.url}`);
 
   await notifier?.succeeded();
