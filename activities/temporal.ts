@@ -16,7 +16,7 @@ import {
   type PreemptNotice,
   type ValidatedRelease,
   type ValidationCheck,
-} from '../workflows/shared';
+} from '../contract';
 
 /** How long a confirmation waits for the reporting deploy to complete (it reports just before). */
 const CONFIRM_WAIT_MS = 10 * 60 * 1000;

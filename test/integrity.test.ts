@@ -35,7 +35,7 @@ import {
   type RecordState,
   type RollbackResult,
   type ValidatedRelease,
-} from '../workflows/shared';
+} from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 
 const OWNER = 'WordPress';

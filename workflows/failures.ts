@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Notifier } from './notifier';
-import { FailureType, SA, type DeployFailureDetails, type Outcome } from './shared';
+import { FailureType, SA, type DeployFailureDetails, type Outcome } from '../contract';
 
 /** Endings that earlier versions left without Outcome or notice replay without them. */
 const PATCH_EVERY_ENDING = 'every-ending-is-an-ending';

@@ -19,7 +19,7 @@ import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { NotifyRequest } from '../activities/notifications';
 import { NON_RETRYABLE } from '../domain/errors';
-import { SA } from './shared';
+import { SA } from '../contract';
 
 /** Notices of operations started before they were tried once in line replay with the retries in line. */
 const PATCH_NOTIFY_ASIDE = 'notify-without-holding-the-outcome';

@@ -53,7 +53,7 @@ import {
   type PipelineState,
   type QueueAction,
   type QueueEntry,
-} from './shared';
+} from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
 

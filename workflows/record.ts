@@ -21,7 +21,7 @@ import type { Activities } from '../activities';
 import { clip } from '../domain/input';
 import { tagProblem } from '../domain/tags';
 import { lockProblem, messageOf } from './failures';
-import { FailureType, recordQuery, recordWorkflowId, validatedSignal, type RecordState, type RefusedValidation, type ValidatedRelease } from './shared';
+import { FailureType, recordQuery, recordWorkflowId, validatedSignal, type RecordState, type RefusedValidation, type ValidatedRelease } from '../contract';
 
 const KEEP = 50;
 const KEEP_REFUSED = 20;

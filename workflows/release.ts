@@ -25,7 +25,7 @@ import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
 import { quick } from './profiles';
-import { deployWorkflowId, FailureType, releaseWorkflowId, SA, type DeployResult, type ReleaseInput, type ReleaseResult } from './shared';
+import { deployWorkflowId, FailureType, releaseWorkflowId, SA, type DeployResult, type ReleaseInput, type ReleaseResult } from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
 
