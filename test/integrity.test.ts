@@ -37,6 +37,7 @@ import {
   type ValidatedRelease,
 } from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { saveHistory } from './histories';
 
 const OWNER = 'WordPress';
 const REPO = 'openverse';
@@ -181,6 +182,7 @@ describe('nothing that decides an outcome can be forged or bypassed', () => {
     });
     assert.equal(after.validated.at(-1)!.tag, A);
     assert.equal(after.validated.at(-1)!.actor, 'bob');
+    await saveHistory(record, 'record-refuses-forged-reports');
   });
 
   it('starting the record with a pre-filled list is refused', async () => {
@@ -264,6 +266,8 @@ describe('nothing that decides an outcome can be forged or bypassed', () => {
     await notice.result();
     assert.equal(await outcomeOf(notice), 'succeeded');
     assert.ok(slack.messages.some((m) => /:white_check_mark:/.test(JSON.stringify(m))), 'the success notice arrived once Slack answered');
+    await saveHistory(notice, 'notification-retried');
+    await saveHistory(handle, 'deploy-notified-aside');
   });
 
   it('a 1 MB message to the pipeline is refused, and its state stays small', async () => {
