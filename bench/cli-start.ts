@@ -6,7 +6,7 @@
  */
 import { shortTag } from '../domain/tags';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
-import { deployWorkflowId, deploySummary, SA, type DeployInput } from '../workflows/shared';
+import { deployWorkflowId, deploySummary, SA, type DeployInput } from '../contract';
 import { SLIPWAY_BIN } from './overhead';
 import { expectOk, run } from './proc';
 import { median, p90, fmtMs, row, type Table } from './stats';

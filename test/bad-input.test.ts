@@ -26,7 +26,7 @@ import { BadInput } from '../domain/errors';
 import { forward } from '../sandbox/proxy';
 import { startSlackReceiver, type SlackReceiver } from '../sandbox/slack';
 import { REPO_ROOT } from '../sandbox/tools';
-import { FailureType, type DeployInput, type RollbackInput } from '../workflows/shared';
+import { FailureType, type DeployInput, type RollbackInput } from '../contract';
 import { eventually, freshTaskQueue, NEW_TAG, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 
 /** A tag pushed for every image, so only the input under test is wrong. */

@@ -14,7 +14,7 @@ import { deployOutcome } from '../client/operations';
 import { seedImages } from '../sandbox/registry';
 import { REPO_ROOT } from '../sandbox/tools';
 import { OUTSIDER } from '../sandbox/world';
-import { deployWorkflowId, progressQuery } from '../workflows/shared';
+import { deployWorkflowId, progressQuery } from '../contract';
 import { INITIAL_TAG, eventually, freshTaskQueue, runProcess, startStack, startWorker, type ProcessRun as Run, type RunningWorker, type Stack } from './harness';
 
 const A = '1'.repeat(40);

@@ -15,7 +15,7 @@ import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { freePort, startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
-import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../workflows/shared';
+import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contract';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 
@@ -112,7 +112,7 @@ describe('Dockerfile build context', () => {
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
       assert.ok(dockerfile.contextCopies.includes(f), `Dockerfile copies ${f}`);
     }
-    for (const dir of ['workflows', 'activities', 'domain', 'worker', 'client']) {
+    for (const dir of ['contract', 'workflows', 'activities', 'domain', 'worker', 'client']) {
       assert.ok(dockerfile.contextCopies.includes(dir), `Dockerfile copies ${dir}/`);
       assert.ok(buildInclude.includes(dir), `tsconfig.build.json compiles ${dir}/`);
     }
