@@ -26,7 +26,7 @@ import type { Target } from '../domain/config';
 import { NotFound } from '../domain/errors';
 import { judge, revisionOf, type Observation, type Verdict } from '../domain/outcome';
 import { renderTaskDefinition } from '../domain/render';
-import type { TaskCounts } from '../workflows/shared';
+import type { TaskCounts } from '../contract';
 import { rethrowAws } from './aws-errors';
 import { attempt, withHeartbeat } from './heartbeat';
 

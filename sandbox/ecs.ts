@@ -9,10 +9,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LoadBalancer, NetworkConfiguration, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
+import type { DeploymentConfiguration, LoadBalancer, NetworkConfiguration, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { EcsError, TARGET_PREFIX, type Wire, clone, isObject, uuid } from './ecs/common';
 import { type Fault, type FaultConfig, FaultInjector } from './ecs/faults';
 import { isMutating, operations } from './ecs/operations';
+import { applyDeploymentConfiguration, defaultSettings } from './ecs/config';
 import { type CircuitBreaker, DEFAULT_TIMING, EcsSimulator, type ServiceState, type Timing } from './ecs/simulator';
 import { type TaskDefinitionInput, type TaskDefinitionRecord, TaskDefinitionRegistry } from './ecs/task-definitions';
 import { Throttle, type ThrottlingConfig, type ThrottlingStats, callerOf } from './ecs/throttle';
@@ -62,6 +63,11 @@ export interface SeedServiceSpec {
   circuitBreaker?: CircuitBreaker;
   maximumPercent?: number;
   minimumHealthyPercent?: number;
+  /**
+   * The rest of a deploymentConfiguration as CreateService takes it (strategy,
+   * bakeTimeInMinutes, lifecycleHooks, linear/canary configuration, alarms).
+   */
+  deploymentConfiguration?: DeploymentConfiguration;
   loadBalancers?: LoadBalancer[];
   networkConfiguration?: NetworkConfiguration;
   tags?: Tag[];
@@ -134,8 +140,15 @@ export interface EcsSandbox {
   /** Applied mutating calls (not faulted, not rejected), optionally of one operation. */
   mutations(op?: string): EcsCall[];
   resetCalls(): void;
-  /** Tasks with any container image matching `match` fail when they would become healthy. */
-  failImage(match: string | RegExp, opts?: { reason?: string; exitCode?: number }): void;
+  /**
+   * Tasks with any container image matching `match` fail when they would become healthy,
+   * or, with `afterHealthyMs`, that long after they became healthy.
+   */
+  failImage(match: string | RegExp, opts?: { reason?: string; exitCode?: number; afterHealthyMs?: number }): void;
+  /** AWS_LAMBDA lifecycle hooks whose target ARN matches answer FAILED. */
+  failHook(match: string | RegExp): void;
+  /** Puts a CloudWatch alarm in ALARM (true) or OK (false). */
+  setAlarm(name: string, inAlarm: boolean): void;
   clearFailures(): void;
   setFaults(faults: FaultConfig): void;
   /**
@@ -295,7 +308,7 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
       runningCount: rendered.runningCount ?? 0,
       pendingCount: rendered.pendingCount ?? 0,
       steady: svc.steady,
-      circuitBreaker: { ...svc.breaker },
+      circuitBreaker: { ...svc.settings.breaker },
       deployments: (rendered.deployments ?? []).map((d) => ({
         id: d.id ?? '',
         status: d.status as 'PRIMARY' | 'ACTIVE',
@@ -343,6 +356,12 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     failImage(match, failOpts = {}) {
       sim.addFailure({ match, ...failOpts });
     },
+    failHook(match) {
+      sim.failHook(match);
+    },
+    setAlarm(name, inAlarm) {
+      sim.setAlarm(name, inAlarm);
+    },
     clearFailures() {
       sim.clearFailures();
     },
@@ -376,9 +395,12 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
           name: spec.service,
           desiredCount: spec.desiredCount,
           td,
-          ...(spec.circuitBreaker ? { circuitBreaker: spec.circuitBreaker } : {}),
-          ...(spec.maximumPercent !== undefined ? { maximumPercent: spec.maximumPercent } : {}),
-          ...(spec.minimumHealthyPercent !== undefined ? { minimumHealthyPercent: spec.minimumHealthyPercent } : {}),
+          settings: applyDeploymentConfiguration(defaultSettings(), {
+            ...spec.deploymentConfiguration,
+            ...(spec.circuitBreaker ? { deploymentCircuitBreaker: spec.circuitBreaker } : {}),
+            ...(spec.maximumPercent !== undefined ? { maximumPercent: spec.maximumPercent } : {}),
+            ...(spec.minimumHealthyPercent !== undefined ? { minimumHealthyPercent: spec.minimumHealthyPercent } : {}),
+          }),
           ...(spec.loadBalancers ? { loadBalancers: spec.loadBalancers } : {}),
           ...(spec.networkConfiguration ? { networkConfiguration: spec.networkConfiguration } : {}),
           ...(spec.tags ? { tags: spec.tags } : {}),

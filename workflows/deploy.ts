@@ -36,7 +36,7 @@ import {
   type DeployResult,
   type Outcome,
   type PreemptNotice,
-} from './shared';
+} from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, recordValidated } = proxyActivities<Activities>(quick);
 const { registerRevision, updateService } = proxyActivities<Activities>(effect);
