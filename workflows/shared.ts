@@ -28,6 +28,8 @@ export const FailureType = {
   unauthorized: 'Unauthorized',
   clientRejected: 'ClientRejected',
   rolledBack: 'RolledBackByEcs',
+  /** ECS rolled back because CloudWatch alarms it watches went into ALARM. */
+  alarmRollback: 'RolledBackByAlarm',
   timedOut: 'DeployTimedOut',
   verificationFailed: 'VerificationFailed',
   failed: 'DeployFailed',
@@ -38,6 +40,7 @@ export type Outcome =
   | 'running'
   | 'succeeded'
   | 'rolled_back_by_ecs'
+  | 'rolled_back_by_alarm'
   | 'timed_out'
   | 'verification_failed'
   | 'refused'
@@ -70,6 +73,7 @@ export type DeployPhase =
   | 'verifying'
   | 'succeeded'
   | 'rolled_back_by_ecs'
+  | 'rolled_back_by_alarm'
   | 'timed_out'
   | 'verification_failed'
   | 'refused'
@@ -82,6 +86,8 @@ export interface TaskCounts {
   running: number;
   pending: number;
   failed: number;
+  /** Set when the counts are of another revision than the deploy's (what runs during and after an ECS rollback). */
+  revision?: string;
 }
 
 /** What the deploy shows while it runs (query `progress`, and the UI's current details). */
@@ -97,6 +103,18 @@ export interface DeployProgress {
   serviceDeploymentArn?: string;
   serviceDeploymentStatus?: string;
   counts?: TaskCounts;
+  /** How the service deploys (strategy, bake, hooks, alarms), read before the update. */
+  strategy?: string;
+  /** The wait budget and what it is made of. */
+  budget?: { seconds: number; breakdown: string };
+  /** The service deployment's lifecycle stage as ECS reports it (BLUE_GREEN, LINEAR, CANARY). */
+  lifecycleStage?: string;
+  /** Traffic weights (percent) ECS requested for the new revision. */
+  traffic?: { production: number; test: number };
+  /** ISO times of milestones: production traffic fully on the new revision. */
+  trafficShiftedAt?: string;
+  /** Set when Slipway ended the ECS deployment it started (StopServiceDeployment). */
+  stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
   /** Service events seen since this deploy's UpdateService, oldest first (the last 50). */
   events: string[];
   /** Reasons given for stopped tasks of this deploy's revision. */
@@ -131,6 +149,10 @@ export interface DeployFailureDetails {
   taskDefinitionArn?: string;
   serviceDeploymentArn?: string;
   reasons: string[];
+  /** The CloudWatch alarms that made ECS roll back (outcome rolled_back_by_alarm). */
+  triggeredAlarmNames?: string[];
+  /** How Slipway ended the ECS deployment it started, when it gave up on it. */
+  stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
 }
 
 export const progressQuery = defineQuery<DeployProgress>('progress');
