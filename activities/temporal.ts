@@ -14,7 +14,7 @@ import {
   validatedSignal,
   type PreemptNotice,
   type ValidatedRelease,
-} from '../workflows/shared';
+} from '../contract';
 
 export interface TemporalDeps {
   client: Client;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { shortTag } from '../domain/tags';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
-import { deployWorkflowId, deploySummary, SA, type DeployInput } from '../workflows/shared';
+import { deployWorkflowId, deploySummary, SA, type DeployInput } from '../contract';
 import { transpileProduction } from './compile';
 import { SLIPWAY_BIN } from './overhead';
 import { expectOk, run } from './proc';

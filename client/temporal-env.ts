@@ -39,9 +39,3 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
   const uiUrl = (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/$/, '');
   return { address, namespace, apiKey, tls, uiUrl };
 }
-
-/** Link to an execution in the Temporal UI. */
-export function executionUrl(s: Pick<TemporalSettings, 'uiUrl' | 'namespace'>, workflowId: string, runId?: string): string {
-  const base = `${s.uiUrl}/namespaces/${encodeURIComponent(s.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${runId}/history` : base;
-}

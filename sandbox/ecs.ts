@@ -16,9 +16,11 @@ import { isMutating, operations } from './ecs/operations';
 import { applyDeploymentConfiguration, defaultSettings } from './ecs/config';
 import { type CircuitBreaker, DEFAULT_TIMING, EcsSimulator, type ServiceState, type Timing } from './ecs/simulator';
 import { type TaskDefinitionInput, type TaskDefinitionRecord, TaskDefinitionRegistry } from './ecs/task-definitions';
+import { Throttle, type ThrottlingConfig, type ThrottlingStats, callerOf } from './ecs/throttle';
 import { renderService } from './ecs/views';
+import type { ThrottlingCategory } from '../domain/ecs-throttling';
 
-export type { CircuitBreaker, FaultConfig, TaskDefinitionInput, Timing };
+export type { CircuitBreaker, FaultConfig, TaskDefinitionInput, ThrottlingConfig, ThrottlingStats, Timing };
 export { DEFAULT_TIMING };
 
 /** One received API call. */
@@ -32,6 +34,10 @@ export interface EcsCall {
   fault?: Fault;
   /** Error type when the call was rejected (its effect was not applied). */
   error?: string;
+  /** Access key ID the request was signed with. */
+  caller: string;
+  /** ECS throttling category of the operation. */
+  category: ThrottlingCategory;
 }
 
 export interface EcsSandboxOptions {
@@ -44,6 +50,8 @@ export interface EcsSandboxOptions {
   circuitBreakerThreshold?: number;
   /** Simulation tick, in ms. Default 25. */
   tickMs?: number;
+  /** ECS's request throttling per category; off unless given (see setThrottling). */
+  throttling?: ThrottlingConfig;
 }
 
 export interface SeedServiceSpec {
@@ -150,6 +158,14 @@ export interface EcsSandbox {
   holdResponse(op: string, ms: number): void;
   /** Simulation speed: 1 = real time per `timing`, 0.1 = ten times slower, 5 = five times faster. */
   setSpeed(factor: number): void;
+  /**
+   * Throttles calls per ECS throttling category with ECS's token buckets (documented numbers
+   * unless overridden; refill scaled with the simulation speed unless `timeScale` is set),
+   * answering HTTP 400 `ThrottlingException` as ECS does. `false` turns it off.
+   */
+  setThrottling(config: ThrottlingConfig | false): void;
+  /** Calls allowed and throttled, per category and per caller. */
+  throttlingStats(): ThrottlingStats;
   /** Creates cluster + service already running `desiredCount` healthy tasks (not recorded as calls). */
   seedService(spec: SeedServiceSpec): SeededService;
   /** Registers a task definition (e.g. a `<family>-template`) without recording a call. */
@@ -168,6 +184,8 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
   const sim = new EcsSimulator(timing, opts.circuitBreakerThreshold ?? 2);
   const ops = operations(registry, sim);
   const faults = new FaultInjector();
+  const throttle = new Throttle();
+  if (opts.throttling) throttle.set(opts.throttling);
   const calls: EcsCall[] = [];
   const holds = new Map<string, number>();
   const held = new Set<{ op: string; release: () => void }>();
@@ -221,8 +239,14 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     } catch {
       return send(res, 400, { __type: 'SerializationException', message: 'Request body is not a JSON object.' });
     }
-    const call: EcsCall = { op: op || target, input, at: Date.now(), mutating: isMutating(op) };
+    const caller = callerOf(req.headers.authorization);
+    const admitted = throttle.admit(op || target, caller);
+    const call: EcsCall = { op: op || target, input, at: Date.now(), mutating: isMutating(op), caller, category: admitted.category };
     calls.push(call);
+    if (!admitted.allowed) {
+      call.error = 'ThrottlingException';
+      return send(res, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
+    }
 
     const fault = faults.draw();
     let status = 200;
@@ -327,6 +351,7 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     },
     resetCalls() {
       calls.length = 0;
+      throttle.resetStats();
     },
     failImage(match, failOpts = {}) {
       sim.addFailure({ match, ...failOpts });
@@ -353,6 +378,13 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     },
     setSpeed(factor) {
       sim.setSpeed(factor);
+      throttle.setSpeed(factor);
+    },
+    setThrottling(config) {
+      throttle.set(config);
+    },
+    throttlingStats() {
+      return throttle.snapshot();
     },
     seedService(spec) {
       const td = registry.register(spec.taskDefinition);

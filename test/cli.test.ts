@@ -15,7 +15,7 @@ import { deployOutcome } from '../client/operations';
 import { seedImages } from '../sandbox/registry';
 import { REPO_ROOT } from '../sandbox/tools';
 import { OUTSIDER } from '../sandbox/world';
-import { deployWorkflowId, progressQuery } from '../workflows/shared';
+import { deployWorkflowId, progressQuery } from '../contract';
 import { INITIAL_TAG, eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 
 const A = '1'.repeat(40);
@@ -69,7 +69,7 @@ describe('slipway CLI', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TEMPORAL_|GITHUB_|SLIPWAY_)/.test(k)));
-    env = { ...base, TEMPORAL_ADDRESS: '127.0.0.1:1', SLIPWAY_CONFIG: join(REPO_ROOT, 'config', 'openverse.yaml'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    env = { ...base, TEMPORAL_ADDRESS: '127.0.0.1:1', SLIPWAY_CONFIG: join(REPO_ROOT, 'config', 'openverse.yaml') };
     unreachable = Promise.all([slipway(['deploy', 'api', 'staging', A, '--actor', 'alice']), slipway(['status'])]);
     stack = await startStack({ timing: { taskStartMs: 200, healthyMs: 200, drainMs: 150 } });
     await stack.world.pushTags(A, B, C, BAD);
@@ -81,7 +81,6 @@ describe('slipway CLI', () => {
       SLIPWAY_CONFIG: stack.configPath,
       SLIPWAY_TASK_QUEUE: tq,
       TEMPORAL_UI_URL: UI,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
   });
   after(async () => {

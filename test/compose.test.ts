@@ -15,7 +15,7 @@ import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { freePort, startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
-import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../workflows/shared';
+import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contract';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 
@@ -112,7 +112,7 @@ describe('Dockerfile build context', () => {
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
       assert.ok(dockerfile.contextCopies.includes(f), `Dockerfile copies ${f}`);
     }
-    for (const dir of ['workflows', 'activities', 'domain', 'worker', 'client']) {
+    for (const dir of ['contract', 'workflows', 'activities', 'domain', 'worker', 'client']) {
       assert.ok(dockerfile.contextCopies.includes(dir), `Dockerfile copies ${dir}/`);
       assert.ok(buildInclude.includes(dir), `tsconfig.build.json compiles ${dir}/`);
     }
@@ -146,7 +146,7 @@ describe('Dockerfile build context', () => {
     assert.deepEqual(dockerfile.expose, ['9464']);
     const text = read('Dockerfile');
     assert.match(text, /^FROM \$\{NODE_IMAGE\}\s*$/m, 'final stage from the node image');
-    assert.match(text, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    assert.match(text, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     assert.match(text, /^USER node$/m, 'runs unprivileged');
     assert.match(text, /npm ci --omit=dev/, 'production dependencies only');
     assert.doesNotMatch(text, /^HEALTHCHECK/m);
@@ -217,7 +217,6 @@ describe('the image build, without an engine', () => {
           PATH: process.env.PATH,
           HOME: dir,
           NODE_ENV: 'production',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           SLIPWAY_CONFIG: join(REPO_ROOT, 'config', 'openverse.yaml'),
           SLIPWAY_WORKFLOW_BUNDLE: bundlePath,
           SLIPWAY_METRICS_BIND: `127.0.0.1:${metricsPort}`,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { type DeploymentConfiguration, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { deployOutcome, startDeploy } from '../client/operations';
-import { FailureType, progressQuery } from '../workflows/shared';
+import { FailureType, progressQuery } from '../contract';
 import { NEW_TAG, eventually, freshTaskQueue, startStack, startWorker, type Stack } from './harness';
 
 const CLUSTER = 'staging-default';

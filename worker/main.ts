@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../domain/config-file';
 import { temporalSettings } from '../client/temporal-env';
-import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
+import { DEFAULT_TASK_QUEUE } from '../contract';
 import { createGateWorker, createWorker, wiringProblems } from './create';
 
 async function main(): Promise<void> {

@@ -37,7 +37,7 @@ import {
   type DeployResult,
   type Outcome,
   type PreemptNotice,
-} from './shared';
+} from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
 const { registerRevision, updateService, stopServiceDeployment } = proxyActivities<Activities>(effect);

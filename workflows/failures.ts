@@ -4,7 +4,7 @@
  * is a failure. Shared by deploy, rollback/redeploy and release.
  */
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import { FailureType } from './shared';
+import { FailureType } from '../contract';
 
 export interface Ending {
   outcome: 'refused' | 'unauthorized' | 'failed';

@@ -32,7 +32,7 @@ import {
   type RedeployResult,
   type RollbackInput,
   type RollbackResult,
-} from './shared';
+} from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
 const { preemptDeploy } = proxyActivities<Activities>({ ...quick, startToCloseTimeout: '5m', heartbeatTimeout: '20s' });

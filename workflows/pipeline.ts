@@ -50,7 +50,7 @@ import {
   type PipelineState,
   type QueueAction,
   type QueueEntry,
-} from './shared';
+} from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
 

@@ -5,7 +5,7 @@
  * when its history grows, carrying its state.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { recordQuery, validatedSignal, type RecordState, type ValidatedRelease } from './shared';
+import { recordQuery, validatedSignal, type RecordState, type ValidatedRelease } from '../contract';
 
 const KEEP = 50;
 

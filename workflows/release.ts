@@ -27,7 +27,7 @@ import { deploy } from './deploy';
 import { endingOf } from './failures';
 import { Notifier } from './notifier';
 import { quick } from './profiles';
-import { deployWorkflowId, FailureType, SA, type DeployFailureDetails, type DeployResult, type ReleaseInput, type ReleaseResult } from './shared';
+import { deployWorkflowId, FailureType, SA, type DeployFailureDetails, type DeployResult, type ReleaseInput, type ReleaseResult } from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
 

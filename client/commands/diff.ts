@@ -47,7 +47,7 @@ export async function diffCommand(ctx: Context, args: string[]): Promise<number>
   if (problem) throw new UsageError(problem);
   const config = ctx.config();
   const target = resolveTarget(config, app, env);
-  const { ecsClients, registryClient } = await import('../../worker/create');
+  const { ecsClients, registryClient } = await import('../../activities/clients');
   const ecs = ecsClients(() => config)(target.region);
   const images = createRegistryActivities({ registry: registryClient(config, ctx.env) });
 

@@ -5,7 +5,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { appImages } from '../../domain/config';
 import { shortTag } from '../../domain/tags';
-import { SA } from '../../workflows/shared';
+import { SA } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';

@@ -14,7 +14,7 @@ import {
   rejectUpdate,
   resumeUpdate,
   type PipelineState,
-} from '../../workflows/shared';
+} from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';

@@ -2,7 +2,7 @@
  * slipway redeploy <app> <env> [--actor LOGIN] [--reason TEXT] [--no-wait]
  */
 import { resolveTarget } from '../../domain/config';
-import { deployWorkflowId } from '../../workflows/shared';
+import { deployWorkflowId } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';

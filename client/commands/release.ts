@@ -3,7 +3,7 @@
  */
 import { appImages } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
-import type { ReleaseResult } from '../../workflows/shared';
+import type { ReleaseResult } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT, exitCodeFor } from '../exit-codes';

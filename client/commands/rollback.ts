@@ -3,7 +3,7 @@
  */
 import { resolveTarget } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
-import { deployWorkflowId } from '../../workflows/shared';
+import { deployWorkflowId } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';

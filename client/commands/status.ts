@@ -22,7 +22,7 @@ import {
   type PipelineState,
   type QueueEntry,
   type ValidatedRelease,
-} from '../../workflows/shared';
+} from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';

@@ -37,7 +37,7 @@ export async function tagsCommand(ctx: Context, args: string[], flags: { limit?:
   const limit = parseLimit(flags.limit, 30);
   const config = ctx.config();
   const images = appImages(config, app); // names the valid apps when unknown
-  const { registryClient } = await import('../../worker/create');
+  const { registryClient } = await import('../../activities/clients');
   const registry = registryClient(config, ctx.env);
 
   const lists = await Promise.all(images.map((i) => registry.listTags(i.repository).catch((err) => outside(err))));

@@ -1,52 +1,8 @@
 /**
- * Definitions shared by workflows, activities and the CLI: inputs, results, progress,
- * queries, search attributes and failure types. Importing this file pulls in no workflow
- * code and no I/O, so the client can use it freely.
+ * Inputs, results, progress and state of the workflows: what a caller passes, what comes
+ * back, and what a query shows while an operation runs.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-
-export const DEFAULT_TASK_QUEUE = 'slipway';
-
-/** Custom search attributes; the dev server registers them at start (scripts/temporal-dev.ts). */
-export const SA = {
-  operation: defineSearchAttributeKey('SlipwayOperation', SearchAttributeType.KEYWORD),
-  app: defineSearchAttributeKey('App', SearchAttributeType.KEYWORD),
-  env: defineSearchAttributeKey('Env', SearchAttributeType.KEYWORD),
-  tag: defineSearchAttributeKey('ImageTag', SearchAttributeType.KEYWORD),
-  actor: defineSearchAttributeKey('Actor', SearchAttributeType.KEYWORD),
-  outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
-} as const;
-
-/** `--search-attribute` arguments for `temporal server start-dev` / `temporal operator search-attribute create`. */
-export const SEARCH_ATTRIBUTE_DECLARATIONS = Object.values(SA).map((k) => `${k.name}=Keyword`);
-
-/** Failure types a deploy can end with (ApplicationFailure.type). The CLI maps each to an exit code. */
-export const FailureType = {
-  badInput: 'BadInput',
-  notFound: 'NotFound',
-  unauthorized: 'Unauthorized',
-  clientRejected: 'ClientRejected',
-  rolledBack: 'RolledBackByEcs',
-  /** ECS rolled back because CloudWatch alarms it watches went into ALARM. */
-  alarmRollback: 'RolledBackByAlarm',
-  timedOut: 'DeployTimedOut',
-  verificationFailed: 'VerificationFailed',
-  failed: 'DeployFailed',
-} as const;
-
-/** Outcome values stored in the `Outcome` search attribute. */
-export type Outcome =
-  | 'running'
-  | 'succeeded'
-  | 'rolled_back_by_ecs'
-  | 'rolled_back_by_alarm'
-  | 'timed_out'
-  | 'verification_failed'
-  | 'refused'
-  | 'unauthorized'
-  | 'cancelled'
-  | 'failed';
+import type { Outcome } from './search-attributes';
 
 export interface DeployInput {
   app: string;
@@ -71,15 +27,8 @@ export type DeployPhase =
   | 'waiting'
   | 'rolling_back'
   | 'verifying'
-  | 'succeeded'
-  | 'rolled_back_by_ecs'
-  | 'rolled_back_by_alarm'
-  | 'timed_out'
-  | 'verification_failed'
-  | 'refused'
-  | 'unauthorized'
-  | 'cancelled'
-  | 'failed';
+  /** Where it ended: the same values as the `Outcome` search attribute. */
+  | Exclude<Outcome, 'running'>;
 
 export interface TaskCounts {
   desired: number;
@@ -111,7 +60,7 @@ export interface DeployProgress {
   lifecycleStage?: string;
   /** Traffic weights (percent) ECS requested for the new revision. */
   traffic?: { production: number; test: number };
-  /** ISO times of milestones: production traffic fully on the new revision. */
+  /** ISO time production traffic was fully on the new revision (a milestone). */
   trafficShiftedAt?: string;
   /** Set when Slipway ended the ECS deployment it started (StopServiceDeployment). */
   stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
@@ -140,33 +89,6 @@ export interface DeployResult {
   verified?: { url: string; release: string };
 }
 
-/** Details attached to a failed deploy (ApplicationFailure details[0]). */
-export interface DeployFailureDetails {
-  outcome: Exclude<Outcome, 'running' | 'succeeded'>;
-  app: string;
-  env: string;
-  tag: string;
-  taskDefinitionArn?: string;
-  serviceDeploymentArn?: string;
-  reasons: string[];
-  /** The CloudWatch alarms that made ECS roll back (outcome rolled_back_by_alarm). */
-  triggeredAlarmNames?: string[];
-  /** How Slipway ended the ECS deployment it started, when it gave up on it. */
-  stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
-}
-
-export const progressQuery = defineQuery<DeployProgress>('progress');
-
-/** Workflow ID of a deploy: one deployment per service at a time. */
-export function deployWorkflowId(app: string, env: string): string {
-  return `deploy/${app}/${env}`;
-}
-
-/** Workflow ID prefix for the one-line summary shown in the Temporal UI. */
-export function deploySummary(input: Pick<DeployInput, 'app' | 'env' | 'tag' | 'actor'>, shortTag: (t: string) => string): string {
-  return `deploy ${input.app} ${shortTag(input.tag)} → ${input.env} by @${input.actor}`;
-}
-
 // ---- the record of validated releases (one long-lived workflow per app and environment) ----
 
 /** A release that deployed successfully and was seen on the environment's version endpoint. */
@@ -187,13 +109,6 @@ export interface RecordState {
   env: string;
   /** Newest last; the last 50 are kept. */
   validated: ValidatedRelease[];
-}
-
-export const validatedSignal = defineSignal<[ValidatedRelease]>('validated');
-export const recordQuery = defineQuery<RecordState>('record');
-
-export function recordWorkflowId(app: string, env: string): string {
-  return `record/${app}/${env}`;
 }
 
 // ---- rollback and redeploy ----
@@ -234,15 +149,6 @@ export interface PreemptNotice {
   actor: string;
   reason?: string;
 }
-export const preemptSignal = defineSignal<[PreemptNotice]>('preempt');
-
-export function rollbackWorkflowId(app: string, env: string): string {
-  return `rollback/${app}/${env}`;
-}
-
-export function redeployWorkflowId(app: string, env: string): string {
-  return `redeploy/${app}/${env}`;
-}
 
 // ---- release ----
 
@@ -268,10 +174,6 @@ export interface ReleaseResult {
   deploy?: DeployResult;
   changelogPr?: { number: number; url: string };
   releaseOnly: boolean;
-}
-
-export function releaseWorkflowId(app: string, tag: string): string {
-  return `release/${app}/${tag}`;
 }
 
 // ---- pipeline (one long-lived workflow per app) ----
@@ -323,12 +225,6 @@ export interface PipelineState {
   history: { sha: string; outcome: string; at: string; note?: string }[];
 }
 
-export const pipelineStateQuery = defineQuery<PipelineState>('pipelineState');
-
-export function pipelineWorkflowId(app: string): string {
-  return `pipeline/${app}`;
-}
-
 export interface MergeReport {
   sha: string;
   actor: string;
@@ -347,15 +243,3 @@ export interface QueueAction {
   actor: string;
   reason?: string;
 }
-
-/** GitHub Actions report each merge (signal-with-start: the first merge starts the pipeline). */
-export const mergedSignal = defineSignal<[MergeReport]>('merged');
-/** Approve or reject the candidate, with an answer (Update with a validator). */
-export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');
-export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('reject');
-/** The same, fire-and-forget (e.g. the Temporal UI's "send signal"); refusals are recorded in the state. */
-export const approveSignal = defineSignal<[ApprovalRequest]>('approveSignal');
-export const rejectSignal = defineSignal<[ApprovalRequest]>('rejectSignal');
-export const cancelEntryUpdate = defineUpdate<QueueEntry, [QueueAction]>('cancelEntry');
-export const pauseUpdate = defineUpdate<PipelineState, [QueueAction]>('pause');
-export const resumeUpdate = defineUpdate<PipelineState, [QueueAction]>('resume');
