@@ -192,7 +192,14 @@ const environmentSchema: JsonSchema = {
       type: 'number',
       exclusiveMinimum: 0,
       maximum: 1440,
-      description: 'How long a deployment to this environment may take before it counts as failed. Defaults to `deploy.budgetMinutes`.',
+      description:
+        "How long the rollout of a deployment to this environment may take before it counts as failed. Defaults to `deploy.budgetMinutes`. The service's own bake time, linear/canary step bake times and lifecycle hook timeouts are added to it.",
+    },
+    stopType: {
+      enum: ['ROLLBACK', 'ABORT'],
+      description:
+        'How Slipway ends the ECS deployment it started when it gives up on it (budget exhausted, cancelled, preempted by a rollback): `StopServiceDeployment` with `ROLLBACK` (back to the previous revision) or `ABORT` (stop where it is). Default `ROLLBACK`.',
+      examples: ['ABORT'],
     },
   },
 };
@@ -546,6 +553,7 @@ export interface EnvironmentConfig {
   versionEndpoint?: string;
   /** Already defaulted from `deploy.budgetMinutes`. */
   budgetMinutes: number;
+  stopType?: 'ROLLBACK' | 'ABORT';
 }
 
 /** Everything a deployment of one app to one environment needs to know. */
@@ -563,8 +571,11 @@ export interface Target {
   images: { key: string; repository: string }[];
   url?: string;
   versionEndpoint?: string;
+  /** The rollout allowance: the service's bake and hook times are added to it. */
   budgetSeconds: number;
   verifyBudgetSeconds: number;
+  /** How Slipway ends the ECS deployment it started when it gives up on it (absent in targets resolved before it existed: ROLLBACK). */
+  stopType?: 'ROLLBACK' | 'ABORT';
 }
 
 /** The suffix every template family carries and the rendered family drops. */
@@ -925,6 +936,7 @@ function normaliseApp(name: string, app: RawApp, budgetMinutes: number): AppConf
       ...(e.url !== undefined && { url: e.url }),
       ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
       budgetMinutes: e.budgetMinutes ?? budgetMinutes,
+      ...(e.stopType !== undefined && { stopType: e.stopType }),
     };
   }
   return {
@@ -996,6 +1008,7 @@ function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: Environ
     ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
     budgetSeconds: Math.round(e.budgetMinutes * 60),
     verifyBudgetSeconds: Math.round(config.deploy.verifyBudgetMinutes * 60),
+    stopType: e.stopType ?? 'ROLLBACK',
   };
 }
 

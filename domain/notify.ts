@@ -160,6 +160,10 @@ const OUTCOMES: Record<string, OutcomeText> = {
     title: 'Rolled back by ECS',
     explanation: "ECS's deployment circuit breaker rolled the service back to its previous revision.",
   },
+  rolled_back_by_alarm: {
+    title: 'Rolled back by an alarm',
+    explanation: 'CloudWatch alarms that ECS watches went into ALARM, and ECS rolled the service back to its previous revision.',
+  },
   timed_out: {
     title: 'Timed out',
     explanation: 'The new revision did not become healthy within the time allowed.',
