@@ -102,10 +102,6 @@ export interface WatchReport {
   cursor: WatchCursor;
 }
 
-export function initialCursor(startedAt: number): WatchCursor {
-  return { since: startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
-}
-
 export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
   const pollMax = deps.pollMaxMs ?? 1500;

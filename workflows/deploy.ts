@@ -23,6 +23,7 @@ import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { endingOf, type Ending } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_VERIFY } from './patches';
 import { effect, quick, verify, watch } from './profiles';
 import {
   FailureType,
@@ -40,11 +41,6 @@ import {
 
 const { resolveTarget, authorize, checkImageTags, recordValidated } = proxyActivities<Activities>(quick);
 const { registerRevision, updateService } = proxyActivities<Activities>(effect);
-
-/** Patch markers: each names a step added while deploys could be in flight. */
-const PATCH_PREFLIGHT = 'preflight-authorize-and-check-images';
-const PATCH_VERIFY = 'verify-version-endpoint';
-const PATCH_NOTIFY = 'notify-start-success-failure';
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;

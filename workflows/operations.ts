@@ -19,6 +19,7 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { endingOf } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_NOTIFY } from './patches';
 import { preempt, quick } from './profiles';
 import {
   deployWorkflowId,
@@ -139,7 +140,7 @@ class Operation {
 
   async deployChild(tag: string): Promise<DeployResult> {
     const i = this.input;
-    if (patched('notify-start-success-failure')) {
+    if (patched(PATCH_NOTIFY)) {
       this.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
       this.notifier.started();
     }

@@ -26,6 +26,7 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { endingOf } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_RELEASE_SKIPS_RUNNING } from './patches';
 import { githubWrite, quick } from './profiles';
 import { deployWorkflowId, FailureType, SA, type DeployFailureDetails, type DeployResult, type ReleaseInput, type ReleaseResult } from '../contract';
 
@@ -97,7 +98,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
   // A release picked up again deploys production only if production does not run it yet.
   let deployNeeded = !plan.releaseOnly;
-  if (earlier && deployNeeded && plan.production?.versionEndpoint && patched('release-picked-up-skips-running-production')) {
+  if (earlier && deployNeeded && plan.production?.versionEndpoint && patched(PATCH_RELEASE_SKIPS_RUNNING)) {
     const running = await acts.readVersion({ url: plan.production.versionEndpoint }).then(
       (v) => v.release,
       () => undefined,
