@@ -4,6 +4,7 @@
  * tests check it by table. The report's shapes are Playwright's own
  * (`@playwright/test/reporter`), of which only the fields read here are required.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type { JSONReportError, JSONReportSpec, JSONReportSuite, JSONReportTest, JSONReportTestResult, TestError } from '@playwright/test/reporter';
 
 /** The parts of a JSON report the verdict reads; a whole `JSONReport` is one. */
@@ -54,8 +55,7 @@ const BROWSER_MISSING = /executable doesn't exist|Looks like Playwright Test or 
 const BROWSER_BROKEN = /browserType\.launch|Browser closed|browser has been closed|browser has disconnected|Target crashed/i;
 
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+  return stripVTControlCharacters(text);
 }
 
 /** The first non-empty lines of an error message (at most 5 lines, 1000 characters), without colours. */

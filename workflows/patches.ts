@@ -11,3 +11,7 @@ export const PATCH_VERIFY = 'verify-version-endpoint';
 export const PATCH_NOTIFY = 'notify-start-success-failure';
 /** Release: a release picked up again skips the production deploy when production already runs it. */
 export const PATCH_RELEASE_SKIPS_RUNNING = 'release-picked-up-skips-running-production';
+/** Release: a release that did nothing (no release created, no deploy needed) announces nothing. */
+export const PATCH_RELEASE_ANNOUNCES_CHANGES_ONLY = 'release-nothing-done-nothing-announced';
+/** Redeploy: it checks its actor itself before notifying; redeploys started before (the child deploy checked, after the notices) replay without it. */
+export const PATCH_REDEPLOY_AUTHORIZES = 'redeploy-authorizes-before-notifying';
