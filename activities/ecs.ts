@@ -131,10 +131,6 @@ export interface StopDeploymentInput {
   stopType: StopType;
 }
 
-export function initialCursor(startedAt: number): WatchCursor {
-  return { since: startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
-}
-
 export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
   const pollMax = deps.pollMaxMs ?? 1500;

@@ -61,8 +61,6 @@ export type GitHubDeploymentState = 'in_progress' | 'success' | 'failure' | 'err
 export const SLACK_SECTION_TEXT_MAX = 3000;
 /** Slack's limit on blocks in one message. */
 export const SLACK_MAX_BLOCKS = 50;
-/** Slack's limit on elements in one context block. */
-export const SLACK_CONTEXT_ELEMENTS_MAX = 10;
 /** GitHub's limit on a deployment (status) description. */
 export const GITHUB_DESCRIPTION_MAX = 140;
 

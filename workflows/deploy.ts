@@ -22,6 +22,7 @@ import { deployBudget, describeSettings, formatDuration, type DeploymentSettings
 import { shortTag } from '../domain/tags';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_VERIFY } from './patches';
 import { effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
@@ -40,15 +41,6 @@ import {
 
 const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
 const { registerRevision, updateService, stopServiceDeployment } = proxyActivities<Activities>(effect);
-
-/** Patch markers: each names a step added while deploys could be in flight. */
-const PATCH_PREFLIGHT = 'preflight-authorize-and-check-images';
-const PATCH_VERIFY = 'verify-version-endpoint';
-const PATCH_NOTIFY = 'notify-start-success-failure';
-/** Reads the service's deploymentConfiguration (and desired count) before any change. */
-const PATCH_SETTINGS = 'read-deployment-settings';
-/** Ends the ECS deployment Slipway started when it gives up on it (budget, cancellation). */
-const PATCH_STOP = 'stop-ecs-deployment-on-give-up';
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;

@@ -10,6 +10,7 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES } from './patches';
 import { preempt, quick } from './profiles';
 import {
   deployWorkflowId,
@@ -28,8 +29,6 @@ import {
 const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
 const { preemptDeploy } = proxyActivities<Activities>(preempt);
 
-/** Redeploys started before a redeploy checked its actor itself (the child deploy did, after the notices) replay without it. */
-const PATCH_REDEPLOY_AUTHORIZES = 'redeploy-authorizes-before-notifying';
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   const op = new Operation('rollback', input);
@@ -143,7 +142,7 @@ class Operation {
 
   async deployChild(tag: string): Promise<DeployResult> {
     const i = this.input;
-    if (patched('notify-start-success-failure')) {
+    if (patched(PATCH_NOTIFY)) {
       this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
       this.closing.notifier.started();
     }
