@@ -93,9 +93,26 @@ export interface ValidatedRelease {
 export interface RecordState {
   app: string;
   env: string;
-  /** Newest last; the last 50 are kept. */
+  /** Newest last; the last 50 are kept. Each was confirmed against the deploy that it names. */
   validated: ValidatedRelease[];
+  /** Reported, being confirmed against the deploy execution (absent in records of earlier versions). */
+  pending?: ValidatedRelease[];
+  /** Reports that were not accepted, and why (newest last; the last 20 are kept). */
+  refused?: RefusedValidation[];
 }
+
+/** A `validated` signal the record did not accept. */
+export interface RefusedValidation {
+  at: string;
+  /** The execution the signal named, as far as it could be read (shortened). */
+  workflowId?: string;
+  runId?: string;
+  tag?: string;
+  reason: string;
+}
+
+/** What the confirmation of a reported validated release found in the deploy's own execution. */
+export type ValidationCheck = { ok: true; release: ValidatedRelease } | { ok: false; reason: string };
 
 // ---- rollback and redeploy ----
 

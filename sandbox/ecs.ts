@@ -172,6 +172,8 @@ export interface EcsSandbox {
   registerTemplate(taskDefinition: TaskDefinitionInput): TaskDefinitionSummary;
   /** Current state of a service; throws when there is no such service. */
   service(cluster: string, name: string): EcsServiceSnapshot;
+  /** Removes a service at once, as someone deleting it by hand would (not recorded as a call). */
+  removeService(cluster: string, name: string): void;
   taskDefinitions(family?: string): TaskDefinitionSummary[];
 }
 
@@ -416,6 +418,9 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
       const svc = sim.clusters.get(clusterName)?.services.get(name);
       if (!svc) throw new Error(`no service ${name} in cluster ${clusterName}`);
       return snapshot(svc);
+    },
+    removeService(clusterName, name) {
+      if (!sim.clusters.get(clusterName)?.services.delete(name)) throw new Error(`no service ${name} in cluster ${clusterName}`);
     },
     taskDefinitions(family) {
       return registry.all(family).map(summary);

@@ -8,7 +8,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activities/clients';
 import type { GitHubLog } from '../activities/github';
-import { createPlaywrightActivities } from '../activities/playwright';
+import { createGateActivities } from '../activities/gates';
 import type { SlipwayConfig } from '../domain/config';
 
 export interface CreateWorkerOptions {
@@ -92,6 +92,6 @@ export async function createGateWorker(opts: { connection: NativeConnection; nam
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
-    activities: createPlaywrightActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
+    activities: createGateActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
   });
 }
