@@ -67,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
         wait: { type: 'boolean', default: true },
         'no-wait': { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
+        rerender: { type: 'boolean', default: false },
         limit: { type: 'string' },
         env: { type: 'string' },
         sha: { type: 'string' },
@@ -99,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'deploy':
         return values['dry-run'] ? await diffCommand(ctx, args) : await deployCommand(ctx, args, opFlags);
       case 'rollback':
-        return await rollbackCommand(ctx, args, { ...opFlags, tag: values.tag });
+        return await rollbackCommand(ctx, args, { ...opFlags, tag: values.tag, rerender: values.rerender });
       case 'redeploy':
         return await redeployCommand(ctx, args, opFlags);
       case 'release':
