@@ -16,6 +16,11 @@ export interface DeployInput {
   budgetSeconds?: number;
   /** What asked for this deploy: authorisation and the record depend on it. Default 'deploy'. */
   operation?: 'deploy' | 'rollback' | 'redeploy';
+  /**
+   * Re-point the service at this exact task definition (a revision that was proven for
+   * `tag`) instead of rendering and registering one.
+   */
+  taskDefinitionArn?: string;
 }
 
 export type DeployPhase =
@@ -138,6 +143,11 @@ export interface RollbackInput {
   actor: string;
   reason?: string;
   budgetSeconds?: number;
+  /**
+   * Render and register the current template for the tag (today's template, e.g. after a
+   * template fix) instead of re-pointing the service at the revision that was validated.
+   */
+  rerender?: boolean;
 }
 
 export interface RedeployInput {

@@ -179,12 +179,25 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     closing.notifier.started();
   }
 
-  // ---- register the rendered revision (once) ----
-  enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
   const { workflowId, runId } = workflowInfo();
-  const registered = await step(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }));
-  progress.taskDefinitionArn = registered.taskDefinitionArn;
-  say(`registered ${revisionOf(registered.taskDefinitionArn)}${registered.reused ? ' (found from an earlier attempt)' : ''}: ${registered.images.join(', ')}`);
+  let registered: { taskDefinitionArn: string; revision: number };
+  const exact = input.taskDefinitionArn;
+  if (exact !== undefined) {
+    // ---- an exact revision that was proven: no render, no registration ----
+    if (!revisionOf(exact).startsWith(`${target.family}:`) || !/:\d+$/.test(exact)) {
+      end('refused', FailureType.badInput, `refused: ${revisionOf(exact)} is not a revision of ${target.family}, the family of ${input.app} in ${input.env}`);
+    }
+    registered = { taskDefinitionArn: exact, revision: Number(exact.slice(exact.lastIndexOf(':') + 1)) };
+    progress.taskDefinitionArn = exact;
+    say(`re-pointing the service at ${revisionOf(exact)}, the revision validated with ${shortTag(input.tag)} (no render, no registration)`);
+  } else {
+    // ---- register the rendered revision (once) ----
+    enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
+    const fresh = await step(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }));
+    registered = fresh;
+    progress.taskDefinitionArn = fresh.taskDefinitionArn;
+    say(`registered ${revisionOf(fresh.taskDefinitionArn)}${fresh.reused ? ' (found from an earlier attempt)' : ''}: ${fresh.images.join(', ')}`);
+  }
 
   // ---- point the service at it ----
   enter('updating', `updating service ${target.cluster}/${target.service}`);

@@ -41,6 +41,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
 
     let tag = input.tag;
     let chosen: RollbackResult['chosen'] = 'explicit';
+    let proven: string | undefined;
     if (tag === undefined) {
       // What runs now is not a rollback target; the newest validated release before it is.
       let current: string | undefined;
@@ -53,6 +54,8 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       const pick = await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] }));
       tag = pick.tag;
       chosen = 'last-validated';
+      // The exact revision that was proven, unless the template itself must change.
+      if (pick.taskDefinitionArn && !input.rerender) proven = pick.taskDefinitionArn;
       op.note(`target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`);
     }
     await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
@@ -65,7 +68,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     });
     if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
 
-    const result = await op.deployChild(tag);
+    const result = await op.deployChild(tag, proven);
     return { ...result, chosen, ...(preempted && { preempted }) };
   });
 }
@@ -140,13 +143,22 @@ class Operation {
     return this.closing.step(fn);
   }
 
-  async deployChild(tag: string): Promise<DeployResult> {
+  async deployChild(tag: string, taskDefinitionArn?: string): Promise<DeployResult> {
     const i = this.input;
     if (patched(PATCH_NOTIFY)) {
       this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
       this.closing.notifier.started();
     }
-    const deployInput: DeployInput = { app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason, budgetSeconds: i.budgetSeconds, operation: this.kind };
+    const deployInput: DeployInput = {
+      app: i.app,
+      env: i.env,
+      tag,
+      actor: i.actor,
+      reason: i.reason,
+      budgetSeconds: i.budgetSeconds,
+      operation: this.kind,
+      ...(taskDefinitionArn !== undefined && { taskDefinitionArn }),
+    };
     const result = await executeChild(deploy, {
       workflowId: deployWorkflowId(i.app, i.env),
       args: [deployInput],
