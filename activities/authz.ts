@@ -15,11 +15,12 @@ import { identityMode, OIDC_HOWTO, sameLogin, type IdentityMode, type ProtectedO
 import { createGitHubActivities } from './github';
 import { createOidcVerifier, type OidcVerifierOptions, type ProvenIdentity } from './identity';
 
-export type Operation = ProtectedOperation;
+/** What an actor asks to do: what authorisation (and, by identity mode, proof) is checked for. */
+export type AuthorizedOperation = ProtectedOperation;
 
 export interface AuthorizeInput {
   actor: string;
-  operation: Operation;
+  operation: AuthorizedOperation;
   app: string;
   env?: string;
   /** A GitHub Actions OIDC ID token proving the actor (required in `oidc` mode). */
@@ -51,7 +52,7 @@ export interface AuthzDeps {
 }
 
 /** Whether `operation` in `env` needs an authorised actor under `config`. */
-export function needsAuthorization(config: SlipwayConfig, operation: Operation, env?: string): boolean {
+export function needsAuthorization(config: SlipwayConfig, operation: AuthorizedOperation, env?: string): boolean {
   const authz = config.authorization;
   if (!authz) return false;
   if (operation === 'deploy' || operation === 'redeploy') return env !== undefined && authz.protectedEnvironments.includes(env);

@@ -6,7 +6,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Octokit } from '@octokit/rest';
 import type { SlipwayConfig } from '../domain/config';
-import { attachBudget, EcsBudget } from './ecs-budget';
+import { EcsBudget, attachBudget } from './ecs-budget';
 import { createGitHubClient, type GitHubLog } from './github';
 import { createRegistryClient, type RegistryClient } from './registry';
 
@@ -14,11 +14,10 @@ import { createRegistryClient, type RegistryClient } from './registry';
 export function ecsBudgets(config: () => SlipwayConfig, opts: { timeScale?: number } = {}): (region: string) => EcsBudget {
   const budgets = new Map<string, EcsBudget>();
   return (region) => {
-    const endpoint = config().aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || '';
-    const key = `${region} ${endpoint}`;
+    const aws = config().aws;
+    const key = `${region} ${aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || ''}`;
     let b = budgets.get(key);
     if (!b) {
-      const aws = config().aws;
       b = new EcsBudget({ share: aws.ecsApiShare, limits: aws.ecsApiLimits, timeScale: opts.timeScale });
       budgets.set(key, b);
     }

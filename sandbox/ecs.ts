@@ -18,6 +18,7 @@ import { type CircuitBreaker, DEFAULT_TIMING, EcsSimulator, type ServiceState, t
 import { type TaskDefinitionInput, type TaskDefinitionRecord, TaskDefinitionRegistry } from './ecs/task-definitions';
 import { Throttle, type ThrottlingConfig, type ThrottlingStats, callerOf } from './ecs/throttle';
 import { renderService } from './ecs/views';
+import { readBody } from './http';
 import type { ThrottlingCategory } from '../domain/ecs-throttling';
 
 export type { CircuitBreaker, FaultConfig, TaskDefinitionInput, ThrottlingConfig, ThrottlingStats, Timing };
@@ -172,6 +173,8 @@ export interface EcsSandbox {
   registerTemplate(taskDefinition: TaskDefinitionInput): TaskDefinitionSummary;
   /** Current state of a service; throws when there is no such service. */
   service(cluster: string, name: string): EcsServiceSnapshot;
+  /** Removes a service at once, as someone deleting it by hand would (not recorded as a call). */
+  removeService(cluster: string, name: string): void;
   taskDefinitions(family?: string): TaskDefinitionSummary[];
 }
 
@@ -417,19 +420,13 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
       if (!svc) throw new Error(`no service ${name} in cluster ${clusterName}`);
       return snapshot(svc);
     },
+    removeService(clusterName, name) {
+      if (!sim.clusters.get(clusterName)?.services.delete(name)) throw new Error(`no service ${name} in cluster ${clusterName}`);
+    },
     taskDefinitions(family) {
       return registry.all(family).map(summary);
     },
   };
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

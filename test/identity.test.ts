@@ -30,7 +30,7 @@ const REPO = 'openverse';
 const B = '2'.repeat(40);
 const C = '3'.repeat(40);
 
-const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => runProcess(cmd, args, { env });
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv) => runProcess(cmd, args, { cwd: REPO_ROOT, env });
 
 describe('proven identity (oidc mode for production)', () => {
   let stack: Stack;

@@ -134,7 +134,7 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
     });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart('pipeline', {
-        workflowId: `${pipelineWorkflowId('api')}-auto`,
+        workflowId: pipelineWorkflowId('api'),
         taskQueue,
         args: [{ app: 'api' }],
         signal: mergedSignal,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JSONReportTest } from '@playwright/test/reporter';
-import { type GateFailure, type GateReport, judgeReport, MAX_FAILURES, type ReportJudgement, tallyReport } from '../domain/playwright-report';
+import { gateSummary, type GateFailure, type GateReport, judgeReport, MAX_FAILURES, type ReportJudgement, tallyReport } from '../domain/playwright-report';
 
 type Status = JSONReportTest['status'];
 interface T {
@@ -170,3 +170,17 @@ describe('tallyReport', () => {
     assert.deepEqual(tallyReport({}), { passed: 0, failed: 0, flaky: 0, skipped: 0, failures: [], suiteErrors: [] });
   });
 });
+
+describe('gateSummary', () => {
+  const rows = [
+    { name: 'a passed gate: the counts', r: { ok: true, passed: 3, failed: 0, flaky: 1, failures: [] }, expect: '3 passed, 0 failed, 1 flaky' },
+    {
+      name: 'a failed gate: the counts and the failing titles',
+      r: { ok: false, passed: 1, failed: 2, flaky: 0, failures: [{ title: '[chromium] › a.spec.ts › x' }, { title: '[chromium] › a.spec.ts › y' }] },
+      expect: '1 passed, 2 failed, 0 flaky: [chromium] › a.spec.ts › x; [chromium] › a.spec.ts › y',
+    },
+    { name: 'no test passed: the suite-level reason', r: { ok: false, passed: 0, failed: 0, flaky: 0, failures: [{ title: '(suite)' }] }, expect: '0 passed, 0 failed, 0 flaky: (suite)' },
+  ];
+  for (const row of rows) it(row.name, () => assert.equal(gateSummary(row.r), row.expect));
+});
+

@@ -37,6 +37,8 @@ export interface CreateWorkerOptions {
   ecsBudgetTimeScale?: number;
   /** How ID-token signing keys are fetched and cached (tests shorten the refetch cooldown). */
   oidc?: OidcVerifierOptions;
+  /** false: ECS calls go out unbudgeted (only for comparisons: `SLIPWAY_ECS_BUDGET=off`). */
+  ecsBudget?: boolean;
 }
 
 /** The browser the Playwright gate drives: $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, else Debian's Chromium if installed. */
@@ -60,8 +62,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const budgets = ecsBudgets(opts.config, { timeScale: opts.ecsBudgetTimeScale });
   const activities = createActivities({
     config: opts.config,
-    ecs: ecsClients(opts.config, budgets),
-    ecsPace: budgets,
+    ecs: ecsClients(opts.config, opts.ecsBudget === false ? undefined : budgets),
+    ecsPace: opts.ecsBudget === false ? undefined : budgets,
     registry: registryClient(config, env),
     github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log }),
     pollMinMs: opts.pollMinMs,

@@ -12,22 +12,9 @@ import { startRollback } from '../operations';
 import { followAndReport } from '../report';
 import { actorOf, budgetOf, type OperationFlags } from './flags';
 
-export const usage = `slipway rollback <app> <env> [--tag TAG] [options]
 
-Rolls <app> in <env> back to TAG, or without --tag to the last validated release (deployed
-and verified on the version endpoint) other than what runs now. Cancels a deploy of that
-service in flight. Only authorised actors may roll back.
-
-Options:
-  --tag TAG         the image tag to go back to
-  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
-  --reason TEXT     why (shown in the Temporal UI and notifications)
-  --budget MINUTES  how long ECS may take
-  --no-wait         start and return the workflow ID
-  --json            print the result as JSON on stdout`;
-
-export async function rollbackCommand(ctx: Context, args: string[], flags: OperationFlags & { tag?: string }): Promise<number> {
-  if (args.length !== 2) throw new UsageError(`rollback takes <app> <env>; got ${args.length} argument(s).\n\n${usage}`);
+export async function rollbackCommand(ctx: Context, args: string[], flags: OperationFlags & { tag?: string; rerender?: boolean }): Promise<number> {
+  if (args.length !== 2) throw new UsageError(`rollback takes <app> <env>; got ${args.length} argument(s). Run 'slipway help rollback'.`);
   const [app, env] = args;
   const actor = actorOf(ctx, flags);
   if (flags.tag !== undefined) {
@@ -37,7 +24,7 @@ export async function rollbackCommand(ctx: Context, args: string[], flags: Opera
   resolveTarget(ctx.config(), app, env);
   const budgetSeconds = budgetOf(flags);
   const client = await ctx.client();
-  const handle = await startRollback(client, { app, env, tag: flags.tag, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
+  const handle = await startRollback(client, { app, env, tag: flags.tag, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds, ...(flags.rerender && { rerender: true }) }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
   ctx.info(`started rollback of ${app} in ${env}${flags.tag ? ` to ${shortTag(flags.tag)}` : ' to the last validated release'}: ${ctx.link(handle.workflowId, handle.firstExecutionRunId)}`);
   if (!flags.wait) {
     ctx.result(`${handle.workflowId} ${handle.firstExecutionRunId}`, { workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
