@@ -6,11 +6,33 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Octokit } from '@octokit/rest';
 import type { SlipwayConfig } from '../domain/config';
+import { EcsBudget, attachBudget } from './ecs-budget';
 import { createGitHubClient, type GitHubLog } from './github';
 import { createRegistryClient, type RegistryClient } from './registry';
 
-/** One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack). */
-export function ecsClients(config: () => SlipwayConfig): (region: string, opts?: { mutating?: boolean }) => ECSClient {
+/** The worker's ECS budgets: one per account and Region (the worker's credentials name the account). */
+export function ecsBudgets(config: () => SlipwayConfig, opts: { timeScale?: number } = {}): (region: string) => EcsBudget {
+  const budgets = new Map<string, EcsBudget>();
+  return (region) => {
+    const aws = config().aws;
+    const key = `${region} ${aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || ''}`;
+    let b = budgets.get(key);
+    if (!b) {
+      b = new EcsBudget({ share: aws.ecsApiShare, limits: aws.ecsApiLimits, timeScale: opts.timeScale });
+      budgets.set(key, b);
+    }
+    return b;
+  };
+}
+
+/**
+ * One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes,
+ * LocalStack). With `budget`, every attempt of every call draws from the region's ECS budget.
+ */
+export function ecsClients(
+  config: () => SlipwayConfig,
+  budget?: (region: string) => EcsBudget,
+): (region: string, opts?: { mutating?: boolean }) => ECSClient {
   const clients = new Map<string, ECSClient>();
   return (region, opts = {}) => {
     const endpoint = config().aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || undefined;
@@ -25,6 +47,7 @@ export function ecsClients(config: () => SlipwayConfig): (region: string, opts?:
         // A sandbox endpoint takes any credentials; real AWS uses the default provider chain.
         ...(endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
       });
+      if (budget) attachBudget(c, budget(region));
       clients.set(key, c);
     }
     return c;

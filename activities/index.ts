@@ -7,7 +7,7 @@ import { createAuthzActivities } from './authz';
 import { createConfigActivities } from './config';
 import { createEcsActivities, type EcsDeps } from './ecs';
 import { createNotificationActivities } from './notifications';
-import { createPlaywrightActivities } from './playwright';
+import { createGateActivities } from './gates';
 import { createReleaseActivities } from './release';
 import { createRegistryActivities, type RegistryClient } from './registry';
 import { createTemporalActivities } from './temporal';
@@ -73,7 +73,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createVersionActivities({ timeoutMs: deps.versionTimeoutMs, origins: () => versionOrigins(deps.config()) }),
     ...createTemporalActivities({ client: deps.client }),
     ...createNotificationActivities(deps),
-    ...createPlaywrightActivities({ github: deps.github, chromiumPath: deps.chromiumPath }),
+    ...createGateActivities({ github: deps.github, chromiumPath: deps.chromiumPath }),
     ...releaseActivities(deps),
   };
 }

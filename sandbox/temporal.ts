@@ -70,7 +70,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`Temporal dev server on ${address} did not answer within 60 s: ${(err as Error).message}`);
+        throw new Error(`Temporal dev server on ${address} did not answer within 60 s: ${(err as Error).message}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 200));
     }

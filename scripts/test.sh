@@ -10,6 +10,7 @@ root=$(pwd)
 # shellcheck source=scripts/node.sh
 . scripts/node.sh
 npx tsc -p tsconfig.json --noEmit
+[ -n "${SLIPWAY_TEST_FILES:-}" ] || npm run --silent lint # the whole suite lints first; a chosen subset of files does not
 mkdir -p .slipway
 files=${SLIPWAY_TEST_FILES:-$(ls test/*.test.ts)}
 set +e

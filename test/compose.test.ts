@@ -1,9 +1,9 @@
 /**
- * The container setup and the example GitHub workflows, checked without a Docker engine:
+ * The container setup, checked without a Docker engine:
  * docker-compose.yml is valid for docker-compose and starts in the right order, the build
  * context holds what the Dockerfile copies, the Dockerfile's compile step emits a worker
  * that runs on production dependencies only, the compose search attributes equal the
- * ones the workflows write, and the example workflows parse and call only known commands.
+ * ones the workflows write. (The example GitHub workflows: test/action.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -404,117 +404,5 @@ describe('docker-compose.yml', () => {
     assert.ok((w.ports ?? []).some((p) => p.includes(`:${metricsPort}:${metricsPort}`)), 'metrics port published');
     assert.ok((services['temporal-ui'].ports ?? []).some((p) => p.includes(':8080:8080')), 'Temporal UI on 8080');
     assert.ok((services.temporal.ports ?? []).some((p) => p.includes(':7233:7233')), 'Temporal gRPC published for the CLI');
-  });
-});
-
-// ---------------------------------------------------------------- examples/github-workflows
-
-const WORKFLOW_DIR = 'examples/github-workflows';
-const WORKFLOW_FILES = ['deploy-staging.yml', 'release.yml', 'rollback.yml', 'pipeline.yml'];
-/**
- * Commands announced for the CLI that `slipway --help` does not list yet. The workflows may
- * call them; once the CLI lists one, its flags are checked against its help like deploy's.
- */
-const ANNOUNCED: Record<string, string[] | undefined> = { release: undefined, rollback: undefined, pipeline: ['merged', 'approve'] };
-
-function slipwayHelp(args: string[]): string {
-  const r = spawnSync(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: REPO_ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `slipway ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-interface Invocation {
-  file: string;
-  job: string;
-  command: string;
-  sub?: string;
-  flags: string[];
-}
-
-/** `slipway …` calls in a run script (quoted text is not a call). */
-function invocations(script: string): Omit<Invocation, 'file' | 'job'>[] {
-  const out: Omit<Invocation, 'file' | 'job'>[] = [];
-  const lines = script.replace(/\\\n/g, ' ').split('\n').filter((l) => !l.trim().startsWith('#'));
-  for (const line of lines) {
-    const bare = line.replace(/"(?:[^"\\]|\\.)*"/g, 'Q').replace(/'[^']*'/g, 'Q');
-    for (const m of bare.matchAll(/(?:^|[\s;&|(`])slipway[ \t]+([a-z][\w-]*)(?:[ \t]+([a-z][\w-]*))?([^;&|]*)/g)) {
-      out.push({ command: m[1], sub: m[2], flags: [...(m[3] ?? '').matchAll(/(?:^|[\s{+])(--[a-z][\w-]*)/g)].map((f) => f[1]) });
-    }
-  }
-  return out;
-}
-
-describe('examples/github-workflows', () => {
-  const helpCommands = (() => {
-    const help = slipwayHelp(['--help']);
-    const section = help.split(/^Commands:\s*$/m)[1]?.split(/\n\s*\n/)[0] ?? '';
-    return [...section.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]);
-  })();
-
-  const docs = WORKFLOW_FILES.map((file) => ({ file, text: read(`${WORKFLOW_DIR}/${file}`), doc: parseYaml(read(`${WORKFLOW_DIR}/${file}`)) as any }));
-
-  it('are complete workflows that parse, with a header naming what they need', () => {
-    assert.ok(existsSync(join(REPO_ROOT, WORKFLOW_DIR, 'README.md')));
-    assert.ok(helpCommands.includes('deploy'), `commands in slipway --help: ${helpCommands.join(', ')}`);
-    for (const { file, text, doc } of docs) {
-      const header = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
-      for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'SLIPWAY_CONFIG']) {
-        assert.ok(header.includes(name), `${file}: header mentions ${name}`);
-        assert.ok(doc.env?.[name], `${file}: env sets ${name}`);
-      }
-      for (let code = 0; code <= 7; code++) assert.match(header, new RegExp(`^#\\s+${code} `, 'm'), `${file}: header explains exit code ${code}`);
-      assert.ok(doc.name && doc.on && doc.jobs, `${file}: name, on, jobs`);
-      for (const [id, job] of Object.entries<any>(doc.jobs)) {
-        assert.ok(job['runs-on'], `${file}: ${id} runs-on`);
-        assert.ok(Array.isArray(job.steps) && job.steps.length, `${file}: ${id} has steps`);
-      }
-    }
-  });
-
-  it('call only commands the CLI lists, or the announced ones, and map every exit code', () => {
-    const calls: Invocation[] = [];
-    for (const { file, doc } of docs) {
-      let inFile = 0;
-      for (const [job, j] of Object.entries<any>(doc.jobs)) {
-        for (const step of j.steps) {
-          if (typeof step.run !== 'string') continue;
-          const found = invocations(step.run);
-          if (!found.length) continue;
-          inFile += found.length;
-          calls.push(...found.map((c) => ({ file, job, ...c })));
-          const labels = new Set([...step.run.matchAll(/^\s*(\d)\)/gm)].map((m) => Number(m[1])));
-          for (let code = 0; code <= 7; code++) assert.ok(labels.has(code), `${file}: ${job} maps exit code ${code}`);
-          assert.match(step.run, /^\s*exit \$code\s*$/m, `${file}: ${job} ends with the CLI's exit code`);
-        }
-      }
-      assert.ok(inFile > 0, `${file} calls slipway`);
-    }
-    const helps = new Map<string, string>();
-    for (const c of calls) {
-      const where = `${c.file} (${c.job}): slipway ${c.command}${c.sub ? ` ${c.sub}` : ''}`;
-      if (helpCommands.includes(c.command)) {
-        if (!helps.has(c.command)) helps.set(c.command, slipwayHelp([c.command, '--help']));
-        for (const f of c.flags) assert.ok(helps.get(c.command)!.includes(f), `${where}: ${f} is not in \`slipway ${c.command} --help\``);
-      } else {
-        assert.ok(c.command in ANNOUNCED, `${where}: not a command of the CLI (${helpCommands.join(', ')}) nor an announced one`);
-        const subs = ANNOUNCED[c.command];
-        if (subs) assert.ok(c.sub && subs.includes(c.sub), `${where}: announced subcommands are ${subs.join(', ')}`);
-      }
-    }
-    const used = new Set(calls.map((c) => `${c.command}${c.sub ? ` ${c.sub}` : ''}`));
-    for (const expected of ['deploy', 'release', 'rollback', 'pipeline merged', 'pipeline approve']) assert.ok(used.has(expected), `some workflow runs slipway ${expected}`);
-  });
-
-  it('deploy-staging deploys changed apps at the pushed SHA, one deploy per app at a time', () => {
-    const { doc } = docs.find((d) => d.file === 'deploy-staging.yml')!;
-    assert.deepEqual(doc.on.push.branches, ['main']);
-    const filters = parseYaml(doc.jobs.changes.steps.find((s: any) => s.with?.filters).with.filters);
-    assert.deepEqual(filters, { api: ['api/**'], frontend: ['frontend/**'] });
-    const deploy = doc.jobs.deploy;
-    assert.match(deploy.concurrency.group, /\$\{\{ matrix\.app \}\}/);
-    assert.equal(deploy.concurrency['cancel-in-progress'], false);
-    const step = deploy.steps.find((s: any) => typeof s.run === 'string' && invocations(s.run).length);
-    assert.equal(step.env.TAG, '${{ github.sha }}');
-    assert.equal(step.env.ACTOR, '${{ github.actor }}');
   });
 });

@@ -8,16 +8,13 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import {
   ListServiceDeploymentsCommand,
   DescribeServicesCommand,
-  ECSClient,
+  type ECSClient,
   RegisterTaskDefinitionCommand,
 } from '@aws-sdk/client-ecs';
 import { categoryOf, DOCUMENTED_LIMITS } from '../domain/ecs-throttling';
-import { type EcsSandbox, startEcsSandbox } from '../sandbox/ecs';
+import type { EcsSandbox } from '../sandbox/ecs';
 import { eventually } from './harness';
-
-function client(sandbox: EcsSandbox, accessKeyId: string): ECSClient {
-  return new ECSClient({ endpoint: sandbox.url, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
-}
+import { callerClient as client, startWebSandbox } from './web-sandbox';
 
 async function outcome(p: Promise<unknown>): Promise<string> {
   try {
@@ -31,13 +28,7 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 describe('ECS sandbox throttling', () => {
   let ecs: EcsSandbox;
   beforeEach(async () => {
-    ecs = await startEcsSandbox();
-    ecs.seedService({
-      cluster: 'c1',
-      service: 'web',
-      desiredCount: 1,
-      taskDefinition: { family: 'web', containerDefinitions: [{ name: 'app', image: 'registry.example/app:1' }] },
-    });
+    ecs = await startWebSandbox();
   });
   afterEach(async () => {
     await ecs.close();

@@ -6,9 +6,9 @@ import { existsSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { ecsClients, githubClient, registryClient } from '../activities/clients';
+import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activities/clients';
 import type { GitHubLog } from '../activities/github';
-import { createPlaywrightActivities } from '../activities/playwright';
+import { createGateActivities } from '../activities/gates';
 import type { SlipwayConfig } from '../domain/config';
 
 export interface CreateWorkerOptions {
@@ -32,6 +32,10 @@ export interface CreateWorkerOptions {
   log?: GitHubLog;
   /** Version endpoint request timeout in ms (default 5000). */
   versionTimeoutMs?: number;
+  /** ECS budget refill speed-up, for sandboxes that scale time (default 1). */
+  ecsBudgetTimeScale?: number;
+  /** false: ECS calls go out unbudgeted (only for comparisons: `SLIPWAY_ECS_BUDGET=off`). */
+  ecsBudget?: boolean;
 }
 
 /** The browser the Playwright gate drives: $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, else Debian's Chromium if installed. */
@@ -52,9 +56,11 @@ export function wiringProblems(config: SlipwayConfig, env: NodeJS.ProcessEnv): s
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const env = opts.env ?? process.env;
   const config = opts.config();
+  const budgets = ecsBudgets(opts.config, { timeScale: opts.ecsBudgetTimeScale });
   const activities = createActivities({
     config: opts.config,
-    ecs: ecsClients(opts.config),
+    ecs: ecsClients(opts.config, opts.ecsBudget === false ? undefined : budgets),
+    ecsPace: opts.ecsBudget === false ? undefined : budgets,
     registry: registryClient(config, env),
     github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log }),
     pollMinMs: opts.pollMinMs,
@@ -86,6 +92,6 @@ export async function createGateWorker(opts: { connection: NativeConnection; nam
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
-    activities: createPlaywrightActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
+    activities: createGateActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
   });
 }

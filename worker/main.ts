@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
     pollMinMs: numberEnv('SLIPWAY_POLL_MIN_MS'),
     pollMaxMs: numberEnv('SLIPWAY_POLL_MAX_MS'),
+    ecsBudget: process.env.SLIPWAY_ECS_BUDGET !== 'off',
+    ecsBudgetTimeScale: numberEnv('SLIPWAY_ECS_BUDGET_TIME_SCALE'),
   });
   Runtime.instance().logger.info('slipway worker started', {
     address: t.address,

@@ -21,7 +21,7 @@ import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { effect, longPoll, quick } from './profiles';
+import { effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
   FailureType,
@@ -166,7 +166,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     if (remaining <= 0) {
       end('timed_out', FailureType.timedOut, `timed out: ECS had not finished the deployment after ${formatDuration(budgetSeconds)}${lastState(progress)}`);
     }
-    const { watchDeployment } = proxyActivities<Activities>({ ...longPoll, scheduleToCloseTimeout: `${remaining + 30}s` });
+    const { watchDeployment } = proxyActivities<Activities>(watch(remaining));
     const report = await watchDeployment({
       target,
       taskDefinitionArn: registered.taskDefinitionArn,
@@ -207,11 +207,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   let verified: DeployResult['verified'];
   if (target.versionEndpoint && patched(PATCH_VERIFY)) {
     enter('verifying', `checking ${target.versionEndpoint} reports '${shortTag(input.tag)}'`);
-    const { awaitVersion } = proxyActivities<Activities>({
-      ...longPoll,
-      startToCloseTimeout: `${target.verifyBudgetSeconds + 60}s`,
-      retry: { ...longPoll.retry, maximumAttempts: 3 },
-    });
+    const { awaitVersion } = proxyActivities<Activities>(verify(target.verifyBudgetSeconds));
     try {
       const seen = await awaitVersion({ url: target.versionEndpoint, expected: input.tag, budgetSeconds: target.verifyBudgetSeconds });
       verified = { url: seen.url, release: seen.release };

@@ -10,7 +10,7 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
+import { preempt, quick } from './profiles';
 import {
   deployWorkflowId,
   FailureType,
@@ -26,7 +26,7 @@ import {
 } from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
-const { preemptDeploy } = proxyActivities<Activities>({ ...quick, startToCloseTimeout: '5m', heartbeatTimeout: '20s' });
+const { preemptDeploy } = proxyActivities<Activities>(preempt);
 
 /** Redeploys started before a redeploy checked its actor itself (the child deploy did, after the notices) replay without it. */
 const PATCH_REDEPLOY_AUTHORIZES = 'redeploy-authorizes-before-notifying';

@@ -26,11 +26,13 @@ import {
 import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import { approvalRequestProblem, clip, MAX_REASON, mergeReportProblem, queueActionProblem } from '../domain/input';
+import { gateSummary } from '../domain/playwright-report';
+import { pickCandidate } from '../domain/queue';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
+import { githubGate, playwrightGate, quick } from './profiles';
 import { release } from './release';
 import {
   approveSignal,
@@ -269,7 +271,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       if (shouldContinueAsNew()) break;
       plan = await acts.resolvePipeline({ app: state.app });
       state.policy = plan.settings.policy;
-      pick(state);
+      pickCandidate(state);
     }
     plan ??= await acts.resolvePipeline({ app: state.app });
     const candidate = state.candidate!;
@@ -389,23 +391,6 @@ function shouldContinueAsNewAfter(limit: number): boolean {
   return info.continueAsNewSuggested || info.historyLength > limit;
 }
 
-/** Picks the next candidate by the queue policy; `latest` supersedes what the newest contains. */
-export function pick(state: PipelineState): void {
-  const waiting = state.queue.filter((e) => e.status === 'waiting');
-  if (waiting.length === 0) return;
-  const next = state.policy === 'fifo' ? waiting[0] : waiting[waiting.length - 1];
-  if (state.policy === 'latest') {
-    for (const e of waiting) {
-      if (e !== next) {
-        e.status = 'superseded';
-        e.note = `contained in ${next.sha}`;
-      }
-    }
-  }
-  next.status = 'candidate';
-  state.candidate = next;
-}
-
 type ChildOutcome = { ok: true } | { ok: false; outcome: string; message: string; reasons: string[] };
 
 async function runChild(fn: () => Promise<unknown>): Promise<ChildOutcome> {
@@ -429,12 +414,7 @@ async function runGate(plan: PipelinePlan, sha: string): Promise<{ ok: boolean; 
   try {
     if (gate.playwright) {
       const pw = gate.playwright;
-      const { runPlaywrightGate } = proxyActivities<Activities>({
-        taskQueue: pw.taskQueue,
-        startToCloseTimeout: `${pw.timeoutMinutes * 60 + 60}s`,
-        heartbeatTimeout: '60s',
-        retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['BadInput'] },
-      });
+      const { runPlaywrightGate } = proxyActivities<Activities>(playwrightGate(pw.taskQueue, pw.timeoutMinutes));
       const r = await runPlaywrightGate({
         suiteDir: pw.suiteDir,
         baseUrl: plan.gateUrls?.baseUrl ?? plan.staging.url ?? '',
@@ -444,11 +424,10 @@ async function runGate(plan: PipelinePlan, sha: string): Promise<{ ok: boolean; 
         timeoutSeconds: pw.timeoutMinutes * 60,
         expectedRelease: sha,
       });
-      const counts = `${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky`;
-      return { ok: r.ok, summary: r.ok ? counts : `${counts}: ${r.failures.map((f) => f.title).join('; ')}` };
+      return { ok: r.ok, summary: gateSummary(r) };
     }
     const gh = gate.githubWorkflow!;
-    const { dispatchGitHubGate } = proxyActivities<Activities>({ startToCloseTimeout: '3h', heartbeatTimeout: '2m', retry: { maximumAttempts: 3 } });
+    const { dispatchGitHubGate } = proxyActivities<Activities>(githubGate);
     const r = await dispatchGitHubGate({ owner: plan.github!.owner, repo: plan.github!.repo, workflow: gh.workflow, ref: gh.ref, inputs: { sha } });
     return { ok: r.ok, summary: `${gh.workflow}: ${r.conclusion} ${r.runUrl}` };
   } catch (err) {

@@ -24,10 +24,12 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
+import { githubWrite, quick } from './profiles';
 import { deployWorkflowId, FailureType, releaseWorkflowId, SA, type DeployResult, type ReleaseInput, type ReleaseResult } from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
+/** GitHub writes: the release, its failure mark, the changelog pull request. */
+const writes = proxyActivities<Activities>(githubWrite);
 
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const lines: string[] = [];
@@ -82,7 +84,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const previous = await acts.previousRelease({ app: input.app, before: date });
   const pulls = await acts.mergedPullsSince({ app: input.app, since: previous?.releasedAt, until: releaseDateToIso(date) });
   const notes = releaseNotes(pulls);
-  const rel = await acts.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
+  const rel = await writes.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
   note(`${rel.created ? 'created' : 'found'} ${name}: ${rel.url} (${pulls.length} pull requests since ${previous?.name ?? 'the start'})`);
 
   // ---- image aliases: rel-<date> for every image ----
@@ -119,7 +121,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     const env = plan.production!.env;
     // A failed production deploy marks the release failed, then ends the release with it.
     closing.child = {
-      before: async (f) => void (await acts.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` })),
+      before: async (f) => void (await writes.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` })),
       notice: (f) => `${name}: the ${env} deploy failed: ${f.message}`,
       message: (f) => `${name} is released but its ${env} deploy failed: ${f.message}`,
     };
@@ -133,7 +135,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   }
 
   // ---- changelog pull request, pinging the actor ----
-  const pr = await acts.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
+  const pr = await writes.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
   note(`changelog ${changelogPath(input.app, date)}: ${pr.url}`);
 
   await notifier?.succeeded();

@@ -37,7 +37,10 @@ function parseSearch(q: string): SearchQuery {
     else if (key === 'is' && value === 'merged') out.merged = true;
     else if (key === 'is' && value === 'unmerged') out.merged = false;
     else if ((key === 'is' || key === 'state') && (value === 'open' || value === 'closed')) out.state = value;
-    else if (key === 'label') (negated ? out.notLabels.push(...values) : out.labels.push(values));
+    else if (key === 'label') {
+      if (negated) out.notLabels.push(...values);
+      else out.labels.push(values);
+    }
     else if (key === 'author') out.authors.push(values[0].toLowerCase());
     else if (key === 'base') out.base = values[0];
     else if (key === 'head') out.head = values[0];
