@@ -199,14 +199,14 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   setHandler(approveUpdate, (r) => decide(r, 'approve', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw refusal('ApprovalRefused', problem);
+      if (problem) throw refusal('BadInput', problem);
     },
   });
   setHandler(rejectUpdate, (r) => decide(r, 'reject', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw refusal('ApprovalRefused', problem);
-      if (!r.reason) throw refusal('ApprovalRefused', 'a rejection needs a reason');
+      if (problem) throw refusal('BadInput', problem);
+      if (!r.reason) throw refusal('BadInput', 'a rejection needs a reason');
     },
   });
   setHandler(approveSignal, (r) => void decide(r, 'approve', 'signal'));
