@@ -24,6 +24,7 @@ import {
 import { Context } from '@temporalio/activity';
 import type { Target } from '../domain/config';
 import { NotFound } from '../domain/errors';
+import { METRICS } from '../domain/metrics';
 import { judge, revisionOf, type Observation, type Verdict } from '../domain/outcome';
 import { renderTaskDefinition } from '../domain/render';
 import type { TaskCounts } from '../workflows/shared';
@@ -326,6 +327,7 @@ export function createEcsActivities(deps: EcsDeps) {
       },
     };
     const verdict = judge(obs, ourTd);
+    if (verdict.state !== 'in_progress') recordDetection(target, verdict.state, sd);
     const counts = countsOf(ours, sd, cursor.failedSeen);
 
     // Only events since our service deployment was created (both times are ECS's clock) and
@@ -377,6 +379,16 @@ export function createEcsActivities(deps: EcsDeps) {
     const out = await send<{ tasks?: Task[] }>(target.region, 'describing stopped tasks', new DescribeTasksCommand({ cluster: target.cluster, tasks: arns }), signal);
     return (out.tasks ?? []).filter((t) => t.taskDefinitionArn === ourTd);
   }
+}
+
+/** Detection latency: how long after ECS ended the service deployment (its clock) the watch saw the end. */
+function recordDetection(target: Target, outcome: string, sd: ServiceDeployment | undefined): void {
+  const endedAt = sd?.finishedAt ?? sd?.stoppedAt;
+  if (!endedAt) return;
+  const seconds = Math.max(0, (Date.now() - new Date(endedAt).getTime()) / 1000);
+  Context.current()
+    .metricMeter.createHistogram(METRICS.detectionLatency, 'float', 's', 'From ECS ending a service deployment to Slipway seeing it')
+    .record(seconds, { app: target.app, env: target.env, outcome });
 }
 
 function countsOf(ours: Deployment | undefined, sd: ServiceDeployment | undefined, failedSeen: number): TaskCounts {

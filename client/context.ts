@@ -9,7 +9,7 @@ import type { SlipwayConfig } from '../domain/config';
 import { loadConfig } from '../domain/config-file';
 import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
 import { Unreachable } from './errors';
-import { executionUrl, temporalSettings, type TemporalSettings } from './temporal-env';
+import { executionUrl, temporalSettings, unreachableMessage, type TemporalSettings } from './temporal-env';
 
 export interface GlobalFlags {
   config?: string;
@@ -48,7 +48,7 @@ export class Context {
       this._client = new Client({ connection, namespace: s.namespace });
       return this._client;
     } catch (err) {
-      throw new Unreachable(`cannot reach Temporal at ${s.address} (namespace ${s.namespace}): ${(err as Error).message}. Set TEMPORAL_ADDRESS (and TLS/API key settings) to your cluster.`);
+      throw new Unreachable(unreachableMessage(s, err));
     }
   }
 

@@ -4,14 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { MetricMeter } from '@temporalio/common';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Octokit } from '@octokit/rest';
 import { createActivities } from '../activities';
 import { createGitHubClient, type GitHubLog } from '../activities/github';
 import { createPlaywrightActivities } from '../activities/playwright';
 import { createRegistryClient, type RegistryClient } from '../activities/registry';
 import type { SlipwayConfig } from '../domain/config';
+import { ecsCallCategory, isThrottling, METRICS } from '../domain/metrics';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -36,8 +40,11 @@ export interface CreateWorkerOptions {
   versionTimeoutMs?: number;
 }
 
-/** One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack). */
-export function ecsClients(config: () => SlipwayConfig): (region: string, opts?: { mutating?: boolean }) => ECSClient {
+/**
+ * One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack).
+ * With a metric meter, every request (each attempt) is counted by throttling category, and so is every throttling answer.
+ */
+export function ecsClients(config: () => SlipwayConfig, meter?: MetricMeter): (region: string, opts?: { mutating?: boolean }) => ECSClient {
   const clients = new Map<string, ECSClient>();
   return (region, opts = {}) => {
     const endpoint = config().aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || undefined;
@@ -52,9 +59,50 @@ export function ecsClients(config: () => SlipwayConfig): (region: string, opts?:
         // A sandbox endpoint takes any credentials; real AWS uses the default provider chain.
         ...(endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
       });
+      if (meter) countEcsCalls(c, meter);
       clients.set(key, c);
     }
     return c;
+  };
+}
+
+function countEcsCalls(client: ECSClient, meter: MetricMeter): void {
+  const calls = meter.createCounter(METRICS.ecsCalls, undefined, 'ECS API requests, each attempt');
+  const throttles = meter.createCounter(METRICS.ecsThrottles, undefined, 'ECS API requests answered with a throttling error');
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const api = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      const labels = { category: ecsCallCategory(api), api };
+      calls.add(1, labels);
+      try {
+        return await next(args);
+      } catch (err) {
+        if (isThrottling(err)) throttles.add(1, labels);
+        throw err;
+      }
+    },
+    // Below the SDK's retry middleware: each attempt passes here.
+    { step: 'finalizeRequest', name: 'slipwayEcsMetrics', priority: 'low' },
+  );
+}
+
+/**
+ * The clients' log (GitHub retries and rate limits): the running activity's logger, with its
+ * context, else the worker's. worker/main.ts makes those JSON lines on stdout.
+ */
+export function workerLog(): GitHubLog {
+  const logger = () => {
+    try {
+      return Context.current().log;
+    } catch {
+      return Runtime.instance().logger;
+    }
+  };
+  return {
+    debug: (m, meta) => logger().debug(m, meta),
+    info: (m, meta) => logger().info(m, meta),
+    warn: (m, meta) => logger().warn(m, meta),
+    error: (m, meta) => logger().error(m, meta),
   };
 }
 
@@ -106,9 +154,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const config = opts.config();
   const activities = createActivities({
     config: opts.config,
-    ecs: ecsClients(opts.config),
+    ecs: ecsClients(opts.config, Runtime.instance().metricMeter),
     registry: registryClient(config, env),
-    github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log }),
+    github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log ?? workerLog() }),
     pollMinMs: opts.pollMinMs,
     pollMaxMs: opts.pollMaxMs,
     client: opts.client,
@@ -121,7 +169,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     activities,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     ...opts.workerOptions,
   });
 }
@@ -138,6 +188,6 @@ export async function createGateWorker(opts: { connection: NativeConnection; nam
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
-    activities: createPlaywrightActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
+    activities: createPlaywrightActivities({ github: githubClient(opts.config(), env, { log: workerLog() }), chromiumPath: browser }),
   });
 }

@@ -27,6 +27,7 @@ import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import { shortTag, tagProblem } from '../domain/tags';
 import { deploy } from './deploy';
+import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
 import { quick } from './profiles';
 import { release } from './release';
@@ -95,6 +96,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         ...state.approvals.slice(-3).map((a) => `- ${a.decision} ${shortTag(a.tag)} by @${a.approver} at ${a.at}${a.refused ? ` — refused: ${a.refused}` : ''}`),
       ].join('\n'),
     );
+    reportPipeline(state);
   };
   const setPhase = (phase: PipelineState['phase']) => {
     state.phase = phase;
