@@ -54,9 +54,3 @@ function connectProblem(err: unknown): string {
   if (/tcp connect error|transport error/i.test(text)) return 'the connection failed';
   return text.split('\n')[0].slice(0, 300);
 }
-
-/** Link to an execution in the Temporal UI. */
-export function executionUrl(s: Pick<TemporalSettings, 'uiUrl' | 'namespace'>, workflowId: string, runId?: string): string {
-  const base = `${s.uiUrl}/namespaces/${encodeURIComponent(s.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${runId}/history` : base;
-}

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../workflows/shared';
+import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contract';
 import { toolPath } from './tools';
 
 export interface DevServerOptions {

@@ -26,7 +26,7 @@ import { BadInput } from '../domain/errors';
 import { forward } from '../sandbox/proxy';
 import { startSlackReceiver, type SlackReceiver } from '../sandbox/slack';
 import { REPO_ROOT } from '../sandbox/tools';
-import { FailureType, type DeployInput, type RollbackInput } from '../workflows/shared';
+import { FailureType, type DeployInput, type RollbackInput } from '../contract';
 import { eventually, freshTaskQueue, NEW_TAG, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 
 /** A tag pushed for every image, so only the input under test is wrong. */
@@ -236,7 +236,6 @@ describe('bad input is refused clearly, and nothing changes', () => {
         env: {
           PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
           HOME: process.env.HOME ?? stack.dir,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           TEMPORAL_ADDRESS: stack.temporal.address,
           SLIPWAY_CONFIG: opts.config ?? stack.configPath,
           SLIPWAY_TASK_QUEUE: taskQueue,

@@ -14,7 +14,7 @@ import type { Target } from '../domain/config';
 import { toolPath } from '../sandbox/tools';
 import { workflowBundlePath } from '../worker/bundle';
 import { temporal } from '@temporalio/proto';
-import { mergedSignal, pipelineStateQuery, pipelineWorkflowId, SA, type PipelineState } from '../workflows/shared';
+import { mergedSignal, pipelineStateQuery, pipelineWorkflowId, SA, type PipelineState } from '../contract';
 
 const SHA = 'a1'.repeat(20);
 
@@ -134,7 +134,7 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
     });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart('pipeline', {
-        workflowId: `${pipelineWorkflowId('api')}-auto`,
+        workflowId: pipelineWorkflowId('api'),
         taskQueue,
         args: [{ app: 'api' }],
         signal: mergedSignal,

@@ -15,7 +15,7 @@ import {
   pipelineWorkflowId,
   rejectUpdate,
   type PipelineState,
-} from '../workflows/shared';
+} from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 

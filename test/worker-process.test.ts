@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { deployOutcome, reportMerge, startDeploy } from '../client/operations';
 import { freePort } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
-import { pipelineStateQuery, pipelineWorkflowId } from '../workflows/shared';
+import { pipelineStateQuery, pipelineWorkflowId } from '../contract';
 import { eventually, freshTaskQueue, NEW_TAG, startStack, type Stack } from './harness';
 
 const BAD_TAG = 'b'.repeat(40);
@@ -48,7 +48,7 @@ describe('worker process', () => {
   function worker(env: Record<string, string>) {
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'worker', 'main.ts')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, SLIPWAY_CONFIG: stack.configPath, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      env: { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, SLIPWAY_CONFIG: stack.configPath, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out = { stdout: '', stderr: '', code: undefined as number | null | undefined };

@@ -20,7 +20,7 @@ import {
   type WorkflowInterceptorsFactory,
 } from '@temporalio/workflow';
 import { METRICS } from '../domain/metrics';
-import { SA, type PipelineState } from './shared';
+import { SA, type PipelineState } from '../contract';
 
 const OPERATION_WORKFLOWS = new Set(['deploy', 'rollback', 'redeploy', 'release']);
 
