@@ -31,6 +31,7 @@ import { pickCandidate } from '../domain/queue';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
+import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
 import { githubGate, playwrightGate, quick } from './profiles';
 import { release } from './release';
@@ -50,7 +51,6 @@ import {
   SA,
   type ApprovalRecord,
   type ApprovalRequest,
-  type DeployFailureDetails,
   type MergeReport,
   type PipelineState,
   type QueueAction,
@@ -103,6 +103,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         ...state.approvals.slice(-3).map((a) => `- ${a.decision} ${shortTag(a.tag)} by @${a.approver} at ${a.at}${a.refused ? ` — refused: ${a.refused}` : ''}`),
       ].join('\n'),
     );
+    reportPipeline(state);
   };
   const setPhase = (phase: PipelineState['phase']) => {
     state.phase = phase;
