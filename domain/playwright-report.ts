@@ -154,9 +154,3 @@ export function judgeReport(report: GateReport, run: { suiteDir: string; grep?: 
   }
   return { kind: 'verdict', passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, ok };
 }
-
-/** One line for the pipeline's history: the counts, and the failing tests' titles when the gate failed. */
-export function gateSummary(r: { ok: boolean; passed: number; failed: number; flaky: number; failures: Pick<GateFailure, 'title'>[] }): string {
-  const counts = `${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky`;
-  return r.ok ? counts : `${counts}: ${r.failures.map((f) => f.title).join('; ')}`;
-}

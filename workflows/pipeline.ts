@@ -26,7 +26,7 @@ import {
 import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import { approvalRequestProblem, clip, MAX_REASON, mergeReportProblem, queueActionProblem } from '../domain/input';
-import { gateSummary } from '../domain/playwright-report';
+import { gateSummary } from '../domain/gates';
 import { pickCandidate } from '../domain/queue';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
