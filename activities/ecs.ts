@@ -25,6 +25,7 @@ import {
 import { Context } from '@temporalio/activity';
 import type { Target } from '../domain/config';
 import { NotFound } from '../domain/errors';
+import { METRICS } from '../domain/metrics';
 import { judge, revisionOf, type Observation, type Verdict } from '../domain/outcome';
 import { renderTaskDefinition } from '../domain/render';
 import { hookLabel, type DeploymentSettings, type StopType, type Strategy } from '../domain/strategy';
@@ -428,6 +429,7 @@ export function createEcsActivities(deps: EcsDeps) {
         : {}),
     };
     const verdict = judge(obs, ourTd);
+    if (verdict.state !== 'in_progress') recordDetection(target, verdict.state, sd);
     // While and after ECS rolls back, the counts that matter are those of what runs.
     const rolledBackTo = primary && primary.taskDefinition !== ourTd ? primary : undefined;
     const counts = rolledBackTo ? { ...countsOf(rolledBackTo, undefined, 0), failed: Math.max(cursor.failedSeen, ours?.failedTasks ?? 0), revision: revisionOf(rolledBackTo.taskDefinition ?? '') } : countsOf(ours, sd, cursor.failedSeen);
@@ -498,6 +500,16 @@ export function createEcsActivities(deps: EcsDeps) {
     // Tasks the scheduler stopped (scaling in, draining for a rollback) are no failure reasons.
     return (out.tasks ?? []).filter((t) => t.taskDefinitionArn === ourTd && !/^Scaling activity initiated by/.test(t.stoppedReason ?? ''));
   }
+}
+
+/** Detection latency: how long after ECS ended the service deployment (its clock) the watch saw the end. */
+function recordDetection(target: Target, outcome: string, sd: ServiceDeployment | undefined): void {
+  const endedAt = sd?.finishedAt ?? sd?.stoppedAt;
+  if (!endedAt) return;
+  const seconds = Math.max(0, (Date.now() - new Date(endedAt).getTime()) / 1000);
+  Context.current()
+    .metricMeter.createHistogram(METRICS.detectionLatency, 'float', 's', 'From ECS ending a service deployment to Slipway seeing it')
+    .record(seconds, { app: target.app, env: target.env, outcome });
 }
 
 function countsOf(ours: Deployment | undefined, sd: ServiceDeployment | undefined, failedSeen: number): TaskCounts {

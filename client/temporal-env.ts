@@ -39,3 +39,18 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env): Temporal
   const uiUrl = (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/$/, '');
   return { address, namespace, apiKey, tls, uiUrl };
 }
+
+/** What the CLI and the worker say when Temporal does not answer. */
+export function unreachableMessage(s: Pick<TemporalSettings, 'address' | 'namespace'>, err: unknown): string {
+  return `cannot reach Temporal at ${s.address} (namespace ${s.namespace}): ${connectProblem(err)}. Set TEMPORAL_ADDRESS (and TLS/API key settings) to your cluster.`;
+}
+
+/** The gist of a connection error: the worker's native connection reports a whole transport error chain. */
+function connectProblem(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const os = /message: "([^"]+)"/.exec(text)?.[1];
+  if (os) return os.toLowerCase();
+  if (/dns error|failed to lookup address/i.test(text)) return `the address does not resolve`;
+  if (/tcp connect error|transport error/i.test(text)) return 'the connection failed';
+  return text.split('\n')[0].slice(0, 300);
+}

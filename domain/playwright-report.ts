@@ -6,6 +6,13 @@
  */
 import type { JSONReportError, JSONReportSpec, JSONReportSuite, JSONReportTest, JSONReportTestResult, TestError } from '@playwright/test/reporter';
 
+/** ANSI escape sequences (colours, cursor moves) as reporters write them; the pattern node:util uses. Pure, so workflows may import it. */
+const ANSI = /[\u001b\u009b][[\]()#;?]*(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]+)*|[a-zA-Z\d]+(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\u0007|(?:\d{1,4}(?:;\d{0,4})*)?[\dA-PR-TZcf-ntqry=><~])/g;
+
+function stripVTControlCharacters(text: string): string {
+  return text.replace(ANSI, '');
+}
+
 /** The parts of a JSON report the verdict reads; a whole `JSONReport` is one. */
 export interface GateReport {
   suites?: ReportSuite[];
@@ -146,10 +153,4 @@ export function judgeReport(report: GateReport, run: { suiteDir: string; grep?: 
     failures.splice(MAX_FAILURES - 1, failures.length, { title: `… and ${more} more`, error: '' });
   }
   return { kind: 'verdict', passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, ok };
-}
-
-/** One line for the pipeline's history: the counts, and the failing tests' titles when the gate failed. */
-export function gateSummary(r: { ok: boolean; passed: number; failed: number; flaky: number; failures: Pick<GateFailure, 'title'>[] }): string {
-  const counts = `${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky`;
-  return r.ok ? counts : `${counts}: ${r.failures.map((f) => f.title).join('; ')}`;
 }

@@ -3,12 +3,17 @@
  * sandbox seeded with the Openverse services, a worker, and two demo deploys — one that
  * succeeds and one that ECS rolls back — printed as they happen and visible in the UI.
  *
- *   ./scripts/start.sh            # keeps running; Ctrl-C stops everything
- *   ./scripts/start.sh --once     # runs the demo and exits
+ *   ./scripts/start.sh            # keeps running; Ctrl-C (or SIGTERM) stops everything
+ *   ./scripts/start.sh --once     # runs the demo, stops everything and exits
  *
  * Ports: SLIPWAY_DEV_TEMPORAL_PORT (7233), SLIPWAY_DEV_UI_PORT (8233), SLIPWAY_DEV_ECS_PORT (4566).
+ * State: SLIPWAY_DEV_STATE_DIR (.slipway): the Temporal database and the written config.
+ *
+ * Whatever stops it (the end of --once, Ctrl-C, SIGTERM, a failure while starting), every
+ * process it started is stopped before it exits, and a signal is not an error.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -30,6 +35,59 @@ const uiPort = Number(process.env.SLIPWAY_DEV_UI_PORT ?? 8233);
 const ecsPort = Number(process.env.SLIPWAY_DEV_ECS_PORT ?? 4566);
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
+/** What was started, newest last; `shutdown` stops it in reverse order. */
+const started: Array<() => Promise<unknown>> = [];
+let stopping: Promise<never> | undefined;
+
+/** Stops everything this process started, then exits with `code`. Idempotent. */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
+    while (started.length) await started.pop()!().catch(() => undefined);
+    // A child whose start was under way when the signal came has no stop function yet.
+    for (const pid of childPids()) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+/** The direct children of this process (Linux /proc; elsewhere none are found). */
+function childPids(): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return pids;
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) pids.push(Number(e));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Resolves when `port` on 127.0.0.1 can be listened on; otherwise names the variable that moves it. */
+function portFree(port: number, variable: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} is already in use: set ${variable} to a free port (e.g. ${variable}=${port + 1000})` : `port ${port}: ${err.message}`)),
+    );
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+  });
+}
+
 function randomSha(): string {
   let s = '';
   for (let i = 0; i < 40; i++) s += '0123456789abcdef'[Math.floor(Math.random() * 16)];
@@ -38,20 +96,31 @@ function randomSha(): string {
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('ERROR') }); // the demo prints outcomes itself
-  const state = join(REPO_ROOT, '.slipway');
+  const onSignal = () => void shutdown(0);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const state = process.env.SLIPWAY_DEV_STATE_DIR || join(REPO_ROOT, '.slipway');
   mkdirSync(state, { recursive: true });
+
+  await portFree(port, 'SLIPWAY_DEV_TEMPORAL_PORT');
+  await portFree(uiPort, 'SLIPWAY_DEV_UI_PORT');
+  await portFree(ecsPort, 'SLIPWAY_DEV_ECS_PORT');
 
   say('starting the Temporal dev server …');
   const temporal = await startDevServer({ port, uiPort, dbFile: join(state, 'temporal.db') });
+  started.push(() => temporal.stop());
   say('starting the sandboxes (ECS, image registry, GitHub, sites) …');
   const world = await startWorld({ ports: { ecs: ecsPort }, timing: { taskStartMs: 2500, healthyMs: 3000, drainMs: 2500 }, initialTag: randomSha() });
+  started.push(() => world.close());
   const raw = world.configRaw();
   const configPath = join(state, 'dev-config.yaml');
   writeFileSync(configPath, `# Written by scripts/dev.ts: the Openverse example pointed at the local ECS sandbox.\n${stringifyYaml(raw)}`);
   const config = parseConfig(readFileSync(configPath, 'utf8'), configPath);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+  started.push(() => nativeConnection.close());
   const connection = await Connection.connect({ address: temporal.address });
+  started.push(() => connection.close());
   const client = new Client({ connection });
   const worker = await createWorker({
     connection: nativeConnection,
@@ -62,6 +131,10 @@ async function main() {
     workflowBundle: { codePath: await workflowBundlePath() },
   });
   const workerRun = worker.run();
+  started.push(async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun.catch(() => undefined);
+  });
   const ui = { uiUrl: temporal.uiUrl!, namespace: 'default' };
 
   say('');
@@ -87,32 +160,22 @@ async function main() {
   world.ecs.failImage(`openverse-frontend:${bad}`, { reason: 'Essential container in task exited' });
   await demo('frontend', 'staging', bad, 'demo: deploy a frontend image that fails its health check');
 
+  if (once) {
+    say('Done: everything is stopped (the Temporal state stays in ' + join(state, 'temporal.db') + ').');
+    say('Run ./scripts/start.sh without --once to keep Temporal, the sandboxes and the worker up and try Slipway yourself.');
+    await shutdown(0);
+  }
   say('Try it yourself:');
   say(`  export TEMPORAL_ADDRESS=${temporal.address} SLIPWAY_CONFIG=${configPath} TEMPORAL_UI_URL=${temporal.uiUrl}`);
   say(`  ./bin/slipway deploy api production ${good} --actor octocat`);
   say('In the UI, filter with: App = "api" AND Env = "staging"');
-
-  const stop = async () => {
-    worker.shutdown();
-    await workerRun.catch(() => undefined);
-    await connection.close();
-    await nativeConnection.close();
-    await world.close();
-    await temporal.stop();
-  };
-  if (once) {
-    await stop();
-    return;
-  }
-  say('\nRunning. Ctrl-C stops everything (the Temporal state stays in .slipway/temporal.db).');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await stop();
+  say(`\nRunning. Ctrl-C stops everything (the Temporal state stays in ${join(state, 'temporal.db')}).`);
+  await new Promise<never>(() => undefined); // until a signal calls shutdown
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
+  // A demo cut short by Ctrl-C is not an error: the shutdown under way ends the process.
+  if (stopping) return stopping;
   process.stderr.write(`start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  await shutdown(1);
 });

@@ -50,7 +50,7 @@ describe('Temporal Web UI', () => {
     const tq = freshTaskQueue('ui');
     worker = await startWorker(stack, tq);
 
-    stack.ecs.setSpeed(0.02);
+    stack.ecs.setSpeed(0.001); // the deploy stays in flight while the UI is checked, however slow the machine
     deploy = await startDeploy(stack.client, { app: 'api', env: 'staging', tag: NEW_TAG, actor: 'alice', reason: 'UI check' }, { taskQueue: tq });
     await eventually('the deploy to wait on ECS', async () => (await deploy.query(progressQuery).catch(() => undefined))?.phase === 'waiting');
     await eventually('visibility to list the deploy', async () => {

@@ -28,11 +28,12 @@ import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import { normalizeLogin, sameLogin } from '../domain/identity';
 import { approvalRequestProblem, clip, MAX_REASON, mergeReportProblem, queueActionProblem } from '../domain/input';
-import { gateSummary } from '../domain/playwright-report';
+import { gateSummary } from '../domain/gates';
 import { pickCandidate } from '../domain/queue';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
+import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
 import { PATCH_LOGINS_AS_GITHUB, PATCH_PIPELINE_CONTROL } from './patches';
 import { githubGate, playwrightGate, quick } from './profiles';
@@ -107,6 +108,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         ...state.approvals.slice(-3).map((a) => `- ${a.decision} ${shortTag(a.tag)} by @${a.approver} at ${a.at}${a.refused ? ` — refused: ${a.refused}` : ''}`),
       ].join('\n'),
     );
+    reportPipeline(state);
   };
   const setPhase = (phase: PipelineState['phase']) => {
     state.phase = phase;
@@ -213,14 +215,14 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   setHandler(approveUpdate, (r) => decide(r, 'approve', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw refusal('ApprovalRefused', problem);
+      if (problem) throw refusal('BadInput', problem);
     },
   });
   setHandler(rejectUpdate, (r) => decide(r, 'reject', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw refusal('ApprovalRefused', problem);
-      if (!r.reason) throw refusal('ApprovalRefused', 'a rejection needs a reason');
+      if (problem) throw refusal('BadInput', problem);
+      if (!r.reason) throw refusal('BadInput', 'a rejection needs a reason');
     },
   });
   setHandler(approveSignal, (r) => void decide(r, 'approve', 'signal'));
