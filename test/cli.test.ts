@@ -254,7 +254,7 @@ describe('slipway CLI', () => {
     assert.ok(human.stdout.includes(`~ containerDefinitions.nginx.image: ${host}/wordpress/openverse-api_nginx:${A} → ${host}/wordpress/openverse-api_nginx:${B}`), human.stdout);
     assert.match(human.stdout, /^2 change\(s\)\.$/m);
     assert.match(human.stdout, /✔ 2222222 exists for every image \(openverse-api, openverse-api_nginx\)/);
-    assert.match(human.stdout, /^  staging-api deploys ROLLING, circuit breaker \(rollback\); budget \d+ min/m);
+    assert.match(human.stdout, /^ {2}staging-api deploys ROLLING, circuit breaker \(rollback\); budget \d+ min/m);
 
     assert.equal(json.code, 0, show(json));
     const plan = JSON.parse(json.stdout);
