@@ -6,13 +6,6 @@
  */
 import type { JSONReportError, JSONReportSpec, JSONReportSuite, JSONReportTest, JSONReportTestResult, TestError } from '@playwright/test/reporter';
 
-/** ANSI escape sequences (colours, cursor moves) as reporters write them; the pattern node:util uses. Pure, so workflows may import it. */
-const ANSI = /[\u001b\u009b][[\]()#;?]*(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]+)*|[a-zA-Z\d]+(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\u0007|(?:\d{1,4}(?:;\d{0,4})*)?[\dA-PR-TZcf-ntqry=><~])/g;
-
-function stripVTControlCharacters(text: string): string {
-  return text.replace(ANSI, '');
-}
-
 /** The parts of a JSON report the verdict reads; a whole `JSONReport` is one. */
 export interface GateReport {
   suites?: ReportSuite[];
