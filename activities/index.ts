@@ -6,6 +6,7 @@ import { BadInput } from '../domain/errors';
 import { createAuthzActivities } from './authz';
 import { createConfigActivities } from './config';
 import { createEcsActivities, type EcsDeps } from './ecs';
+import { createGitActivities } from './git';
 import { createNotificationActivities } from './notifications';
 import { createPlaywrightActivities } from './playwright';
 import { createReleaseActivities } from './release';
@@ -48,6 +49,17 @@ function releaseActivities(deps: ActivityDeps) {
   } as unknown as ReturnType<typeof createReleaseActivities>;
 }
 
+/** Ancestry needs the configured repository and a token; without them the pipeline keeps arrival order and says why. */
+function gitActivities(deps: ActivityDeps) {
+  const cfg = deps.config();
+  if (deps.github && cfg.github) return createGitActivities({ github: deps.github, owner: cfg.github.owner, repo: cfg.github.repo });
+  return {
+    relateCommits: async (): Promise<never> => {
+      throw new BadInput(cfg.github ? `git ancestry needs a GitHub token: set $${cfg.github.tokenEnv} for the worker` : 'git ancestry needs a `github` section (repository) in the config');
+    },
+  } as ReturnType<typeof createGitActivities>;
+}
+
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createConfigActivities(deps),
@@ -59,6 +71,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createPlaywrightActivities({ github: deps.github, chromiumPath: deps.chromiumPath }),
     ...releaseActivities(deps),
+    ...gitActivities(deps),
   };
 }
 

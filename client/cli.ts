@@ -40,8 +40,9 @@ Global options:
   --json             machine-readable result on stdout
   -h, --help         this help
 
-Temporal connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
-TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_UI_URL.
+Temporal connection: as the temporal CLI reads it (TEMPORAL_PROFILE of temporal.toml,
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*); namespace and
+TEMPORAL_UI_URL default to the config's temporal.namespace / temporal.uiUrl.
 
 Exit codes: 0 success · 1 deployment failed · 2 refused (bad input) · 3 rolled back by ECS ·
 4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service`;

@@ -246,6 +246,15 @@ export interface AddMergedPullInput {
   createdAt?: Date | string | number;
 }
 
+export interface AddCommitOptions {
+  /** Default the default branch; a new branch starts from the default branch's head. */
+  branch?: string;
+  message?: string;
+  files?: Record<string, string>;
+  /** Further parents after the branch's head (a merge commit). */
+  merge?: string[];
+}
+
 export interface GitHubSandbox {
   readonly url: string;
   readonly port: number;
@@ -260,7 +269,7 @@ export interface GitHubSandbox {
   /** Adds a repository with one commit on its default branch. Returns that commit's SHA. */
   addRepo(owner: string, repo: string, opts?: AddRepoOptions): string;
   /** Adds a commit on top of `branch` (default: the default branch) and moves the branch. Returns its SHA. */
-  addCommit(owner: string, repo: string, opts?: { branch?: string; message?: string; files?: Record<string, string> }): string;
+  addCommit(owner: string, repo: string, opts?: AddCommitOptions): string;
   /** Adds a closed, merged pull request (for release notes). Returns its number. */
   addMergedPull(owner: string, repo: string, pull: AddMergedPullInput): number;
   /** Every received request, in order. */
@@ -1509,6 +1518,90 @@ const createRef: Handler = (w, ctx) => {
   return created(body, body.url);
 };
 
+/** Every commit reachable from `sha` (itself included). */
+function reachable(repo: Repo, sha: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [sha];
+  while (stack.length) {
+    const s = stack.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    stack.push(...(repo.commits.get(s)?.parents ?? []));
+  }
+  return seen;
+}
+
+/** A commit as the commits and compare APIs list it (`commit` in the OpenAPI description). */
+function commitEntry(w: World, r: Repo, c: Commit) {
+  const u = `${w.api}/repos/${r.owner.login}/${r.name}`;
+  const web = `${WEB}/${r.owner.login}/${r.name}`;
+  const who = commitAuthor(w, c.author, c.date);
+  return {
+    url: `${u}/commits/${c.sha}`,
+    sha: c.sha,
+    node_id: nodeId('Commit', c.sha),
+    html_url: `${web}/commit/${c.sha}`,
+    comments_url: `${u}/commits/${c.sha}/comments`,
+    commit: {
+      url: `${u}/git/commits/${c.sha}`,
+      author: who,
+      committer: who,
+      message: c.message,
+      comment_count: 0,
+      tree: { sha: c.treeSha, url: `${u}/git/trees/${c.treeSha}` },
+      verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+    },
+    author: userByLogin(w, c.author),
+    committer: userByLogin(w, c.author),
+    parents: c.parents.map((sha) => ({ sha, url: `${u}/commits/${sha}`, html_url: `${web}/commit/${sha}` })),
+  };
+}
+
+/**
+ * `GET /repos/{owner}/{repo}/compare/{base}...{head}`: the commits reachable from head and
+ * not from base (oldest first), how far each side is ahead, and the status GitHub derives
+ * from that (identical, ahead, behind, diverged). Up to 250 commits unless paginated.
+ */
+const compareCommits: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const m = /^(.+?)\.\.\.(.+)$/.exec(ctx.params.basehead);
+  if (!m) throw notFound();
+  const [base, head] = [w.resolve(repo, m[1]), w.resolve(repo, m[2])];
+  if (!base || !head) throw notFound();
+  const fromBase = reachable(repo, base);
+  const fromHead = reachable(repo, head);
+  const ahead = [...fromHead].filter((s) => !fromBase.has(s));
+  const behind = [...fromBase].filter((s) => !fromHead.has(s));
+  // The merge base: a common ancestor none of whose descendants is common.
+  const common = [...fromHead].filter((s) => fromBase.has(s));
+  const mergeBase = common.find((s) => !common.some((o) => o !== s && reachable(repo, o).has(s))) ?? base;
+  // Oldest first: a commit after every one of its listed ancestors.
+  const aheadCommits = ahead.map((s) => repo.commits.get(s)!).sort((a, b) => reachable(repo, a.sha).size - reachable(repo, b.sha).size || a.date - b.date);
+  const paged = ctx.query.has('page') || ctx.query.has('per_page');
+  const page = paged ? paginate(w, ctx, aheadCommits) : { items: aheadCommits.slice(0, 250), headers: {} };
+  const u = `${w.api}/repos/${repo.owner.login}/${repo.name}`;
+  const web = `${WEB}/${repo.owner.login}/${repo.name}`;
+  const spec = `${m[1]}...${m[2]}`;
+  return ok(
+    {
+      url: `${u}/compare/${spec}`,
+      html_url: `${web}/compare/${spec}`,
+      permalink_url: `${web}/compare/${repo.owner.login}:${base.slice(0, 7)}...${repo.owner.login}:${head.slice(0, 7)}`,
+      diff_url: `${web}/compare/${spec}.diff`,
+      patch_url: `${web}/compare/${spec}.patch`,
+      base_commit: commitEntry(w, repo, repo.commits.get(base)!),
+      merge_base_commit: commitEntry(w, repo, repo.commits.get(mergeBase)!),
+      status: ahead.length && behind.length ? 'diverged' : ahead.length ? 'ahead' : behind.length ? 'behind' : 'identical',
+      ahead_by: ahead.length,
+      behind_by: behind.length,
+      total_commits: ahead.length,
+      commits: page.items.map((c) => commitEntry(w, repo, c)),
+      files: [],
+    },
+    page.headers,
+  );
+};
+
 const getRef: Handler = (w, ctx) => {
   const repo = w.repoOr404(ctx);
   const ref = `refs/${ctx.params.ref.replace(/^refs\//, '')}`;
@@ -2064,6 +2157,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/repos/{owner}/{repo}/git/refs', handler: createRef },
   { method: 'GET', path: '/repos/{owner}/{repo}/git/ref/{ref}', handler: getRef },
   { method: 'GET', path: '/repos/{owner}/{repo}/git/matching-refs/{ref}', handler: listMatchingRefs },
+  { method: 'GET', path: '/repos/{owner}/{repo}/compare/{basehead}', handler: compareCommits },
   { method: 'GET', path: '/repos/{owner}/{repo}/pulls', handler: listPulls },
   { method: 'POST', path: '/repos/{owner}/{repo}/pulls', handler: createPull },
   { method: 'GET', path: '/repos/{owner}/{repo}/contents/{path}', handler: getContent },
@@ -2197,11 +2291,15 @@ class Sandbox implements GitHubSandbox {
     return repo;
   }
 
-  addCommit(owner: string, name: string, opts: { branch?: string; message?: string; files?: Record<string, string> } = {}): string {
+  addCommit(owner: string, name: string, opts: AddCommitOptions = {}): string {
     const repo = this.repoOrThrow(owner, name);
     const branch = opts.branch ?? repo.defaultBranch;
     const parent = repo.refs.get(`refs/heads/${branch}`) ?? repo.refs.get(`refs/heads/${repo.defaultBranch}`);
     const c = this.world.commit(repo, parent, opts.message ?? 'Update', this.world.viewer, opts.files);
+    for (const other of opts.merge ?? []) {
+      if (!repo.commits.has(other)) throw new Error(`GitHub sandbox: cannot merge ${other}: no such commit in ${owner}/${name}`);
+      c.parents.push(other);
+    }
     repo.refs.set(`refs/heads/${branch}`, c.sha);
     repo.pushedAt = c.date;
     return c.sha;

@@ -417,6 +417,14 @@ const WORKFLOW_FILES = ['deploy-staging.yml', 'release.yml', 'rollback.yml', 'pi
  * call them; once the CLI lists one, its flags are checked against its help like deploy's.
  */
 const ANNOUNCED: Record<string, string[] | undefined> = { release: undefined, rollback: undefined, pipeline: ['merged', 'approve'] };
+/**
+ * Exit codes a command can return, where that is not every code (0–7): `pipeline merged`
+ * and `pipeline approve` answer once the pipeline has the merge or the approval, without
+ * waiting for a deploy (client/commands/pipeline.ts). A workflow maps exactly these.
+ */
+const EXITS: Record<string, number[]> = { 'pipeline merged': [0, 1, 2, 6], 'pipeline approve': [0, 1, 2, 5, 6] };
+const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7];
+const exitsOf = (c: { command: string; sub?: string }) => EXITS[`${c.command}${c.sub ? ` ${c.sub}` : ''}`] ?? ALL_EXITS;
 
 function slipwayHelp(args: string[]): string {
   const r = spawnSync(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: REPO_ROOT, encoding: 'utf8' });
@@ -463,7 +471,12 @@ describe('examples/github-workflows', () => {
         assert.ok(header.includes(name), `${file}: header mentions ${name}`);
         assert.ok(doc.env?.[name], `${file}: env sets ${name}`);
       }
-      for (let code = 0; code <= 7; code++) assert.match(header, new RegExp(`^#\\s+${code} `, 'm'), `${file}: header explains exit code ${code}`);
+      const codes = new Set(
+        Object.values<any>(doc.jobs)
+          .flatMap((j) => j.steps.filter((st: any) => typeof st.run === 'string').flatMap((st: any) => invocations(st.run)))
+          .flatMap(exitsOf),
+      );
+      for (const code of codes) assert.match(header, new RegExp(`^#\\s+${code} `, 'm'), `${file}: header explains exit code ${code}`);
       assert.ok(doc.name && doc.on && doc.jobs, `${file}: name, on, jobs`);
       for (const [id, job] of Object.entries<any>(doc.jobs)) {
         assert.ok(job['runs-on'], `${file}: ${id} runs-on`);
@@ -484,7 +497,8 @@ describe('examples/github-workflows', () => {
           inFile += found.length;
           calls.push(...found.map((c) => ({ file, job, ...c })));
           const labels = new Set([...step.run.matchAll(/^\s*(\d)\)/gm)].map((m) => Number(m[1])));
-          for (let code = 0; code <= 7; code++) assert.ok(labels.has(code), `${file}: ${job} maps exit code ${code}`);
+          const expected = [...new Set(found.flatMap(exitsOf))].sort();
+          assert.deepEqual([...labels].sort(), expected, `${file}: ${job} maps exactly the exit codes slipway ${found.map((f) => `${f.command} ${f.sub ?? ''}`).join(', ')} can return`);
           assert.match(step.run, /^\s*exit \$code\s*$/m, `${file}: ${job} ends with the CLI's exit code`);
         }
       }
@@ -504,6 +518,16 @@ describe('examples/github-workflows', () => {
     }
     const used = new Set(calls.map((c) => `${c.command}${c.sub ? ` ${c.sub}` : ''}`));
     for (const expected of ['deploy', 'release', 'rollback', 'pipeline merged', 'pipeline approve']) assert.ok(used.has(expected), `some workflow runs slipway ${expected}`);
+  });
+
+  it('pipeline reports a merge only after the workflow that publishes its images succeeded', () => {
+    const { doc } = docs.find((d) => d.file === 'pipeline.yml')!;
+    assert.deepEqual(doc.on.workflow_run.types, ['completed']);
+    assert.deepEqual(doc.on.workflow_run.branches, ['main']);
+    assert.equal(doc.on.push, undefined, 'not on push: the images would not exist yet');
+    assert.match(doc.jobs.changes.if, /workflow_run\.conclusion == 'success'/);
+    const step = doc.jobs.merged.steps.find((st: any) => typeof st.run === 'string' && invocations(st.run).length);
+    assert.equal(step.env.SHA, '${{ github.event.workflow_run.head_sha }}');
   });
 
   it('deploy-staging deploys changed apps at the pushed SHA, one deploy per app at a time', () => {

@@ -257,6 +257,7 @@ export function releaseWorkflowId(app: string, tag: string): string {
 export type PipelinePhase =
   | 'idle'
   | 'paused'
+  | 'waiting_for_images'
   | 'deploying_staging'
   | 'verifying_staging'
   | 'gating'
@@ -270,7 +271,7 @@ export interface QueueEntry {
   title: string;
   /** ISO time the merge was reported. */
   at: string;
-  status: 'waiting' | 'superseded' | 'cancelled' | 'candidate' | 'released' | 'rejected' | 'failed' | 'expired';
+  status: 'waiting' | 'superseded' | 'refused' | 'cancelled' | 'candidate' | 'released' | 'rejected' | 'failed' | 'expired';
   note?: string;
 }
 
