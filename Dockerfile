@@ -10,14 +10,14 @@
 # unprivileged `node` user. The same image carries the CLI: `slipway <command>`.
 # No HEALTHCHECK: a Temporal worker serves no port except Prometheus metrics.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-ENV AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY contract contract
 COPY domain domain
 COPY workflows workflows
 COPY activities activities
@@ -36,7 +36,6 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production \
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
     SLIPWAY_CONFIG=/etc/slipway/slipway.yaml \
     SLIPWAY_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js \
     SLIPWAY_METRICS_BIND=0.0.0.0:9464

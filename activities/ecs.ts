@@ -26,7 +26,7 @@ import type { Target } from '../domain/config';
 import { NotFound } from '../domain/errors';
 import { judge, revisionOf, type Observation, type Verdict } from '../domain/outcome';
 import { renderTaskDefinition } from '../domain/render';
-import type { TaskCounts } from '../workflows/shared';
+import type { TaskCounts } from '../contract';
 import { rethrowAws } from './aws-errors';
 import { attempt, withHeartbeat } from './heartbeat';
 
@@ -45,6 +45,14 @@ export interface EcsDeps {
   /** Poll interval bounds for the rollout watch, in ms (defaults 1000 and 1500). */
   pollMinMs?: number;
   pollMaxMs?: number;
+  /** Paces rollout watches to the region's ECS budget (see activities/ecs-budget.ts). */
+  ecsPace?: (region: string) => WatchPace;
+}
+
+/** Spreads the watches of a worker over its ECS budget. */
+export interface WatchPace {
+  /** The poll interval for the watch `key` instead of `baseMs`, given the watches in flight and the budget. */
+  pollIntervalMs(baseMs: number, key: string): number;
 }
 
 export interface RegisterRevisionInput {
@@ -230,6 +238,7 @@ export function createEcsActivities(deps: EcsDeps) {
       let cursor: WatchCursor = resumed ?? input.cursor;
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
       let interval = pollMin;
+      const pace = deps.ecsPace?.(target.region);
       for (;;) {
         const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, ctx.cancellationSignal);
         const changed =
@@ -239,8 +248,9 @@ export function createEcsActivities(deps: EcsDeps) {
           report.cursor.countsKey !== cursor.countsKey;
         cursor = report.cursor;
         ctx.heartbeat(cursor);
-        if (report.verdict.state !== 'in_progress' || changed || Date.now() + interval > deadline) return report;
-        await ctx.sleep(interval);
+        const wait = pace ? pace.pollIntervalMs(interval, serviceDeploymentArn) : interval;
+        if (report.verdict.state !== 'in_progress' || changed || Date.now() + wait > deadline) return report;
+        await ctx.sleep(wait);
         interval = Math.min(pollMax, Math.round(interval * 1.5));
       }
     },

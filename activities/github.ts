@@ -15,6 +15,7 @@
  * When those run out the activity fails with a retryable error (`GitHubRateLimited`,
  * `GitHubUnavailable`) and Temporal's retry policy takes over.
  */
+import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
@@ -101,7 +102,7 @@ const SlipwayOctokit = Octokit.plugin(attemptLog, retry, throttling);
 /** Bottleneck, as the throttling plugin itself resolves it (for pacing groups in shrunk time). */
 function bottleneck(): any {
   const from = require.resolve('@octokit/plugin-throttling');
-  return require(require.resolve('bottleneck/light', { paths: [from] }));
+  return createRequire(from)('bottleneck/light');
 }
 
 /** An Octokit for GitHub's REST API with bounded, logged retries of rate limits and server errors. */

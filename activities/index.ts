@@ -8,7 +8,7 @@ import { createConfigActivities } from './config';
 import { createEcsActivities, type EcsDeps } from './ecs';
 import { createGitActivities } from './git';
 import { createNotificationActivities } from './notifications';
-import { createPlaywrightActivities } from './playwright';
+import { createGateActivities } from './gates';
 import { createReleaseActivities } from './release';
 import { createRegistryActivities, type RegistryClient } from './registry';
 import { createTemporalActivities } from './temporal';
@@ -60,16 +60,32 @@ function gitActivities(deps: ActivityDeps) {
   } as ReturnType<typeof createGitActivities>;
 }
 
+/** Where version endpoints may be read: the origins of those the config names. */
+function versionOrigins(cfg: SlipwayConfig): Set<string> {
+  const origins = new Set<string>();
+  for (const app of Object.values(cfg.apps)) {
+    for (const env of Object.values(app.environments ?? {})) {
+      if (!env.versionEndpoint) continue;
+      try {
+        origins.add(new URL(env.versionEndpoint).origin);
+      } catch {
+        // the config's own rules report a malformed URL
+      }
+    }
+  }
+  return origins;
+}
+
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createConfigActivities(deps),
     ...createEcsActivities(deps),
     ...createRegistryActivities({ registry: deps.registry }),
     ...createAuthzActivities(deps),
-    ...createVersionActivities({ timeoutMs: deps.versionTimeoutMs }),
+    ...createVersionActivities({ timeoutMs: deps.versionTimeoutMs, origins: () => versionOrigins(deps.config()) }),
     ...createTemporalActivities({ client: deps.client }),
     ...createNotificationActivities(deps),
-    ...createPlaywrightActivities({ github: deps.github, chromiumPath: deps.chromiumPath }),
+    ...createGateActivities({ github: deps.github, chromiumPath: deps.chromiumPath }),
     ...releaseActivities(deps),
     ...gitActivities(deps),
   };

@@ -8,7 +8,7 @@ import type { Octokit } from '@octokit/rest';
 import { Context } from '@temporalio/activity';
 import type { SlipwayConfig } from '../domain/config';
 import type { NotifyEvent } from '../domain/notify';
-import { executionUrl } from '../client/temporal-env';
+import { executionUrl } from '../domain/temporal-ui';
 import { createNotifyActivities, type GitHubDeploymentResult, type SlackResult } from './notify';
 
 export type NotifyRequest = Omit<NotifyEvent, 'executionUrl'>;

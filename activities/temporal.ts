@@ -2,7 +2,7 @@
  * Activities that talk to Temporal itself: recording validated releases in the
  * long-lived record workflow, reading it back, and preempting an in-flight deploy.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { NotFound } from '../domain/errors';
 import {
@@ -12,17 +12,75 @@ import {
   recordWorkflowId,
   SA,
   validatedSignal,
+  type DeployResult,
   type PreemptNotice,
   type ValidatedRelease,
-} from '../workflows/shared';
+  type ValidationCheck,
+} from '../contract';
+
+/** How long a confirmation waits for the reporting deploy to complete (it reports just before). */
+const CONFIRM_WAIT_MS = 10 * 60 * 1000;
+/** How long a rollback waits for reports still being confirmed before it picks a target. */
+const PENDING_WAIT_MS = 20 * 1000;
 
 export interface TemporalDeps {
   client: Client;
 }
 
-export function createTemporalActivities(deps: TemporalDeps) {
+export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: number }) {
   const { client } = deps;
   return {
+    /**
+     * Confirms a reported validated release against the deploy execution it names: that
+     * execution is the deploy of (app, env), it completed successfully, deployed that
+     * exact tag and revision, and its version endpoint reported the tag. The entry is built
+     * from the execution (its result, search attributes and close time), not from the report.
+     */
+    async confirmValidated(input: { app: string; env: string; release: ValidatedRelease }): Promise<ValidationCheck> {
+      const { app, env, release: r } = input;
+      const no = (reason: string): ValidationCheck => ({ ok: false, reason });
+      const expectedId = deployWorkflowId(app, env);
+      if (r.workflowId !== expectedId) return no(`names workflow ${r.workflowId}, but releases of ${app} in ${env} are validated only by ${expectedId}`);
+      const handle = client.workflow.getHandle(r.workflowId, r.runId);
+      const ctx = Context.current();
+      const deadline = Date.now() + (deps.confirmWaitMs ?? CONFIRM_WAIT_MS);
+      let desc;
+      for (;;) {
+        try {
+          desc = await handle.describe();
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return no(`there is no execution ${r.workflowId} with run ${r.runId}`);
+          throw err;
+        }
+        if (desc.runId !== r.runId) return no(`there is no execution ${r.workflowId} with run ${r.runId}`);
+        if (desc.type !== 'deploy') return no(`${r.workflowId} run ${r.runId} is a ${desc.type} workflow, not a deploy`);
+        if (desc.status.name !== 'RUNNING') break;
+        if (Date.now() > deadline) return no(`${r.workflowId} run ${r.runId} had not completed after ${Math.round((deps.confirmWaitMs ?? CONFIRM_WAIT_MS) / 1000)} s`);
+        ctx.heartbeat();
+        await ctx.sleep(250);
+      }
+      if (desc.status.name !== 'COMPLETED') return no(`${r.workflowId} run ${r.runId} ended ${desc.status.name.toLowerCase()}, not completed`);
+      const result = (await handle.result()) as DeployResult | undefined;
+      if (!result || result.outcome !== 'succeeded') return no(`${r.workflowId} run ${r.runId} did not succeed`);
+      if (result.app !== app || result.env !== env) return no(`${r.workflowId} run ${r.runId} deployed ${result.app} to ${result.env}, not ${app} to ${env}`);
+      if (result.tag !== r.tag) return no(`${r.workflowId} run ${r.runId} deployed '${result.tag}', not '${r.tag}'`);
+      if (result.verified?.release !== r.tag) return no(`${r.workflowId} run ${r.runId} did not see '${r.tag}' on a version endpoint`);
+      if (result.taskDefinitionArn !== r.taskDefinitionArn) return no(`${r.workflowId} run ${r.runId} registered ${result.taskDefinitionArn}, not ${r.taskDefinitionArn}`);
+      const operation = desc.typedSearchAttributes.get(SA.operation);
+      return {
+        ok: true,
+        release: {
+          tag: result.tag,
+          taskDefinitionArn: result.taskDefinitionArn,
+          actor: desc.typedSearchAttributes.get(SA.actor) ?? r.actor,
+          workflowId: r.workflowId,
+          runId: r.runId,
+          at: (desc.closeTime ?? new Date()).toISOString(),
+          operation: operation === 'rollback' || operation === 'redeploy' ? operation : 'deploy',
+        },
+      };
+    },
+
     /** Appends a validated release to `record/<app>/<env>`, starting that workflow if needed. */
     async recordValidated(input: { app: string; env: string; release: ValidatedRelease }): Promise<void> {
       const taskQueue = Context.current().info.taskQueue;
@@ -47,10 +105,20 @@ export function createTemporalActivities(deps: TemporalDeps) {
      */
     async lastValidated(input: { app: string; env: string; exclude: string[] }): Promise<ValidatedRelease> {
       let validated: ValidatedRelease[] = [];
+      const handle = client.workflow.getHandle(recordWorkflowId(input.app, input.env));
+      // Releases still being confirmed (a deploy that just finished) are waited for, briefly.
+      const deadline = Date.now() + PENDING_WAIT_MS;
       try {
-        validated = (await client.workflow.getHandle(recordWorkflowId(input.app, input.env)).query(recordQuery)).validated;
+        for (;;) {
+          const state = await handle.query(recordQuery);
+          validated = state.validated;
+          if (!state.pending?.length || Date.now() > deadline) break;
+          Context.current().heartbeat();
+          await Context.current().sleep(200);
+        }
       } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // No record, or one that refused to start (it was started with entries): nothing validated.
+        if (!(err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError)) throw err;
       }
       const pick = [...validated].reverse().find((r) => !input.exclude.includes(r.tag));
       if (!pick) {

@@ -3,7 +3,12 @@
  * serves the one just deployed. Endpoints answer JSON `{"release": "<tag>"}`, API ones with
  * `environment` too; both `/version` and `/version.json` spellings are tolerated.
  */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import { Context } from '@temporalio/activity';
+import { BadInput } from '../domain/errors';
 
 /** The endpoint could not tell the release (down, slow, 5xx, an error page). Retryable. */
 export class VersionEndpointUnavailable extends Error {
@@ -31,9 +36,13 @@ export class VersionMismatch extends Error {
 }
 
 export interface VersionDeps {
-  fetch?: typeof fetch;
   /** Per request, in ms. Default 5000. */
   timeoutMs?: number;
+  /**
+   * The origins (`scheme://host[:port]`) requests may go to: those of the configured
+   * version endpoints. Without it, any http(s) origin (still never a link-local one).
+   */
+  origins?: () => ReadonlySet<string>;
 }
 
 export interface ReadVersionInput {
@@ -71,21 +80,47 @@ export interface AwaitVersionProgress {
 }
 
 const QUOTE_CHARS = 80;
+/** A version answer is a few dozen bytes; more than this is not read. */
+const MAX_BODY_BYTES = 64 * 1024;
+const MAX_REDIRECTS = 5;
 
 export function createVersionActivities(deps: VersionDeps = {}) {
-  const doFetch = deps.fetch ?? fetch;
   const timeoutMs = deps.timeoutMs ?? 5000;
 
-  /** One GET of `url`, with the timeout and the activity's cancellation. */
+  /**
+   * One GET of `url`, with the timeout and the activity's cancellation. Redirects are
+   * followed only within the same origin; the configured origins and no link-local or
+   * instance-metadata address are ever connected to (checked on the address connected to).
+   */
   async function get(url: string, ms: number): Promise<{ status: number; statusText: string; contentType: string; text: string }> {
     const cancel = activityContext()?.cancellationSignal;
     const timeout = AbortSignal.timeout(ms);
     const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
+    let current = destination(url, deps.origins?.());
     try {
-      const res = await doFetch(url, { signal, headers: { accept: 'application/json' }, redirect: 'follow' });
-      const text = await res.text();
-      return { status: res.status, statusText: res.statusText, contentType: res.headers.get('content-type') ?? '(none)', text };
+      for (let hop = 0; ; hop++) {
+        const res = await request(current, signal);
+        const location = res.location;
+        if (res.status >= 300 && res.status < 400 && location !== undefined) {
+          let next: URL;
+          try {
+            next = new URL(location, current);
+          } catch {
+            throw new BadInput(`version endpoint ${url} redirected to ${quote(location)}, which is not a URL`);
+          }
+          if (next.origin !== current.origin) {
+            throw new BadInput(
+              `version endpoint ${url} redirected to ${quote(next.origin)}, another ${next.protocol === current.protocol ? 'host' : 'scheme'}: a version endpoint is read only at its configured origin (${current.origin}); point versionEndpoint at where it answers`,
+            );
+          }
+          if (hop >= MAX_REDIRECTS) throw new BadInput(`version endpoint ${url} redirected more than ${MAX_REDIRECTS} times`);
+          current = next;
+          continue;
+        }
+        return res;
+      }
     } catch (err) {
+      if (err instanceof BadInput) throw err;
       if (cancel?.aborted) throw cancel.reason ?? err;
       throw new VersionEndpointUnavailable(`version endpoint ${url} ${describeFetchError(err, timeout.aborted, ms)}`, url);
     }
@@ -238,10 +273,104 @@ export function otherSpelling(url: string): string | undefined {
   return u.toString();
 }
 
+/** `url` as a request may go to it: http(s), a configured origin, not a link-local address. */
+function destination(url: string, origins: ReadonlySet<string> | undefined): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new BadInput(`version endpoint ${quote(url)} is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new BadInput(`version endpoint ${u.origin}: only http and https are read`);
+  if (origins && !origins.has(u.origin)) {
+    throw new BadInput(`version endpoint ${quote(url)} is not at a configured origin (${[...origins].join(', ') || 'none is configured'})`);
+  }
+  const literal = u.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) && forbiddenAddress(literal)) throw new BadInput(forbiddenMessage(url, literal));
+  return u;
+}
+
+/**
+ * Addresses a version endpoint never is: link-local (169.254.0.0/16, fe80::/10), where
+ * clouds serve instance metadata and credentials (169.254.169.254, fd00:ec2::254,
+ * Alibaba's 100.100.100.200), and the unspecified 0.0.0.0/8 and ::.
+ */
+export function forbiddenAddress(address: string): boolean {
+  let a = address.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) a = mapped[1];
+  if (isIP(a) === 4) {
+    const [x, y] = a.split('.').map(Number);
+    return (x === 169 && y === 254) || x === 0 || a === '100.100.100.200';
+  }
+  if (isIP(a) === 6) {
+    const first = parseInt(a.split(':')[0] || '0', 16);
+    return (first & 0xffc0) === 0xfe80 || a === 'fd00:ec2::254' || a === '::';
+  }
+  return false;
+}
+
+function forbiddenMessage(url: string, address: string): string {
+  return `version endpoint ${url} resolves to ${address}, a link-local or instance-metadata address: Slipway never reads those`;
+}
+
+/** DNS look-up that refuses forbidden addresses: the check holds for the address actually connected to. */
+function guardedLookup(url: string) {
+  return (hostname: string, options: object, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const bad = addresses.find((a) => forbiddenAddress(a.address));
+      if (bad) return callback(Object.assign(new BadInput(forbiddenMessage(url, bad.address)), { code: 'EFORBIDDEN' }), '', 0);
+      if ((options as { all?: boolean }).all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+}
+
+interface Answer {
+  status: number;
+  statusText: string;
+  contentType: string;
+  text: string;
+  location?: string;
+}
+
+/** One GET, reading at most MAX_BODY_BYTES of the body. */
+function request(u: URL, signal: AbortSignal): Promise<Answer> {
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(u, { method: 'GET', headers: { accept: 'application/json' }, signal, lookup: guardedLookup(u.href) as never }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          contentType: String(res.headers['content-type'] ?? '(none)'),
+          text: Buffer.concat(chunks).toString('utf8'),
+          ...(typeof res.headers.location === 'string' && { location: res.headers.location }),
+        });
+      res.on('data', (chunk: Buffer) => {
+        if (size >= MAX_BODY_BYTES) return;
+        chunks.push(chunk.subarray(0, MAX_BODY_BYTES - size));
+        size += chunk.length;
+        if (size >= MAX_BODY_BYTES) {
+          res.destroy();
+          done();
+        }
+      });
+      res.on('end', done);
+      res.on('error', reject);
+    });
+    req.on('error', (err) => reject((err as { cause?: unknown }).cause instanceof BadInput ? (err as { cause: unknown }).cause : err));
+    req.end();
+  });
+}
+
 function describeFetchError(err: unknown, timedOut: boolean, ms: number): string {
   if (timedOut) return `did not answer within ${formatSeconds(ms)}`;
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : undefined;
-  const code = (cause as { code?: unknown } | undefined)?.code;
+  const code = (cause as { code?: unknown } | undefined)?.code ?? (err as { code?: unknown } | undefined)?.code;
   switch (code) {
     case 'ECONNREFUSED':
       return 'refused the connection';
@@ -256,6 +385,7 @@ function describeFetchError(err: unknown, timedOut: boolean, ms: number): string
       return 'could not be connected to in time';
   }
   const message = cause?.message ?? (err instanceof Error ? err.message : String(err));
+  if (code === 'ECONNABORTED' || (err as { name?: string })?.name === 'AbortError') return 'was aborted';
   return `could not be fetched: ${message}`;
 }
 

@@ -5,7 +5,7 @@
  */
 import { deployOutcome, startDeploy } from '../client/operations';
 import type { SlipwayConfig } from '../domain/config';
-import type { DeployResult } from '../workflows/shared';
+import type { DeployResult } from '../contract';
 import { waitServicesStable } from './aws-cli';
 import { expectOk } from './proc';
 import { bootstrapRatio, median, p90, fmtMs, fmtNum, fmtRatio, row, type Table } from './stats';

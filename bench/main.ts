@@ -7,8 +7,9 @@
  *
  * Knobs (environment): BENCH_RUNS (runs per side, default 14), BENCH_SCALE (concurrent
  * deploys, default 200), BENCH_WAITERS (concurrent peer waiters, default 20),
- * BENCH_ONLY (comma-separated subset of detection,overhead,scale,cli), BENCH_OUT (the
- * markdown file; default docs/benchmarks.md, none for a BENCH_ONLY run).
+ * BENCH_ONLY (comma-separated subset of detection,overhead,scale,cli,fleet), BENCH_OUT (the
+ * markdown file; default docs/benchmarks.md, none for a BENCH_ONLY run), BENCH_FLEET (deploys
+ * of the fleet benchmark, default 200), BENCH_FLEET_TIME_SCALE (default 5).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { REPO_ROOT, toolPath } from '../sandbox/tools';
 import { awsVersion } from './aws-cli';
 import { cliStartServices, cliStartTable, runCliStart } from './cli-start';
 import { detectionServices, detectionTable, runDetection } from './detection';
+import { fleetServices, fleetTable, runFleet } from './fleet';
 import { machine, renderDocument } from './report';
 import { overheadServices, overheadTable, runOverhead } from './overhead';
 import { run } from './proc';
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
   const runs = intEnv('BENCH_RUNS', 14);
   const scaleN = intEnv('BENCH_SCALE', 200);
   const waiters = Math.min(intEnv('BENCH_WAITERS', 20), scaleN);
-  const only = new Set((process.env.BENCH_ONLY || 'detection,overhead,scale,cli').split(',').map((s) => s.trim()));
+  const only = new Set((process.env.BENCH_ONLY || 'detection,overhead,scale,cli,fleet').split(',').map((s) => s.trim()));
   // A partial run does not overwrite the committed figures unless told where to write.
   const out = process.env.BENCH_OUT || (process.env.BENCH_ONLY ? undefined : join(REPO_ROOT, 'docs', 'benchmarks.md'));
   const began = Date.now();
@@ -47,8 +49,11 @@ async function main(): Promise<void> {
   const ovh = overheadServices(runs);
   const start = cliStartServices(runs);
   const scale = scaleServices(scaleN);
-  log(`starting Temporal and the sandboxes; seeding ${det.length + ovh.slipway.length + ovh.peer.length + start.length + scale.length} services`);
-  const stack = await startBenchStack([...det, ...ovh.slipway, ...ovh.peer, ...start, ...scale], [TAG, TAG2]);
+  const fleetN = intEnv('BENCH_FLEET', 200);
+  const fleetScale = intEnv('BENCH_FLEET_TIME_SCALE', 5);
+  const fleet = only.has('fleet') ? fleetServices(fleetN) : [];
+  log(`starting Temporal and the sandboxes; seeding ${det.length + ovh.slipway.length + ovh.peer.length + start.length + scale.length + fleet.length} services`);
+  const stack = await startBenchStack([...det, ...ovh.slipway, ...ovh.peer, ...start, ...scale, ...fleet], [TAG, TAG2]);
   const tables: Table[] = [];
   const print = (t: Table) => {
     tables.push(t);
@@ -79,6 +84,10 @@ async function main(): Promise<void> {
     if (only.has('scale')) {
       log(`3/4 scale: ${scaleN} concurrent deploys on a fresh worker process; ${waiters} peer waiters`);
       print(scaleTable(await runScale(stack, scaleCfg, scale, waiters, [TAG, TAG2], log)));
+    }
+    if (only.has('fleet')) {
+      log(`5/5 fleet: ${fleetN} concurrent deploys across 20 clusters under ECS's buckets, time ×${fleetScale}, without then with the ECS budget`);
+      print(fleetTable(await runFleet(stack, stack.writeConfig('fleet', fleet), fleet, [TAG, TAG2], fleetScale, log)));
     }
     if (only.has('cli')) {
       log(`4/4 CLI start: ${runs} runs per side`);

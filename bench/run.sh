@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 AWSCLI_VERSION=1.46.3   # PyPI awscli, installed into .tools/venv only when `aws` is not on PATH
 
+root=$(pwd)
 ./scripts/setup.sh
+# shellcheck source=scripts/node.sh
+. scripts/node.sh   # Node 22+ first on PATH (setup installs Node 24 when the machine's is older)
 
 if [ -z "${BENCH_AWS_CLI:-}" ] && ! command -v aws >/dev/null 2>&1; then
   venv=.tools/venv
@@ -18,5 +21,4 @@ if [ -z "${BENCH_AWS_CLI:-}" ] && ! command -v aws >/dev/null 2>&1; then
   export BENCH_AWS_CLI="$PWD/$venv/bin/aws"
 fi
 
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 exec node --import tsx bench/main.ts "$@"

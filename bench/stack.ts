@@ -38,6 +38,8 @@ export interface BenchService {
   env: 'staging' | 'production';
   /** Serve a version endpoint for it (the deploy then verifies the release). */
   versionEndpoint?: boolean;
+  /** Its ECS cluster (default: one of its own, `clusterOf(name)`). */
+  cluster?: string;
 }
 
 export interface BenchStack {
@@ -76,7 +78,7 @@ export async function startBenchStack(services: BenchService[], tags: string[]):
     initial.family = s.name;
     for (const c of initial.containerDefinitions) if (c.name === 'nuxt') c.image = `${repository}:${INITIAL_TAG}`;
     ecs.seedService({
-      cluster: clusterOf(s.name),
+      cluster: s.cluster ?? clusterOf(s.name),
       service: s.name,
       desiredCount: 2,
       taskDefinition: initial,
@@ -115,7 +117,7 @@ export async function startBenchStack(services: BenchService[], tags: string[]):
           images: { web: repository },
           environments: {
             [s.env]: {
-              cluster: clusterOf(s.name),
+              cluster: s.cluster ?? clusterOf(s.name),
               service: s.name,
               templateFamily: `${s.name}-template`,
               containers: { nuxt: 'web' },
@@ -203,7 +205,7 @@ export interface WorkerProcess {
 }
 
 /** Starts worker/main.ts as its own process with default poll bounds; resolves once it polls. */
-export async function spawnWorker(stack: BenchStack, configPath: string, taskQueue: string): Promise<WorkerProcess> {
+export async function spawnWorker(stack: BenchStack, configPath: string, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'worker', 'main.ts')], {
     cwd: REPO_ROOT,
     env: {
@@ -215,6 +217,7 @@ export async function spawnWorker(stack: BenchStack, configPath: string, taskQue
       SLIPWAY_WORKFLOW_BUNDLE: stack.bundlePath,
       SLIPWAY_LOG_LEVEL: 'INFO',
       NODE_NO_WARNINGS: '1',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,9 +7,10 @@ import { appendFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { SlipwayConfig } from '../domain/config';
 import { loadConfig } from '../domain/config-file';
-import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
+import { DEFAULT_TASK_QUEUE } from '../contract';
 import { Unreachable } from './errors';
-import { executionUrl, temporalSettings, type TemporalSettings } from './temporal-env';
+import { executionUrl } from '../domain/temporal-ui';
+import { temporalSettings, type TemporalSettings } from './temporal-env';
 
 export interface GlobalFlags {
   config?: string;

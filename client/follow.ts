@@ -3,7 +3,7 @@
  * new ECS events), the way a GitHub Actions log reader wants them.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { progressQuery, type DeployProgress } from '../workflows/shared';
+import { progressQuery, type DeployProgress } from '../contract';
 
 export async function followProgress(
   handle: WorkflowHandle,

@@ -29,7 +29,7 @@ import {
   mergedSignal,
   pipelineWorkflowId,
   type MergeReport,
-} from '../workflows/shared';
+} from '../contract';
 
 /** Another operation holds the service's lock. */
 export class AlreadyRunning extends Error {

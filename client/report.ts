@@ -3,7 +3,7 @@
  * result on stdout (or JSON), and in GitHub Actions a job summary and an annotation.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import type { DeployResult } from '../workflows/shared';
+import type { DeployResult } from '../contract';
 import type { Context } from './context';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { followProgress } from './follow';

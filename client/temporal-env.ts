@@ -47,9 +47,3 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env, config: T
     uiUrl,
   };
 }
-
-/** Link to an execution in the Temporal UI. */
-export function executionUrl(s: Pick<TemporalSettings, 'uiUrl' | 'namespace'>, workflowId: string, runId?: string): string {
-  const base = `${s.uiUrl}/namespaces/${encodeURIComponent(s.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-  return runId ? `${base}/${runId}/history` : base;
-}

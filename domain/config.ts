@@ -15,6 +15,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { BadInput } from './errors';
+import { type BucketLimit, THROTTLING_CATEGORIES, type ThrottlingCategory } from './ecs-throttling';
 
 // ---------------------------------------------------------------------------------------
 // Defaults and name grammars
@@ -28,6 +29,7 @@ export const CONFIG_DEFAULTS = {
   budgetMinutes: 15,
   verifyBudgetMinutes: 5,
   releaseOnly: false,
+  ecsApiShare: 0.5,
 } as const;
 
 /** App and environment names (and image keys): a lowercase letter, then `[a-z0-9_-]`. */
@@ -400,6 +402,32 @@ export const configSchema: JsonSchema = {
           description: 'Override of the ECS endpoint URL, for sandboxes and LocalStack. Leave out for real AWS.',
           examples: ['http://localhost:4566'],
         },
+        ecsApiShare: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: CONFIG_DEFAULTS.ecsApiShare,
+          description:
+            "Share of each of ECS's per-account, per-Region API rate limits (one token bucket per throttling category) that this worker may use; the rest stays for other tools in the account. Throttling answers shrink it for a while.",
+          examples: [0.3],
+        },
+        ecsApiLimits: {
+          type: 'object',
+          description:
+            `ECS's API rate limits for this account where they differ from the documented ones (raised through Service Quotas), per throttling category: ${THROTTLING_CATEGORIES.join(', ')}.`,
+          propertyNames: { title: 'category', type: 'string', enum: [...THROTTLING_CATEGORIES], description: 'An ECS throttling category.' },
+          additionalProperties: {
+            type: 'object',
+            description: 'The token bucket of the category.',
+            required: ['burst', 'perSecond'],
+            additionalProperties: false,
+            properties: {
+              burst: { type: 'integer', exclusiveMinimum: 0, maximum: 100000, description: 'Bucket capacity: calls allowed at once.' },
+              perSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100000, description: 'Refill rate: sustained calls per second.' },
+            },
+          },
+          examples: [{ 'service-read': { burst: 200, perSecond: 40 } }],
+        },
       },
     },
     temporal: {
@@ -478,7 +506,7 @@ export const configSchema: JsonSchema = {
 export interface SlipwayConfig {
   /** Where the config came from (a path, or a label such as `<inline>`). */
   source: string;
-  aws: { region: string; endpoint?: string };
+  aws: { region: string; endpoint?: string; ecsApiShare: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>> };
   temporal: { taskQueue: string; uiUrl: string; namespace: string };
   deploy: { budgetMinutes: number; verifyBudgetMinutes: number };
   /** Environment names in promotion order. */
@@ -822,7 +850,7 @@ class Seen {
 
 /** The shape a config has once it passed the schema and the rules. */
 interface RawConfig {
-  aws: { region: string; endpoint?: string };
+  aws: { region: string; endpoint?: string; ecsApiShare?: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>> };
   temporal?: { taskQueue?: string; uiUrl?: string; namespace?: string };
   deploy?: { budgetMinutes?: number; verifyBudgetMinutes?: number };
   environments: string[];
@@ -854,7 +882,12 @@ function normalise(raw: RawConfig, source: string): SlipwayConfig {
   for (const [name, app] of Object.entries(raw.apps)) apps[name] = normaliseApp(name, app, deploy.budgetMinutes);
   return {
     source,
-    aws: { region: raw.aws.region, ...(raw.aws.endpoint !== undefined && { endpoint: raw.aws.endpoint }) },
+    aws: {
+      region: raw.aws.region,
+      ...(raw.aws.endpoint !== undefined && { endpoint: raw.aws.endpoint }),
+      ecsApiShare: raw.aws.ecsApiShare ?? CONFIG_DEFAULTS.ecsApiShare,
+      ...(raw.aws.ecsApiLimits !== undefined && { ecsApiLimits: raw.aws.ecsApiLimits }),
+    },
     temporal: {
       taskQueue: raw.temporal?.taskQueue ?? CONFIG_DEFAULTS.taskQueue,
       uiUrl: raw.temporal?.uiUrl ?? CONFIG_DEFAULTS.temporalUiUrl,

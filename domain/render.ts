@@ -40,6 +40,7 @@ export const REGISTER_FIELDS = [
   'ephemeralStorage',
   'runtimePlatform',
   'enableFaultInjection',
+  'trustedExecutionConfiguration',
 ] as const satisfies readonly (keyof RegisterTaskDefinitionRequest & keyof TaskDefinition)[];
 
 // Fails to compile when the SDK's RegisterTaskDefinitionRequest gains a field that is

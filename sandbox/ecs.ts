@@ -9,15 +9,18 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LoadBalancer, NetworkConfiguration, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
+import type { DeploymentConfiguration, LoadBalancer, NetworkConfiguration, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { EcsError, TARGET_PREFIX, type Wire, clone, isObject, uuid } from './ecs/common';
 import { type Fault, type FaultConfig, FaultInjector } from './ecs/faults';
 import { isMutating, operations } from './ecs/operations';
+import { applyDeploymentConfiguration, defaultSettings } from './ecs/config';
 import { type CircuitBreaker, DEFAULT_TIMING, EcsSimulator, type ServiceState, type Timing } from './ecs/simulator';
 import { type TaskDefinitionInput, type TaskDefinitionRecord, TaskDefinitionRegistry } from './ecs/task-definitions';
+import { Throttle, type ThrottlingConfig, type ThrottlingStats, callerOf } from './ecs/throttle';
 import { renderService } from './ecs/views';
+import type { ThrottlingCategory } from '../domain/ecs-throttling';
 
-export type { CircuitBreaker, FaultConfig, TaskDefinitionInput, Timing };
+export type { CircuitBreaker, FaultConfig, TaskDefinitionInput, ThrottlingConfig, ThrottlingStats, Timing };
 export { DEFAULT_TIMING };
 
 /** One received API call. */
@@ -31,6 +34,10 @@ export interface EcsCall {
   fault?: Fault;
   /** Error type when the call was rejected (its effect was not applied). */
   error?: string;
+  /** Access key ID the request was signed with. */
+  caller: string;
+  /** ECS throttling category of the operation. */
+  category: ThrottlingCategory;
 }
 
 export interface EcsSandboxOptions {
@@ -43,6 +50,8 @@ export interface EcsSandboxOptions {
   circuitBreakerThreshold?: number;
   /** Simulation tick, in ms. Default 25. */
   tickMs?: number;
+  /** ECS's request throttling per category; off unless given (see setThrottling). */
+  throttling?: ThrottlingConfig;
 }
 
 export interface SeedServiceSpec {
@@ -54,6 +63,11 @@ export interface SeedServiceSpec {
   circuitBreaker?: CircuitBreaker;
   maximumPercent?: number;
   minimumHealthyPercent?: number;
+  /**
+   * The rest of a deploymentConfiguration as CreateService takes it (strategy,
+   * bakeTimeInMinutes, lifecycleHooks, linear/canary configuration, alarms).
+   */
+  deploymentConfiguration?: DeploymentConfiguration;
   loadBalancers?: LoadBalancer[];
   networkConfiguration?: NetworkConfiguration;
   tags?: Tag[];
@@ -126,8 +140,15 @@ export interface EcsSandbox {
   /** Applied mutating calls (not faulted, not rejected), optionally of one operation. */
   mutations(op?: string): EcsCall[];
   resetCalls(): void;
-  /** Tasks with any container image matching `match` fail when they would become healthy. */
-  failImage(match: string | RegExp, opts?: { reason?: string; exitCode?: number }): void;
+  /**
+   * Tasks with any container image matching `match` fail when they would become healthy,
+   * or, with `afterHealthyMs`, that long after they became healthy.
+   */
+  failImage(match: string | RegExp, opts?: { reason?: string; exitCode?: number; afterHealthyMs?: number }): void;
+  /** AWS_LAMBDA lifecycle hooks whose target ARN matches answer FAILED. */
+  failHook(match: string | RegExp): void;
+  /** Puts a CloudWatch alarm in ALARM (true) or OK (false). */
+  setAlarm(name: string, inAlarm: boolean): void;
   clearFailures(): void;
   setFaults(faults: FaultConfig): void;
   /**
@@ -137,12 +158,22 @@ export interface EcsSandbox {
   holdResponse(op: string, ms: number): void;
   /** Simulation speed: 1 = real time per `timing`, 0.1 = ten times slower, 5 = five times faster. */
   setSpeed(factor: number): void;
+  /**
+   * Throttles calls per ECS throttling category with ECS's token buckets (documented numbers
+   * unless overridden; refill scaled with the simulation speed unless `timeScale` is set),
+   * answering HTTP 400 `ThrottlingException` as ECS does. `false` turns it off.
+   */
+  setThrottling(config: ThrottlingConfig | false): void;
+  /** Calls allowed and throttled, per category and per caller. */
+  throttlingStats(): ThrottlingStats;
   /** Creates cluster + service already running `desiredCount` healthy tasks (not recorded as calls). */
   seedService(spec: SeedServiceSpec): SeededService;
   /** Registers a task definition (e.g. a `<family>-template`) without recording a call. */
   registerTemplate(taskDefinition: TaskDefinitionInput): TaskDefinitionSummary;
   /** Current state of a service; throws when there is no such service. */
   service(cluster: string, name: string): EcsServiceSnapshot;
+  /** Removes a service at once, as someone deleting it by hand would (not recorded as a call). */
+  removeService(cluster: string, name: string): void;
   taskDefinitions(family?: string): TaskDefinitionSummary[];
 }
 
@@ -155,6 +186,8 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
   const sim = new EcsSimulator(timing, opts.circuitBreakerThreshold ?? 2);
   const ops = operations(registry, sim);
   const faults = new FaultInjector();
+  const throttle = new Throttle();
+  if (opts.throttling) throttle.set(opts.throttling);
   const calls: EcsCall[] = [];
   const holds = new Map<string, number>();
   const held = new Set<{ op: string; release: () => void }>();
@@ -208,8 +241,14 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     } catch {
       return send(res, 400, { __type: 'SerializationException', message: 'Request body is not a JSON object.' });
     }
-    const call: EcsCall = { op: op || target, input, at: Date.now(), mutating: isMutating(op) };
+    const caller = callerOf(req.headers.authorization);
+    const admitted = throttle.admit(op || target, caller);
+    const call: EcsCall = { op: op || target, input, at: Date.now(), mutating: isMutating(op), caller, category: admitted.category };
     calls.push(call);
+    if (!admitted.allowed) {
+      call.error = 'ThrottlingException';
+      return send(res, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
+    }
 
     const fault = faults.draw();
     let status = 200;
@@ -271,7 +310,7 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
       runningCount: rendered.runningCount ?? 0,
       pendingCount: rendered.pendingCount ?? 0,
       steady: svc.steady,
-      circuitBreaker: { ...svc.breaker },
+      circuitBreaker: { ...svc.settings.breaker },
       deployments: (rendered.deployments ?? []).map((d) => ({
         id: d.id ?? '',
         status: d.status as 'PRIMARY' | 'ACTIVE',
@@ -314,9 +353,16 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     },
     resetCalls() {
       calls.length = 0;
+      throttle.resetStats();
     },
     failImage(match, failOpts = {}) {
       sim.addFailure({ match, ...failOpts });
+    },
+    failHook(match) {
+      sim.failHook(match);
+    },
+    setAlarm(name, inAlarm) {
+      sim.setAlarm(name, inAlarm);
     },
     clearFailures() {
       sim.clearFailures();
@@ -334,6 +380,13 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     },
     setSpeed(factor) {
       sim.setSpeed(factor);
+      throttle.setSpeed(factor);
+    },
+    setThrottling(config) {
+      throttle.set(config);
+    },
+    throttlingStats() {
+      return throttle.snapshot();
     },
     seedService(spec) {
       const td = registry.register(spec.taskDefinition);
@@ -344,9 +397,12 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
           name: spec.service,
           desiredCount: spec.desiredCount,
           td,
-          ...(spec.circuitBreaker ? { circuitBreaker: spec.circuitBreaker } : {}),
-          ...(spec.maximumPercent !== undefined ? { maximumPercent: spec.maximumPercent } : {}),
-          ...(spec.minimumHealthyPercent !== undefined ? { minimumHealthyPercent: spec.minimumHealthyPercent } : {}),
+          settings: applyDeploymentConfiguration(defaultSettings(), {
+            ...spec.deploymentConfiguration,
+            ...(spec.circuitBreaker ? { deploymentCircuitBreaker: spec.circuitBreaker } : {}),
+            ...(spec.maximumPercent !== undefined ? { maximumPercent: spec.maximumPercent } : {}),
+            ...(spec.minimumHealthyPercent !== undefined ? { minimumHealthyPercent: spec.minimumHealthyPercent } : {}),
+          }),
           ...(spec.loadBalancers ? { loadBalancers: spec.loadBalancers } : {}),
           ...(spec.networkConfiguration ? { networkConfiguration: spec.networkConfiguration } : {}),
           ...(spec.tags ? { tags: spec.tags } : {}),
@@ -362,6 +418,9 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
       const svc = sim.clusters.get(clusterName)?.services.get(name);
       if (!svc) throw new Error(`no service ${name} in cluster ${clusterName}`);
       return snapshot(svc);
+    },
+    removeService(clusterName, name) {
+      if (!sim.clusters.get(clusterName)?.services.delete(name)) throw new Error(`no service ${name} in cluster ${clusterName}`);
     },
     taskDefinitions(family) {
       return registry.all(family).map(summary);

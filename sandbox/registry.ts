@@ -76,7 +76,7 @@ export async function startRegistry(opts: { stdio?: 'ignore' | 'inherit' } = {})
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`docker-registry on ${url} did not answer within 30 s: ${(err as Error).message}`);
+        throw new Error(`docker-registry on ${url} did not answer within 30 s: ${(err as Error).message}`, { cause: err });
       }
     }
     await new Promise((r) => setTimeout(r, 25));

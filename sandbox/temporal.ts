@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../workflows/shared';
+import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contract';
 import { toolPath } from './tools';
 
 export interface DevServerOptions {
@@ -70,7 +70,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`Temporal dev server on ${address} did not answer within 60 s: ${(err as Error).message}`);
+        throw new Error(`Temporal dev server on ${address} did not answer within 60 s: ${(err as Error).message}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -15,14 +15,14 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { stringify as stringifyYaml } from 'yaml';
 import { followProgress } from '../client/follow';
 import { deployOutcome, startDeploy } from '../client/operations';
-import { executionUrl } from '../client/temporal-env';
+import { executionUrl } from '../domain/temporal-ui';
 import { parseConfig } from '../domain/config';
 import { startDevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
 import { createWorker } from '../worker/create';
-import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
+import { DEFAULT_TASK_QUEUE } from '../contract';
 
 const once = process.argv.includes('--once');
 const port = Number(process.env.SLIPWAY_DEV_TEMPORAL_PORT ?? 7233);

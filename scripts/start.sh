@@ -3,7 +3,8 @@
 # the ECS sandbox seeded with the Openverse services, a worker, and demo deploys to watch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The @aws-sdk packages are pinned to releases that support Node 20; their notice about later ones is noise here.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+root=$(pwd)
 ./scripts/setup.sh
+# shellcheck source=scripts/node.sh
+. scripts/node.sh   # Node 22+ first on PATH (setup installs Node 24 when the machine's is older)
 exec node --import tsx scripts/dev.ts "$@"

@@ -3,10 +3,14 @@
 # type-checks, then runs every test file against real servers it starts itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The @aws-sdk packages are pinned to releases that support Node 20; their notice about later ones is noise here.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+root=$(pwd)
 ./scripts/setup.sh
+# Node 22+ first on PATH (setup installs Node 24 when the machine's is older): the test
+# runner and every process the tests spawn run on it.
+# shellcheck source=scripts/node.sh
+. scripts/node.sh
 npx tsc -p tsconfig.json --noEmit
+[ -n "${SLIPWAY_TEST_FILES:-}" ] || npm run --silent lint # the whole suite lints first; a chosen subset of files does not
 mkdir -p .slipway
 files=${SLIPWAY_TEST_FILES:-$(ls test/*.test.ts)}
 set +e

@@ -9,6 +9,7 @@
  * none of them appears in the history of any workflow this server ran, raw or base64-decoded.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -25,8 +26,8 @@ import { BadInput } from '../domain/errors';
 import { forward } from '../sandbox/proxy';
 import { startSlackReceiver, type SlackReceiver } from '../sandbox/slack';
 import { REPO_ROOT } from '../sandbox/tools';
-import { FailureType, type DeployInput, type RollbackInput } from '../workflows/shared';
-import { eventually, freshTaskQueue, NEW_TAG, runSlipway, startStack, startWorker, type CliRun, type RunningWorker, type Stack } from './harness';
+import { FailureType, type DeployInput, type RollbackInput } from '../contract';
+import { eventually, freshTaskQueue, NEW_TAG, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 
 /** A tag pushed for every image, so only the input under test is wrong. */
 const GOOD = NEW_TAG;
@@ -222,18 +223,32 @@ describe('bad input is refused clearly, and nothing changes', () => {
   // ---------------------------------------------------------------------------------------
   // The CLI, where it refuses before starting anything
 
-  function cli(args: string[], opts: { config?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
-    return runSlipway(args, {
-      cwd: stack.dir,
-      env: {
-        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-        HOME: process.env.HOME ?? stack.dir,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        TEMPORAL_ADDRESS: stack.temporal.address,
-        SLIPWAY_CONFIG: opts.config ?? stack.configPath,
-        SLIPWAY_TASK_QUEUE: taskQueue,
-        ...opts.env,
-      },
+  interface CliResult {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+  }
+
+  function cli(args: string[], opts: { config?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(join(REPO_ROOT, 'bin', 'slipway'), args, {
+        cwd: stack.dir,
+        env: {
+          PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+          HOME: process.env.HOME ?? stack.dir,
+          TEMPORAL_ADDRESS: stack.temporal.address,
+          SLIPWAY_CONFIG: opts.config ?? stack.configPath,
+          SLIPWAY_TASK_QUEUE: taskQueue,
+          ...opts.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
   }
 

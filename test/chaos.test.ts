@@ -22,7 +22,7 @@ import type { EcsCall } from '../sandbox/ecs';
 import { freePort, startDevServer, type DevServer } from '../sandbox/temporal';
 import { DEPLOYMENT_TAG } from '../activities/ecs';
 import { reportMerge } from '../client/operations';
-import { approveUpdate, deployWorkflowId, FailureType, pipelineStateQuery, pipelineWorkflowId, progressQuery, type PipelineState } from '../workflows/shared';
+import { approveUpdate, deployWorkflowId, FailureType, pipelineStateQuery, pipelineWorkflowId, progressQuery, type PipelineState } from '../contract';
 import { seededRandom } from '../sandbox/random';
 import { eventually, freshTaskQueue, NEW_TAG, spawnWorkerProcess, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 

@@ -5,7 +5,6 @@
  * the read-only commands (status, history, tags, diff).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import { deployOutcome } from '../client/operations';
 import { seedImages } from '../sandbox/registry';
 import { REPO_ROOT } from '../sandbox/tools';
 import { OUTSIDER } from '../sandbox/world';
-import { deployWorkflowId, progressQuery } from '../workflows/shared';
-import { INITIAL_TAG, eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { deployWorkflowId, progressQuery } from '../contract';
+import { INITIAL_TAG, eventually, freshTaskQueue, runProcess, startStack, startWorker, type ProcessRun as Run, type RunningWorker, type Stack } from './harness';
 
 const A = '1'.repeat(40);
 const B = '2'.repeat(40);
@@ -27,11 +26,6 @@ const HALF = '6'.repeat(40);
 const ALIAS = 'rel-2025.01.02.03.04.05';
 const UI = 'http://temporal-ui.test:8233';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('slipway CLI', () => {
   let stack: Stack;
@@ -43,19 +37,7 @@ describe('slipway CLI', () => {
 
   /** Runs `bin/slipway` with the stack's environment (plus `extra`). */
   function slipway(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: dir, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runProcess(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: dir, env: { ...env, ...extra } });
   }
   /** Waits until visibility shows no operation of `app` still running (outcomes are written as they end). */
   const settled = (app: string) =>
@@ -69,7 +51,7 @@ describe('slipway CLI', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TEMPORAL_|GITHUB_|SLIPWAY_)/.test(k)));
-    env = { ...base, TEMPORAL_ADDRESS: '127.0.0.1:1', SLIPWAY_CONFIG: join(REPO_ROOT, 'config', 'openverse.yaml'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    env = { ...base, TEMPORAL_ADDRESS: '127.0.0.1:1', SLIPWAY_CONFIG: join(REPO_ROOT, 'config', 'openverse.yaml') };
     unreachable = Promise.all([slipway(['deploy', 'api', 'staging', A, '--actor', 'alice']), slipway(['status'])]);
     stack = await startStack({ timing: { taskStartMs: 200, healthyMs: 200, drainMs: 150 } });
     await stack.world.pushTags(A, B, C, BAD);
@@ -81,7 +63,6 @@ describe('slipway CLI', () => {
       SLIPWAY_CONFIG: stack.configPath,
       SLIPWAY_TASK_QUEUE: tq,
       TEMPORAL_UI_URL: UI,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
   });
   after(async () => {
@@ -124,8 +105,13 @@ describe('slipway CLI', () => {
     const cases: { args: string[]; stderr: RegExp }[] = [
       { args: ['deploy', 'catalog', 'staging', A, '--actor', 'alice'], stderr: /unknown app "catalog".*apps that can be deployed: api, frontend/ },
       { args: ['deploy', 'api', 'prod', A, '--actor', 'alice'], stderr: /api has no environment "prod".*staging, production/ },
-      { args: ['deploy', 'api', 'staging', A, '--actr', 'alice'], stderr: /Unknown option '--actr'/ },
+      { args: ['deploy', 'api', 'staging', A, '--actr', 'alice'], stderr: /unknown option '--actr' \(did you mean --actor\?\)\. Run 'slipway help deploy'/ },
       { args: ['launch'], stderr: /unknown command 'launch'; commands: deploy, rollback, redeploy.*status, history, tags, diff/ },
+      { args: ['deplyo', 'api'], stderr: /unknown command 'deplyo'; commands: .* \(did you mean deploy\?\)/ },
+      { args: ['deploy', 'api', 'staging'], stderr: /missing required argument 'tag'\. Run 'slipway help deploy'/ },
+      { args: ['deploy', 'api', 'staging', A, 'extra', '--actor', 'alice'], stderr: /too many arguments for 'deploy'/ },
+      { args: ['status', '--tag', A], stderr: /unknown option '--tag': --tag is an option of rollback, pipeline approve, pipeline reject only/ },
+      { args: ['pipeline', 'approve', 'api', '--actor', 'alice'], stderr: /required option '--tag <sha>' not specified\. Run 'slipway help pipeline approve'/ },
       { args: ['history', 'api', '--limit', 'ten'], stderr: /--limit ten: give a whole number/ },
       { args: ['diff', 'ingestion_server', 'production', A], stderr: /release-only/ },
     ];
@@ -134,6 +120,43 @@ describe('slipway CLI', () => {
       assert.equal(r.code, 2, `${cases[i].args.join(' ')}: ${show(r)}`);
       assert.match(r.stderr, cases[i].stderr, cases[i].args.join(' '));
     });
+  });
+
+  it('help, per-command help and --version need nothing but the CLI', async () => {
+    const [top, help, perCommand, version, bare] = await Promise.all([
+      slipway(['--help']),
+      slipway(['help', 'rollback']),
+      slipway(['pipeline', 'approve', '--help']),
+      slipway(['--version']),
+      slipway([]),
+    ]);
+    for (const r of [top, help, perCommand, version]) assert.equal(r.code, 0, show(r));
+    assert.match(top.stdout, /^Usage: slipway <command>/m);
+    for (const c of ['deploy', 'rollback', 'redeploy', 'release', 'status', 'history', 'tags', 'diff', 'pipeline']) assert.match(top.stdout, new RegExp(`^  ${c} `, 'm'));
+    assert.match(help.stdout, /^Usage: slipway rollback \[options\] <app> <env>$/m);
+    assert.match(help.stdout, /--tag <tag> +the image tag to go back to/);
+    assert.match(help.stdout, /Exit codes: 0 success/);
+    assert.match(perCommand.stdout, /^Usage: slipway pipeline approve \[options\] <app>$/m);
+    assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version);
+    assert.equal(bare.code, 2, 'no command: the help, and exit 2');
+    assert.match(bare.stdout, /^Usage: slipway <command>/m);
+  });
+
+  it('argument errors come before any connection (Temporal down) and as JSON under --json', async () => {
+    const down = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const started = Date.now();
+    const [noTag, reject, json, unknownJson] = await Promise.all([
+      slipway(['pipeline', 'approve', 'api', '--actor', 'alice'], down),
+      slipway(['pipeline', 'reject', 'api', '--tag', A, '--actor', 'alice'], down),
+      slipway(['deploy', 'api', 'staging', '--json'], down),
+      slipway(['deploy', 'api', 'staging', A, '--bogus', '--json'], down),
+    ]);
+    assert.ok(Date.now() - started < 9000, 'none of them waited for the 10 s connect timeout');
+    for (const r of [noTag, reject, json, unknownJson]) assert.equal(r.code, 2, show(r));
+    assert.match(reject.stderr, /required option '--reason <text>' not specified/);
+    assert.deepEqual(JSON.parse(json.stdout), { ok: false, type: 'BadInput', message: "missing required argument 'tag'. Run 'slipway help deploy'." });
+    assert.equal(JSON.parse(unknownJson.stdout).type, 'BadInput');
+    assert.match(JSON.parse(unknownJson.stdout).message, /unknown option '--bogus'/);
   });
 
   it('a second deploy while one runs exits 7 naming it; status shows it in flight with its phase and a link', async () => {

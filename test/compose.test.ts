@@ -1,9 +1,9 @@
 /**
- * The container setup and the example GitHub workflows, checked without a Docker engine:
+ * The container setup, checked without a Docker engine:
  * docker-compose.yml is valid for docker-compose and starts in the right order, the build
  * context holds what the Dockerfile copies, the Dockerfile's compile step emits a worker
  * that runs on production dependencies only, the compose search attributes equal the
- * ones the workflows write, and the example workflows parse and call only known commands.
+ * ones the workflows write. (The example GitHub workflows: test/action.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import ts from 'typescript';
 import { parse as parseYaml } from 'yaml';
 import { freePort, startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
-import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../workflows/shared';
+import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contract';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 
@@ -112,7 +112,7 @@ describe('Dockerfile build context', () => {
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
       assert.ok(dockerfile.contextCopies.includes(f), `Dockerfile copies ${f}`);
     }
-    for (const dir of ['workflows', 'activities', 'domain', 'worker', 'client']) {
+    for (const dir of ['contract', 'workflows', 'activities', 'domain', 'worker', 'client']) {
       assert.ok(dockerfile.contextCopies.includes(dir), `Dockerfile copies ${dir}/`);
       assert.ok(buildInclude.includes(dir), `tsconfig.build.json compiles ${dir}/`);
     }
@@ -146,7 +146,7 @@ describe('Dockerfile build context', () => {
     assert.deepEqual(dockerfile.expose, ['9464']);
     const text = read('Dockerfile');
     assert.match(text, /^FROM \$\{NODE_IMAGE\}\s*$/m, 'final stage from the node image');
-    assert.match(text, /^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    assert.match(text, /^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     assert.match(text, /^USER node$/m, 'runs unprivileged');
     assert.match(text, /npm ci --omit=dev/, 'production dependencies only');
     assert.doesNotMatch(text, /^HEALTHCHECK/m);
@@ -217,7 +217,6 @@ describe('the image build, without an engine', () => {
           PATH: process.env.PATH,
           HOME: dir,
           NODE_ENV: 'production',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           SLIPWAY_CONFIG: join(REPO_ROOT, 'config', 'openverse.yaml'),
           SLIPWAY_WORKFLOW_BUNDLE: bundlePath,
           SLIPWAY_METRICS_BIND: `127.0.0.1:${metricsPort}`,
@@ -405,141 +404,5 @@ describe('docker-compose.yml', () => {
     assert.ok((w.ports ?? []).some((p) => p.includes(`:${metricsPort}:${metricsPort}`)), 'metrics port published');
     assert.ok((services['temporal-ui'].ports ?? []).some((p) => p.includes(':8080:8080')), 'Temporal UI on 8080');
     assert.ok((services.temporal.ports ?? []).some((p) => p.includes(':7233:7233')), 'Temporal gRPC published for the CLI');
-  });
-});
-
-// ---------------------------------------------------------------- examples/github-workflows
-
-const WORKFLOW_DIR = 'examples/github-workflows';
-const WORKFLOW_FILES = ['deploy-staging.yml', 'release.yml', 'rollback.yml', 'pipeline.yml'];
-/**
- * Commands announced for the CLI that `slipway --help` does not list yet. The workflows may
- * call them; once the CLI lists one, its flags are checked against its help like deploy's.
- */
-const ANNOUNCED: Record<string, string[] | undefined> = { release: undefined, rollback: undefined, pipeline: ['merged', 'approve'] };
-/**
- * Exit codes a command can return, where that is not every code (0–7): `pipeline merged`
- * and `pipeline approve` answer once the pipeline has the merge or the approval, without
- * waiting for a deploy (client/commands/pipeline.ts). A workflow maps exactly these.
- */
-const EXITS: Record<string, number[]> = { 'pipeline merged': [0, 1, 2, 6], 'pipeline approve': [0, 1, 2, 5, 6] };
-const ALL_EXITS = [0, 1, 2, 3, 4, 5, 6, 7];
-const exitsOf = (c: { command: string; sub?: string }) => EXITS[`${c.command}${c.sub ? ` ${c.sub}` : ''}`] ?? ALL_EXITS;
-
-function slipwayHelp(args: string[]): string {
-  const r = spawnSync(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: REPO_ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `slipway ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-interface Invocation {
-  file: string;
-  job: string;
-  command: string;
-  sub?: string;
-  flags: string[];
-}
-
-/** `slipway …` calls in a run script (quoted text is not a call). */
-function invocations(script: string): Omit<Invocation, 'file' | 'job'>[] {
-  const out: Omit<Invocation, 'file' | 'job'>[] = [];
-  const lines = script.replace(/\\\n/g, ' ').split('\n').filter((l) => !l.trim().startsWith('#'));
-  for (const line of lines) {
-    const bare = line.replace(/"(?:[^"\\]|\\.)*"/g, 'Q').replace(/'[^']*'/g, 'Q');
-    for (const m of bare.matchAll(/(?:^|[\s;&|(`])slipway[ \t]+([a-z][\w-]*)(?:[ \t]+([a-z][\w-]*))?([^;&|]*)/g)) {
-      out.push({ command: m[1], sub: m[2], flags: [...(m[3] ?? '').matchAll(/(?:^|[\s{+])(--[a-z][\w-]*)/g)].map((f) => f[1]) });
-    }
-  }
-  return out;
-}
-
-describe('examples/github-workflows', () => {
-  const helpCommands = (() => {
-    const help = slipwayHelp(['--help']);
-    const section = help.split(/^Commands:\s*$/m)[1]?.split(/\n\s*\n/)[0] ?? '';
-    return [...section.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]);
-  })();
-
-  const docs = WORKFLOW_FILES.map((file) => ({ file, text: read(`${WORKFLOW_DIR}/${file}`), doc: parseYaml(read(`${WORKFLOW_DIR}/${file}`)) as any }));
-
-  it('are complete workflows that parse, with a header naming what they need', () => {
-    assert.ok(existsSync(join(REPO_ROOT, WORKFLOW_DIR, 'README.md')));
-    assert.ok(helpCommands.includes('deploy'), `commands in slipway --help: ${helpCommands.join(', ')}`);
-    for (const { file, text, doc } of docs) {
-      const header = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
-      for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'SLIPWAY_CONFIG']) {
-        assert.ok(header.includes(name), `${file}: header mentions ${name}`);
-        assert.ok(doc.env?.[name], `${file}: env sets ${name}`);
-      }
-      const codes = new Set(
-        Object.values<any>(doc.jobs)
-          .flatMap((j) => j.steps.filter((st: any) => typeof st.run === 'string').flatMap((st: any) => invocations(st.run)))
-          .flatMap(exitsOf),
-      );
-      for (const code of codes) assert.match(header, new RegExp(`^#\\s+${code} `, 'm'), `${file}: header explains exit code ${code}`);
-      assert.ok(doc.name && doc.on && doc.jobs, `${file}: name, on, jobs`);
-      for (const [id, job] of Object.entries<any>(doc.jobs)) {
-        assert.ok(job['runs-on'], `${file}: ${id} runs-on`);
-        assert.ok(Array.isArray(job.steps) && job.steps.length, `${file}: ${id} has steps`);
-      }
-    }
-  });
-
-  it('call only commands the CLI lists, or the announced ones, and map every exit code', () => {
-    const calls: Invocation[] = [];
-    for (const { file, doc } of docs) {
-      let inFile = 0;
-      for (const [job, j] of Object.entries<any>(doc.jobs)) {
-        for (const step of j.steps) {
-          if (typeof step.run !== 'string') continue;
-          const found = invocations(step.run);
-          if (!found.length) continue;
-          inFile += found.length;
-          calls.push(...found.map((c) => ({ file, job, ...c })));
-          const labels = new Set([...step.run.matchAll(/^\s*(\d)\)/gm)].map((m) => Number(m[1])));
-          const expected = [...new Set(found.flatMap(exitsOf))].sort();
-          assert.deepEqual([...labels].sort(), expected, `${file}: ${job} maps exactly the exit codes slipway ${found.map((f) => `${f.command} ${f.sub ?? ''}`).join(', ')} can return`);
-          assert.match(step.run, /^\s*exit \$code\s*$/m, `${file}: ${job} ends with the CLI's exit code`);
-        }
-      }
-      assert.ok(inFile > 0, `${file} calls slipway`);
-    }
-    const helps = new Map<string, string>();
-    for (const c of calls) {
-      const where = `${c.file} (${c.job}): slipway ${c.command}${c.sub ? ` ${c.sub}` : ''}`;
-      if (helpCommands.includes(c.command)) {
-        if (!helps.has(c.command)) helps.set(c.command, slipwayHelp([c.command, '--help']));
-        for (const f of c.flags) assert.ok(helps.get(c.command)!.includes(f), `${where}: ${f} is not in \`slipway ${c.command} --help\``);
-      } else {
-        assert.ok(c.command in ANNOUNCED, `${where}: not a command of the CLI (${helpCommands.join(', ')}) nor an announced one`);
-        const subs = ANNOUNCED[c.command];
-        if (subs) assert.ok(c.sub && subs.includes(c.sub), `${where}: announced subcommands are ${subs.join(', ')}`);
-      }
-    }
-    const used = new Set(calls.map((c) => `${c.command}${c.sub ? ` ${c.sub}` : ''}`));
-    for (const expected of ['deploy', 'release', 'rollback', 'pipeline merged', 'pipeline approve']) assert.ok(used.has(expected), `some workflow runs slipway ${expected}`);
-  });
-
-  it('pipeline reports a merge only after the workflow that publishes its images succeeded', () => {
-    const { doc } = docs.find((d) => d.file === 'pipeline.yml')!;
-    assert.deepEqual(doc.on.workflow_run.types, ['completed']);
-    assert.deepEqual(doc.on.workflow_run.branches, ['main']);
-    assert.equal(doc.on.push, undefined, 'not on push: the images would not exist yet');
-    assert.match(doc.jobs.changes.if, /workflow_run\.conclusion == 'success'/);
-    const step = doc.jobs.merged.steps.find((st: any) => typeof st.run === 'string' && invocations(st.run).length);
-    assert.equal(step.env.SHA, '${{ github.event.workflow_run.head_sha }}');
-  });
-
-  it('deploy-staging deploys changed apps at the pushed SHA, one deploy per app at a time', () => {
-    const { doc } = docs.find((d) => d.file === 'deploy-staging.yml')!;
-    assert.deepEqual(doc.on.push.branches, ['main']);
-    const filters = parseYaml(doc.jobs.changes.steps.find((s: any) => s.with?.filters).with.filters);
-    assert.deepEqual(filters, { api: ['api/**'], frontend: ['frontend/**'] });
-    const deploy = doc.jobs.deploy;
-    assert.match(deploy.concurrency.group, /\$\{\{ matrix\.app \}\}/);
-    assert.equal(deploy.concurrency['cancel-in-progress'], false);
-    const step = deploy.steps.find((s: any) => typeof s.run === 'string' && invocations(s.run).length);
-    assert.equal(step.env.TAG, '${{ github.sha }}');
-    assert.equal(step.env.ACTOR, '${{ github.actor }}');
   });
 });

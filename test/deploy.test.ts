@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployOutcome, startDeploy } from '../client/operations';
-import { FailureType, type DeployProgress, progressQuery } from '../workflows/shared';
+import { FailureType, type DeployProgress, progressQuery } from '../contract';
 import { INITIAL_TAG, NEW_TAG, eventually, freshTaskQueue, spawnWorkerProcess, startStack, startWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 

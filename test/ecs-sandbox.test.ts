@@ -22,12 +22,16 @@ import {
   type ServiceDeployment,
   StopServiceDeploymentCommand,
   TagResourceCommand,
+  ContinueServiceDeploymentCommand,
+  type DeploymentConfiguration,
   UpdateServiceCommand,
+  waitUntilServicesStable,
 } from '@aws-sdk/client-ecs';
 import { type EcsSandbox, startEcsSandbox } from '../sandbox/ecs';
 import { seedOpenverse } from '../sandbox/openverse';
 
-const TIMING = { taskStartMs: 80, healthyMs: 80, drainMs: 40 };
+/** A configured minute lasts 20 ms here, so bake times and hook timeouts are testable. */
+const TIMING = { taskStartMs: 80, healthyMs: 80, drainMs: 40, minuteMs: 20, hookMs: 40 };
 const CLUSTER = 'test-cluster';
 const SERVICE = 'web';
 
@@ -277,11 +281,14 @@ describe('ECS sandbox', () => {
 
     const { taskDefinitionArn, serviceDeploymentArn } = await deploy('bad');
     const seen = new Set<string>();
+    // While the rollback runs, the failed deployment is listed beside the one rolled back to.
+    let failed: NonNullable<Service['deployments']>[number] | undefined;
     const done = await until('the rollback to finish', async () => {
       const sd = await serviceDeployment(serviceDeploymentArn);
       seen.add(sd.status!);
+      if (sd.status === 'ROLLBACK_IN_PROGRESS') failed ??= (await describeService()).deployments!.find((d) => d.taskDefinition === taskDefinitionArn);
       return ['ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED', 'SUCCESSFUL', 'STOPPED'].includes(sd.status!) ? sd : undefined;
-    });
+    }, 10_000, 5);
     assert.equal(done.status, 'ROLLBACK_SUCCESSFUL', [...seen].join(','));
     assert.ok(seen.has('ROLLBACK_IN_PROGRESS'), [...seen].join(','));
     assert.match(done.rollback?.reason ?? '', /circuit breaker/);
@@ -298,13 +305,18 @@ describe('ECS sandbox', () => {
     const primary = svc.deployments!.find((d) => d.status === 'PRIMARY')!;
     assert.equal(primary.taskDefinition, seeded.taskDefinitionArn);
     assert.equal(primary.runningCount, 2);
-    const failed = svc.deployments!.find((d) => d.taskDefinition === taskDefinitionArn)!;
+    assert.ok(failed, 'the failed deployment was listed during the rollback');
     assert.equal(failed.rolloutState, 'FAILED');
     assert.equal(failed.rolloutStateReason, 'ECS deployment circuit breaker: tasks failed to start.');
     assert.ok(failed.failedTasks! >= 2);
     const messages = svc.events!.map((e) => e.message!);
     assert.ok(messages.includes(`(service ${SERVICE}) (deployment ${failed.id}) deployment failed: tasks failed to start.`));
     assert.ok(messages.includes(`(service ${SERVICE}) rolling back to deployment ${primary.id}.`));
+    // As on ECS: once the failed deployment drained, the rolled-back-to one is PRIMARY and
+    // alone, so `aws ecs wait services-stable` passes — though the deploy failed.
+    assert.deepEqual(svc.deployments!.map((d) => [d.status, d.rolloutState]), [['PRIMARY', 'COMPLETED']]);
+    const waited = await waitUntilServicesStable({ client: ecs, maxWaitTime: 10, minDelay: 1 }, { cluster: CLUSTER, services: [SERVICE] });
+    assert.equal(waited.state, 'SUCCESS');
 
     assert.equal(sandbox.taskDefinitions('web').length, 2, 'the rollback registered no task definition');
     assert.deepEqual(sandbox.mutations().map((c) => c.op), ['RegisterTaskDefinition', 'UpdateService']);
@@ -480,6 +492,228 @@ describe('ECS sandbox', () => {
     assert.equal(res.headers.get('content-type'), 'application/x-amz-json-1.1');
     assert.equal(((await res.json()) as { __type: string }).__type, 'UnknownOperationException');
     assert.equal(sandbox.calls.at(-1)?.error, 'UnknownOperationException');
+  });
+
+  describe('BLUE_GREEN, LINEAR and CANARY', () => {
+    const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:smoke-test';
+    function seedStrategy(config: DeploymentConfiguration) {
+      return sandbox.seedService({
+        cluster: CLUSTER,
+        service: SERVICE,
+        desiredCount: 2,
+        taskDefinition: taskDefinition('web', 'v1'),
+        circuitBreaker: { enable: true, rollback: true },
+        deploymentConfiguration: config,
+        loadBalancers: [
+          {
+            targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-blue/0123456789abcdef',
+            containerName: 'app',
+            containerPort: 8080,
+            advancedConfiguration: {
+              alternateTargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/fedcba9876543210',
+              productionListenerRule: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/1/2/3',
+              testListenerRule: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/1/4/5',
+              roleArn: 'arn:aws:iam::123456789012:role/ecs-blue-green',
+            },
+          },
+        ],
+      });
+    }
+
+    /** Follows a service deployment to a final status, recording each look. */
+    async function follow(arn: string, onLook?: (sd: ServiceDeployment) => Promise<void> | void) {
+      const looks: ServiceDeployment[] = [];
+      const final = await until('a final status', async () => {
+        const sd = await serviceDeployment(arn);
+        looks.push(sd);
+        await onLook?.(sd);
+        return ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(sd.status!) ? sd : undefined;
+      }, 20_000, 5);
+      const stages = looks.map((l) => l.lifecycleStage).filter((s, i, all): s is NonNullable<typeof s> => !!s && s !== all[i - 1]);
+      const production = looks.map((l) => l.targetServiceRevision?.requestedProductionTrafficWeight ?? 0).filter((w, i, all) => w !== all[i - 1]);
+      return { final, looks, stages, production };
+    }
+
+    it('blue/green: scale up beside the old revision, test traffic, production traffic, bake, clean up', async () => {
+      seedStrategy({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10 });
+      const { serviceDeploymentArn, taskDefinitionArn } = await deploy('v2');
+      let oldServedDuringBake = false;
+      const run = await follow(serviceDeploymentArn, async (sd) => {
+        if (sd.lifecycleStage === 'BAKE_TIME') {
+          const svc = await describeService();
+          oldServedDuringBake ||= svc.deployments!.length === 2 && svc.runningCount === 4;
+        }
+      });
+      assert.equal(run.final.status, 'SUCCESSFUL');
+      assert.equal(run.final.deploymentConfiguration?.strategy, 'BLUE_GREEN');
+      assert.equal(run.final.deploymentConfiguration?.bakeTimeInMinutes, 10);
+      const order = ['RECONCILE_SERVICE', 'PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP'];
+      assert.deepEqual(run.stages, order.filter((s) => run.stages.includes(s as never)), 'stages in ECS order');
+      for (const s of ['SCALE_UP', 'BAKE_TIME', 'CLEAN_UP']) assert.ok(run.stages.includes(s as never), `${s} seen: ${run.stages.join(',')}`);
+      // Bake time: 10 configured minutes of 20 ms each.
+      const bakeStart = run.looks.find((l) => l.lifecycleStage === 'BAKE_TIME')!.updatedAt!.getTime();
+      assert.ok(run.final.finishedAt!.getTime() - bakeStart >= 180, 'baked for its bake time');
+      assert.ok(oldServedDuringBake, 'the old revision keeps its tasks through the bake time');
+      assert.deepEqual(run.production, [0, 100], 'blue/green moves production traffic at once');
+      assert.equal(run.final.targetServiceRevision?.requestedTestTrafficWeight, 100);
+      assert.equal(run.final.sourceServiceRevisions?.[0].requestedProductionTrafficWeight, 0);
+      const svc = await until('the old revision to drain', async () => {
+        const s = await describeService();
+        return s.deployments!.length === 1 ? s : undefined;
+      });
+      assert.equal(svc.taskDefinition, taskDefinitionArn);
+      assert.equal(svc.deploymentConfiguration?.strategy, 'BLUE_GREEN');
+    });
+
+    it('linear shifts production traffic in steps, canary in two', async () => {
+      seedStrategy({ strategy: 'LINEAR', linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 4 } });
+      const linear = await follow((await deploy('v2')).serviceDeploymentArn);
+      assert.equal(linear.final.status, 'SUCCESSFUL');
+      assert.deepEqual(linear.production, [0, 25, 50, 75, 100]);
+      assert.deepEqual(linear.final.deploymentConfiguration?.linearConfiguration, { stepPercent: 25, stepBakeTimeInMinutes: 4 });
+
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: CLUSTER,
+          service: SERVICE,
+          deploymentConfiguration: { strategy: 'CANARY', canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 5 } },
+        }),
+      );
+      const canary = await follow((await deploy('v3')).serviceDeploymentArn);
+      assert.equal(canary.final.status, 'SUCCESSFUL');
+      assert.deepEqual(canary.production, [0, 10, 100]);
+      assert.ok((await describeService()).events!.some((e) => /shifted 10% of production traffic/.test(e.message!)));
+    });
+
+    it('a PAUSE hook holds the new revision on test traffic until ContinueServiceDeployment', async () => {
+      seedStrategy({
+        strategy: 'BLUE_GREEN',
+        lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'], timeoutConfiguration: { timeoutInMinutes: 600, action: 'ROLLBACK' } }],
+      });
+      const paused = async (arn: string) =>
+        until('the hook to await action', async () => {
+          const sd = await serviceDeployment(arn);
+          const hook = sd.lifecycleHookDetails?.find((h) => h.status === 'AWAITING_ACTION');
+          return hook && sd.lifecycleStage === 'POST_TEST_TRAFFIC_SHIFT' ? { sd, hook } : undefined;
+        });
+
+      const v2 = await deploy('v2');
+      const first = await paused(v2.serviceDeploymentArn);
+      assert.equal(first.hook.targetType, 'PAUSE');
+      assert.equal(first.hook.timeoutAction, 'ROLLBACK');
+      assert.ok(first.hook.expiresAt! > new Date());
+      assert.equal(first.sd.targetServiceRevision?.requestedTestTrafficWeight, 100);
+      assert.equal(first.sd.targetServiceRevision?.requestedProductionTrafficWeight, 0);
+      await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: v2.serviceDeploymentArn, hookId: first.hook.hookId, action: 'CONTINUE' }));
+      assert.equal((await follow(v2.serviceDeploymentArn)).final.status, 'SUCCESSFUL');
+      const again = await rejection(ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: v2.serviceDeploymentArn, hookId: first.hook.hookId })));
+      assert.equal(again.name, 'InvalidParameterException');
+
+      // Answered with ROLLBACK: production traffic never moved to v3.
+      const v3 = await deploy('v3');
+      const second = await paused(v3.serviceDeploymentArn);
+      await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: v3.serviceDeploymentArn, hookId: second.hook.hookId, action: 'ROLLBACK' }));
+      const rolledBack = await follow(v3.serviceDeploymentArn);
+      assert.equal(rolledBack.final.status, 'ROLLBACK_SUCCESSFUL');
+      assert.deepEqual(rolledBack.production, [0]);
+      assert.match(rolledBack.final.rollback?.reason ?? '', /answered with ROLLBACK/);
+      assert.equal((await describeService()).taskDefinition, v2.taskDefinitionArn);
+
+      // Unanswered: the hook times out and its timeout action (ROLLBACK) applies.
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: CLUSTER,
+          service: SERVICE,
+          deploymentConfiguration: {
+            lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'], timeoutConfiguration: { timeoutInMinutes: 5, action: 'ROLLBACK' } }],
+          },
+        }),
+      );
+      const timedOut = await follow((await deploy('v4')).serviceDeploymentArn);
+      assert.equal(timedOut.final.status, 'ROLLBACK_SUCCESSFUL');
+      assert.match(timedOut.final.statusReason ?? '', /lifecycle hook PAUSE \S+ timed out at POST_TEST_TRAFFIC_SHIFT/);
+      assert.equal(timedOut.final.lifecycleHookDetails?.[0].status, 'TIMED_OUT');
+    });
+
+    it('a failing Lambda hook and an alarm in ALARM roll back, naming the hook and the alarm', async () => {
+      seedStrategy({
+        strategy: 'BLUE_GREEN',
+        lifecycleHooks: [{ targetType: 'AWS_LAMBDA', hookTargetArn: LAMBDA, roleArn: 'arn:aws:iam::123456789012:role/hooks', lifecycleStages: ['POST_SCALE_UP'] }],
+      });
+      sandbox.failHook(/smoke-test/);
+      const hooked = await follow((await deploy('v2')).serviceDeploymentArn);
+      assert.equal(hooked.final.status, 'ROLLBACK_SUCCESSFUL');
+      assert.equal(hooked.final.statusReason, `Service deployment rolled back because lifecycle hook ${LAMBDA} failed at POST_SCALE_UP.`);
+      assert.deepEqual(hooked.final.lifecycleHookDetails?.map((h) => [h.targetArn, h.status]), [[LAMBDA, 'FAILED']]);
+      sandbox.clearFailures();
+
+      await ecs.send(
+        new UpdateServiceCommand({
+          cluster: CLUSTER,
+          service: SERVICE,
+          deploymentConfiguration: { bakeTimeInMinutes: 1000, lifecycleHooks: [], alarms: { alarmNames: ['web-5xx', 'web-latency'], enable: true, rollback: true } },
+        }),
+      );
+      const v3 = await deploy('v3');
+      await until('the bake time', async () => (await serviceDeployment(v3.serviceDeploymentArn)).lifecycleStage === 'BAKE_TIME');
+      sandbox.setAlarm('web-5xx', true);
+      const alarmed = await follow(v3.serviceDeploymentArn);
+      assert.equal(alarmed.final.status, 'ROLLBACK_SUCCESSFUL');
+      assert.deepEqual(alarmed.final.alarms, { status: 'TRIGGERED', alarmNames: ['web-5xx', 'web-latency'], triggeredAlarmNames: ['web-5xx'] });
+      assert.match(alarmed.final.rollback?.reason ?? '', /CloudWatch alarms/);
+      assert.notEqual((await describeService()).taskDefinition, v3.taskDefinitionArn);
+    });
+
+    it('StopServiceDeployment ABORT stops where it is; hooks need a blue/green kind of strategy', async () => {
+      seedStrategy({ strategy: 'BLUE_GREEN', lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['PRE_SCALE_UP'] }] });
+      const v2 = await deploy('v2');
+      await until('the pause', async () => (await serviceDeployment(v2.serviceDeploymentArn)).lifecycleHookDetails?.length);
+      await ecs.send(new StopServiceDeploymentCommand({ serviceDeploymentArn: v2.serviceDeploymentArn, stopType: 'ABORT' }));
+      const aborted = await follow(v2.serviceDeploymentArn);
+      assert.equal(aborted.final.status, 'STOPPED');
+      assert.match(aborted.final.statusReason ?? '', /StopServiceDeployment/);
+
+      const refused = await rejection(
+        ecs.send(
+          new UpdateServiceCommand({
+            cluster: CLUSTER,
+            service: SERVICE,
+            deploymentConfiguration: { strategy: 'ROLLING', lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['PRE_SCALE_UP'] }] },
+          }),
+        ),
+      );
+      assert.equal(refused.name, 'InvalidParameterException');
+      assert.match(refused.message, /lifecycleHooks are supported only with/);
+      const badStage = await rejection(
+        ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: SERVICE, deploymentConfiguration: { lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['BAKE_TIME' as never] }] } })),
+      );
+      assert.match(badStage.message, /invalid lifecycle stage BAKE_TIME/);
+    });
+  });
+
+  it('a task that was healthy can turn unhealthy mid-rollout and trip the circuit breaker', async () => {
+    // One task at a time (maximumPercent 150), so the first healthy task fails mid-rollout.
+    const seeded = sandbox.seedService({
+      cluster: CLUSTER,
+      service: SERVICE,
+      desiredCount: 2,
+      taskDefinition: taskDefinition('web', 'v1'),
+      circuitBreaker: { enable: true, rollback: true },
+      maximumPercent: 150,
+    });
+    sandbox.failImage('app:flaky', { afterHealthyMs: 60 });
+    const { taskDefinitionArn, serviceDeploymentArn } = await deploy('flaky');
+    let healthy = false;
+    const done = await until('the rollback', async () => {
+      const running = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: SERVICE }));
+      const tasks = running.taskArns!.length ? (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: running.taskArns! }))).tasks! : [];
+      healthy ||= tasks.some((t) => t.taskDefinitionArn === taskDefinitionArn && t.healthStatus === 'HEALTHY');
+      const sd = await serviceDeployment(serviceDeploymentArn);
+      return ['ROLLBACK_SUCCESSFUL', 'SUCCESSFUL', 'ROLLBACK_FAILED'].includes(sd.status!) ? sd : undefined;
+    }, 10_000, 5);
+    assert.ok(healthy, 'a task of the new revision was healthy first');
+    assert.equal(done.status, 'ROLLBACK_SUCCESSFUL');
+    assert.equal((await describeService()).taskDefinition, seeded.taskDefinitionArn);
   });
 
   it('seeds the Openverse services and templates', async () => {

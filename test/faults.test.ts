@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { DEPLOYMENT_TAG } from '../activities/ecs';
 import { deployOutcome, startDeploy, startRedeploy, startRollback, type DeployOutcome } from '../client/operations';
 import type { SiteRequest } from '../sandbox/site';
-import { FailureType, type DeployResult, type RedeployResult, type RollbackResult } from '../workflows/shared';
+import { FailureType, type DeployResult, type RedeployResult, type RollbackResult } from '../contract';
 import { forward } from '../sandbox/proxy';
 import { seededRandom } from '../sandbox/random';
 import { eventually, freshTaskQueue, INITIAL_TAG, startStack, startWorker, type RunningWorker, type Stack } from './harness';

@@ -3,6 +3,7 @@
  * GitHub sandbox itself (its state, and the OpenAPI check of every answer), over real HTTP.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Octokit } from '@octokit/rest';
 import {
@@ -14,6 +15,8 @@ import {
 } from '../activities/github';
 import { ClientRejected, NON_RETRYABLE, NotFound, Unauthorized } from '../domain/errors';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/github';
+import { PRUNED_OPENAPI_FILE, SOURCE_MODULE, pruneOpenApi, renderOpenApi, type OpenApiDocument } from '../sandbox/github/openapi';
+import { ROUTE_KEYS } from '../sandbox/github/routes';
 
 const TOKEN = 'ghp_sandboxTokenThatMustNeverBeLogged';
 const ORG = 'WordPress';
@@ -449,5 +452,16 @@ describe('the OpenAPI contract check', () => {
 
   test('every answer of the other tests conformed', () => {
     assert.deepEqual(gh.contractViolations, []);
+  });
+});
+
+describe('the pruned OpenAPI description the sandbox validates against', () => {
+  test('is what npm run github-openapi writes from the pinned @octokit/openapi and the routes', () => {
+    const source = JSON.parse(readFileSync(require.resolve(SOURCE_MODULE), 'utf8')) as OpenApiDocument;
+    const expected = pruneOpenApi(source, ROUTE_KEYS);
+    const committed = readFileSync(PRUNED_OPENAPI_FILE, 'utf8');
+    const operations = (doc: OpenApiDocument) => Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    assert.deepEqual(operations(JSON.parse(committed) as OpenApiDocument), operations(expected), 'the operations differ from the routes: run npm run github-openapi');
+    assert.ok(committed === renderOpenApi(expected), `${PRUNED_OPENAPI_FILE} is not what @octokit/openapi ${source.info.version} gives: run npm run github-openapi`);
   });
 });

@@ -175,20 +175,20 @@ export async function eventually<T>(what: string, fn: () => T | Promise<T>, time
   }
 }
 
-export interface CliRun {
+export interface ProcessRun {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `bin/slipway` in `cwd` with exactly `env`; killed after `timeoutMs` (default 90 s). */
-export function runSlipway(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliRun> {
+/** Runs a program to its end (killed after `timeoutMs`), collecting its output. */
+export function runProcess(file: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, 'bin', 'slipway'), args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (d) => (stdout += d));
-    child.stderr?.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -196,4 +196,9 @@ export function runSlipway(args: string[], opts: { cwd: string; env: NodeJS.Proc
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs `bin/slipway` in `cwd` with exactly `env`. */
+export function runSlipway(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ProcessRun> {
+  return runProcess(join(REPO_ROOT, 'bin', 'slipway'), args, opts);
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { reportMerge } from '../client/operations';
-import { approveUpdate, pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../workflows/shared';
+import { approveUpdate, pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 

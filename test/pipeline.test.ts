@@ -15,7 +15,7 @@ import {
   pipelineWorkflowId,
   rejectUpdate,
   type PipelineState,
-} from '../workflows/shared';
+} from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
@@ -26,7 +26,7 @@ describe('pipeline', () => {
   let stack: Stack;
   let worker: RunningWorker;
   let tq: string;
-  let policy: 'latest' | 'fifo' = 'latest';
+  const policy: 'latest' | 'fifo' = 'latest';
   before(async () => {
     stack = await startStack({
       timing: { taskStartMs: 150, healthyMs: 150, drainMs: 100 },

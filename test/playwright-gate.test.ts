@@ -12,14 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createGitHubClient } from '../activities/github';
 import {
-  createPlaywrightActivities,
+  createGateActivities,
   type GateLog,
   type GateResult,
   type GitHubGateProgress,
   type GitHubGateResult,
   MARKER_INPUT,
   type PlaywrightGateProgress,
-} from '../activities/playwright';
+} from '../activities/gates';
 import { NON_RETRYABLE } from '../domain/errors';
 import { type EcsSandbox, startEcsSandbox } from '../sandbox/ecs';
 import { type GitHubSandbox, startGitHubSandbox } from '../sandbox/github';
@@ -72,7 +72,7 @@ describe('Playwright gate', { concurrency: true }, () => {
   let site: SandboxSite;
   let tmp: string;
   const chromiumPath = toolPath('CHROMIUM_PATH');
-  const gate = createPlaywrightActivities({ chromiumPath, log: QUIET });
+  const gate = createGateActivities({ chromiumPath, log: QUIET });
   const url = (prefix: string) => `${site.url}/${prefix}`;
 
   before(async () => {
@@ -180,7 +180,7 @@ describe('Playwright gate', { concurrency: true }, () => {
       failsWith('BadInput', false, /baseUrl: an http\(s\) URL is required.*workers: an integer ≥ 1.*PLAYWRIGHT_BASE_URL is set by the gate itself/),
     );
     // A relative suite directory is resolved against the configured cwd.
-    const relative = createPlaywrightActivities({ chromiumPath, cwd: tmp, log: QUIET });
+    const relative = createGateActivities({ chromiumPath, cwd: tmp, log: QUIET });
     await assert.rejects(relative.runPlaywrightGate({ suiteDir: 'empty-suite', baseUrl: url('frontend-staging') }), failsWith('BadInput', false, /empty-suite has no/));
   });
 
@@ -203,7 +203,7 @@ describe('Playwright gate', { concurrency: true }, () => {
     const crashing = path.join(tmp, 'crashing-chromium');
     await writeFile(crashing, '#!/bin/sh\necho "chromium: crashed on start" >&2\nexit 1\n');
     await chmod(crashing, 0o755);
-    const broken = createPlaywrightActivities({ chromiumPath: crashing, log: QUIET });
+    const broken = createGateActivities({ chromiumPath: crashing, log: QUIET });
     await assert.rejects(
       broken.runPlaywrightGate({ suiteDir: SUITE, baseUrl: url('frontend-staging'), apiUrl: url('api-staging'), grep: SMOKE }),
       failsWith('PlaywrightCrashed', true, /the browser failed .*browserType\.launch/),
@@ -213,7 +213,7 @@ describe('Playwright gate', { concurrency: true }, () => {
   it('kills the whole run when the activity is cancelled', async () => {
     site.override('frontend-slow', { delayMs: 60_000 });
     const { log, lines } = recordingLog();
-    const slow = createPlaywrightActivities({ chromiumPath, log });
+    const slow = createGateActivities({ chromiumPath, log });
     const env = new MockActivityEnvironment({ activityId: 'cancelled' });
     let running!: () => void;
     const isRunning = new Promise<void>((resolve) => (running = resolve));
@@ -237,13 +237,13 @@ describe('GitHub dispatch gate', () => {
   const OWNER = 'WordPress';
   const REPO = 'openverse';
   let gh: GitHubSandbox;
-  let gate: ReturnType<typeof createPlaywrightActivities>;
+  let gate: ReturnType<typeof createGateActivities>;
 
   before(async () => {
     gh = await startGitHubSandbox({ token: TOKEN });
     gh.addRepo(OWNER, REPO);
     const github = createGitHubClient({ token: TOKEN, baseUrl: gh.url, secondMs: 5 });
-    gate = createPlaywrightActivities({ github, log: QUIET });
+    gate = createGateActivities({ github, log: QUIET });
   });
   after(async () => {
     assert.deepEqual(gh?.contractViolations ?? [], []);
@@ -332,7 +332,7 @@ describe('GitHub dispatch gate', () => {
     gh.addWorkflow(OWNER, REPO, 'legacy.yml', { inputs: { environment: {} }, durationMs: 200, listDelayMs: 100, runDetails: false });
     const { log, lines } = recordingLog();
     const github = createGitHubClient({ token: TOKEN, baseUrl: gh.url, secondMs: 5 });
-    const legacyGate = createPlaywrightActivities({ github, log });
+    const legacyGate = createGateActivities({ github, log });
     const info = { activityId: 'gh-legacy', workflowExecution: { workflowId: 'pipeline/api', runId: 'run-9' } };
     let details: GitHubGateProgress | undefined;
     const env = new MockActivityEnvironment(info);
@@ -371,7 +371,7 @@ describe('GitHub dispatch gate', () => {
     gh.addWorkflow(OWNER, REPO, 'push-only.yml', { dispatchable: false });
     await assert.rejects(gate.dispatchGitHubGate({ ...base, workflow: 'push-only.yml' }), failsWith('ClientRejected', false, /workflow_dispatch/));
     await assert.rejects(gate.dispatchGitHubGate({ ...base, workflow: '../x', inputs: { [MARKER_INPUT]: 'mine' } }), failsWith('BadInput', false, /workflow:.*inputs: slipway-run-id is set by the gate/));
-    const noToken = createPlaywrightActivities({ log: QUIET });
+    const noToken = createGateActivities({ log: QUIET });
     await assert.rejects(noToken.dispatchGitHubGate({ ...base, workflow: 'e2e-pass.yml' }), failsWith('BadInput', false, /needs a GitHub token/));
   });
 });

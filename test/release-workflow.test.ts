@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { deployOutcome, startRelease } from '../client/operations';
 import { imageAlias } from '../domain/release';
 import { startSlackReceiver, type SlackReceiver } from '../sandbox/slack';
-import { FailureType, type ReleaseResult } from '../workflows/shared';
+import { FailureType, type ReleaseResult } from '../contract';
 import { freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 

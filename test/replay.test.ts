@@ -19,7 +19,9 @@ describe('recorded histories replay', () => {
   for (const f of files) {
     it(f, async () => {
       const history = JSON.parse(readFileSync(join(RECORDED_DIR, f), 'utf8'));
-      await Worker.runReplayHistory({ workflowBundle: { codePath: await workflowBundlePath() } }, history, f);
+      // Replayed under the ID it ran under: the workflows check their own ID (the lock).
+      const workflowId: string = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId ?? f;
+      await Worker.runReplayHistory({ workflowBundle: { codePath: await workflowBundlePath() } }, history, workflowId);
     });
   }
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployOutcome, startDeploy, startRedeploy, startRollback } from '../client/operations';
 import { OUTSIDER } from '../sandbox/world';
-import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult } from '../workflows/shared';
+import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult } from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 

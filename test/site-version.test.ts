@@ -15,7 +15,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { type AwaitedVersion, type AwaitVersionProgress, createVersionActivities, VersionEndpointUnavailable, VersionMismatch } from '../activities/version';
+import { type AwaitedVersion, type AwaitVersionProgress, createVersionActivities, forbiddenAddress, VersionEndpointUnavailable, VersionMismatch } from '../activities/version';
+import { BadInput } from '../domain/errors';
 import { type EcsSandbox, startEcsSandbox } from '../sandbox/ecs';
 import { seedOpenverse } from '../sandbox/openverse';
 import { openverseSites, type SandboxSite, siteUrls, startSite } from '../sandbox/site';
@@ -276,5 +277,135 @@ describe('sandbox sites and version activities', () => {
     assert.equal(done.url, url);
     assert.ok(done.attempts >= 2, `attempts ${done.attempts}`);
     assert.equal(beats.at(-1)?.lastRelease, INITIAL);
+  });
+});
+
+/** A local HTTP server that answers from `routes` and counts every request it receives. */
+async function countingServer(routes: (path: string, self: string) => { status: number; headers?: Record<string, string>; body?: string | Buffer }) {
+  const server = http.createServer((req, res) => {
+    counter.hits++;
+    const a = routes(req.url ?? '/', counter.origin);
+    res.writeHead(a.status, a.headers ?? {});
+    res.end(a.body ?? '');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const counter = {
+    hits: 0,
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+  return counter;
+}
+
+describe('the version endpoint is not a way into the network', () => {
+  let site: Awaited<ReturnType<typeof countingServer>>;
+  let other: Awaited<ReturnType<typeof countingServer>>;
+  let versions: ReturnType<typeof createVersionActivities>;
+  const release = JSON.stringify({ release: NEXT });
+
+  before(async () => {
+    other = await countingServer(() => ({ status: 200, headers: { 'content-type': 'application/json' }, body: release }));
+    site = await countingServer((path) => {
+      const to = (location: string) => ({ status: 302, headers: { location } });
+      switch (path) {
+        case '/version':
+          return { status: 200, headers: { 'content-type': 'application/json' }, body: release };
+        case '/moved/version':
+          return to('/version');
+        case '/elsewhere/version':
+          return to(`${other.origin}/version`);
+        case '/metadata/version':
+          return to('http://169.254.169.254/latest/meta-data/iam/security-credentials/');
+        case '/metadata-v6/version':
+          return to('http://[fd00:ec2::254]/latest/meta-data/');
+        case '/mapped/version':
+          return to('http://[::ffff:169.254.169.254]/latest/meta-data/');
+        case '/huge/version':
+          return { status: 200, headers: { 'content-type': 'text/html' }, body: Buffer.alloc(8 * 1024 * 1024, 'x') };
+        default:
+          return { status: 404 };
+      }
+    });
+    versions = createVersionActivities({ timeoutMs: 1000, origins: () => new Set([site.origin]) });
+  });
+  after(async () => {
+    await site?.close();
+    await other?.close();
+  });
+
+  it('a redirect within the configured origin is followed', async () => {
+    const r = await versions.readVersion({ url: `${site.origin}/moved/version` });
+    assert.equal(r.release, NEXT);
+  });
+
+  it('a redirect to another host is refused, and nothing is fetched there', async () => {
+    const err = await rejection(versions.readVersion({ url: `${site.origin}/elsewhere/version` }));
+    assert.ok(err instanceof BadInput, `${err.name}: ${err.message}`);
+    assert.match(err.message, /redirected to "http:\/\/127\.0\.0\.1:\d+", another host: a version endpoint is read only at its configured origin/);
+    // awaitVersion does not keep trying until its budget: the refusal is final.
+    const started = Date.now();
+    const again = await rejection(new MockActivityEnvironment().run(versions.awaitVersion, { url: `${site.origin}/elsewhere/version`, expected: NEXT, budgetSeconds: 30 }));
+    assert.ok(again instanceof BadInput);
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal(other.hits, 0, 'the other host was never asked');
+  });
+
+  for (const [name, path] of [
+    ['169.254.169.254', '/metadata/version'],
+    ['fd00:ec2::254', '/metadata-v6/version'],
+    ['::ffff:169.254.169.254', '/mapped/version'],
+  ]) {
+    it(`a redirect to the instance-metadata address ${name} is refused`, async () => {
+      const err = await rejection(versions.readVersion({ url: `${site.origin}${path}` }));
+      assert.ok(err instanceof BadInput, `${err.name}: ${err.message}`);
+      assert.match(err.message, /redirected to .*another host/);
+    });
+  }
+
+  it('a link-local address is refused even where it is the configured one', async () => {
+    const anywhere = createVersionActivities({ timeoutMs: 1000 });
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/version', 'http://[fe80::1]/version', 'http://100.100.100.200/version']) {
+      const err = await rejection(anywhere.readVersion({ url }));
+      assert.ok(err instanceof BadInput, `${url}: ${err.name}: ${err.message}`);
+      assert.match(err.message, /a link-local or instance-metadata address: Slipway never reads those/);
+    }
+    // Loopback (the sandbox site) stays readable where it is configured.
+    assert.equal((await anywhere.readVersion({ url: `${site.origin}/version` })).release, NEXT);
+  });
+
+  it('only the configured origins are read', async () => {
+    const err = await rejection(versions.readVersion({ url: `${other.origin}/version` }));
+    assert.ok(err instanceof BadInput);
+    assert.match(err.message, /is not at a configured origin/);
+    const scheme = await rejection(versions.readVersion({ url: 'file:///etc/passwd' }));
+    assert.ok(scheme instanceof BadInput);
+    assert.match(scheme.message, /only http and https are read/);
+    assert.equal(other.hits, 0);
+  });
+
+  it('what is quoted of a body is bounded, however large the body', async () => {
+    const err = await rejection(versions.readVersion({ url: `${site.origin}/huge/version` }));
+    assert.ok(err instanceof VersionEndpointUnavailable);
+    assert.match(err.message, /that is not JSON: "x{80}…"$/);
+    assert.ok(err.message.length < 300, `${err.message.length} characters`);
+  });
+
+  it('forbidden addresses', () => {
+    const table: [string, boolean][] = [
+      ['169.254.169.254', true],
+      ['169.254.0.1', true],
+      ['100.100.100.200', true],
+      ['0.0.0.0', true],
+      ['fd00:ec2::254', true],
+      ['fe80::1', true],
+      ['::ffff:169.254.169.254', true],
+      ['::', true],
+      ['127.0.0.1', false],
+      ['::1', false],
+      ['10.0.0.5', false],
+      ['93.184.216.34', false],
+      ['fd00::1', false],
+    ];
+    for (const [address, forbidden] of table) assert.equal(forbiddenAddress(address), forbidden, address);
   });
 });

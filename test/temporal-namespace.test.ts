@@ -14,7 +14,7 @@ import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type Long from 'long';
 import { temporalSettings } from '../client/temporal-env';
-import { pipelineStateQuery, pipelineWorkflowId, SA } from '../workflows/shared';
+import { pipelineStateQuery, pipelineWorkflowId, SA } from '../contract';
 import { eventually, freshTaskQueue, runSlipway, spawnWorkerProcess, startStack, type Stack } from './harness';
 
 describe('temporalSettings', () => {

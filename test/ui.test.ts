@@ -15,7 +15,7 @@ import { startDeploy } from '../client/operations';
 import { shortTag } from '../domain/tags';
 import { freePort, startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
-import { progressQuery } from '../workflows/shared';
+import { progressQuery } from '../contract';
 import { NEW_TAG, eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 
 const SCREENSHOT = join(REPO_ROOT, 'docs', 'images', 'temporal-ui-deploys.png');

@@ -41,5 +41,11 @@ const noop = () => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`), log: noop };
 
 if (require.main === module) {
-  workflowBundlePath().then((p) => process.stdout.write(`${p}\n`));
+  workflowBundlePath().then(
+    (p) => process.stdout.write(`${p}\n`),
+    (err: unknown) => {
+      process.stderr.write(`slipway bundle: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -3,14 +3,12 @@
  * tests (which pass sandbox endpoints through the config).
  */
 import { existsSync } from 'node:fs';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Octokit } from '@octokit/rest';
 import { createActivities } from '../activities';
-import { createGitHubClient, type GitHubLog } from '../activities/github';
-import { createPlaywrightActivities } from '../activities/playwright';
-import { createRegistryClient, type RegistryClient } from '../activities/registry';
+import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activities/clients';
+import type { GitHubLog } from '../activities/github';
+import { createGateActivities } from '../activities/gates';
 import type { SlipwayConfig } from '../domain/config';
 
 export interface CreateWorkerOptions {
@@ -34,56 +32,10 @@ export interface CreateWorkerOptions {
   log?: GitHubLog;
   /** Version endpoint request timeout in ms (default 5000). */
   versionTimeoutMs?: number;
-}
-
-/** One ECS client per region, pointed at `aws.endpoint` when the config sets one (sandboxes, LocalStack). */
-export function ecsClients(config: () => SlipwayConfig): (region: string, opts?: { mutating?: boolean }) => ECSClient {
-  const clients = new Map<string, ECSClient>();
-  return (region, opts = {}) => {
-    const endpoint = config().aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || undefined;
-    const key = `${region} ${endpoint ?? ''} ${opts.mutating ? 'once' : 'retrying'}`;
-    let c = clients.get(key);
-    if (!c) {
-      c = new ECSClient({
-        region,
-        endpoint,
-        // Reads retry in the SDK; effects are sent once per activity attempt (see EcsDeps.ecs).
-        maxAttempts: opts.mutating ? 1 : 3,
-        // A sandbox endpoint takes any credentials; real AWS uses the default provider chain.
-        ...(endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
-      });
-      clients.set(key, c);
-    }
-    return c;
-  };
-}
-
-/** A registry client with credentials read from the environment variables the config names. */
-export function registryClient(config: SlipwayConfig, env: NodeJS.ProcessEnv): RegistryClient {
-  return createRegistryClient({
-    insecureHosts: Object.entries(config.registries)
-      .filter(([, r]) => r.insecure)
-      .map(([host]) => host),
-    auth: (host) => {
-      const r = config.registries[host];
-      if (!r) return undefined;
-      const username = r.usernameEnv ? env[r.usernameEnv] : undefined;
-      const password = r.passwordEnv ? env[r.passwordEnv] : undefined;
-      return username || password ? { username, password } : undefined;
-    },
-    credentialHint: (host) => {
-      const r = config.registries[host];
-      return r ? `set ${[r.usernameEnv, r.passwordEnv].filter(Boolean).join(' and ')} for the worker` : `add registries.${host} to the config`;
-    },
-  });
-}
-
-/** The GitHub client, when the config names a repository and the worker has its token. */
-export function githubClient(config: SlipwayConfig, env: NodeJS.ProcessEnv, opts: { secondMs?: number; log?: GitHubLog } = {}): Octokit | undefined {
-  if (!config.github) return undefined;
-  const token = env[config.github.tokenEnv];
-  if (!token) return undefined;
-  return createGitHubClient({ token, baseUrl: config.github.apiUrl, secondMs: opts.secondMs, log: opts.log });
+  /** ECS budget refill speed-up, for sandboxes that scale time (default 1). */
+  ecsBudgetTimeScale?: number;
+  /** false: ECS calls go out unbudgeted (only for comparisons: `SLIPWAY_ECS_BUDGET=off`). */
+  ecsBudget?: boolean;
 }
 
 /** The browser the Playwright gate drives: $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, else Debian's Chromium if installed. */
@@ -104,9 +56,11 @@ export function wiringProblems(config: SlipwayConfig, env: NodeJS.ProcessEnv): s
 export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const env = opts.env ?? process.env;
   const config = opts.config();
+  const budgets = ecsBudgets(opts.config, { timeScale: opts.ecsBudgetTimeScale });
   const activities = createActivities({
     config: opts.config,
-    ecs: ecsClients(opts.config),
+    ecs: ecsClients(opts.config, opts.ecsBudget === false ? undefined : budgets),
+    ecsPace: opts.ecsBudget === false ? undefined : budgets,
     registry: registryClient(config, env),
     github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log }),
     pollMinMs: opts.pollMinMs,
@@ -138,6 +92,6 @@ export async function createGateWorker(opts: { connection: NativeConnection; nam
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
-    activities: createPlaywrightActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
+    activities: createGateActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
   });
 }

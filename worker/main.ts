@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../domain/config-file';
 import { temporalSettings } from '../client/temporal-env';
-import { DEFAULT_TASK_QUEUE } from '../workflows/shared';
+import { DEFAULT_TASK_QUEUE } from '../contract';
 import { createGateWorker, createWorker, wiringProblems } from './create';
 
 async function main(): Promise<void> {
@@ -57,6 +57,8 @@ async function main(): Promise<void> {
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
     pollMinMs: numberEnv('SLIPWAY_POLL_MIN_MS'),
     pollMaxMs: numberEnv('SLIPWAY_POLL_MAX_MS'),
+    ecsBudget: process.env.SLIPWAY_ECS_BUDGET !== 'off',
+    ecsBudgetTimeScale: numberEnv('SLIPWAY_ECS_BUDGET_TIME_SCALE'),
   });
   Runtime.instance().logger.info('slipway worker started', {
     address: t.address,

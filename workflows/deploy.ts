@@ -7,8 +7,6 @@
  */
 import {
   ApplicationFailure,
-  CancellationScope,
-  isCancellation,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -21,10 +19,11 @@ import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
-import { endingOf, type Ending } from './failures';
+import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { effect, longPoll, quick } from './profiles';
+import { effect, quick, verify, watch } from './profiles';
 import {
+  deployWorkflowId,
   FailureType,
   preemptSignal,
   progressQuery,
@@ -36,7 +35,7 @@ import {
   type DeployResult,
   type Outcome,
   type PreemptNotice,
-} from './shared';
+} from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, recordValidated } = proxyActivities<Activities>(quick);
 const { registerRevision, updateService } = proxyActivities<Activities>(effect);
@@ -80,10 +79,11 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     if (line) say(line);
     setCurrentDetails(renderDetails(progress));
   };
-  const end = (outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string): never => {
-    enter(outcome, message);
-    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
-    const details: DeployFailureDetails = {
+  // How this deploy ends, whatever ends it. Its notifier is set once the request passed
+  // preflight: refusals change nothing, notifications included.
+  const closing = new Closing({
+    say: (line, outcome) => (outcome ? enter(outcome, line) : say(line)),
+    details: (outcome): DeployFailureDetails => ({
       outcome,
       app: input.app,
       env: input.env,
@@ -91,28 +91,16 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       taskDefinitionArn: progress.taskDefinitionArn,
       serviceDeploymentArn: progress.serviceDeploymentArn,
       reasons: [...progress.stoppedReasons],
-    };
-    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: [details] });
-  };
-
-  // Set once the request passed preflight: refusals change nothing, notifications included.
-  let notifier: Notifier | undefined;
+    }),
+    cancelled: () => (preempted ? `preempted by ${preempted.by} (@${preempted.actor}${preempted.reason ? `: ${preempted.reason}` : ''})` : 'cancelled'),
+  });
+  const end = (outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string): never => closing.end(outcome, type, message);
+  const step = <T>(fn: () => Promise<T>) => closing.step(fn);
 
   try {
     return await run();
   } catch (err) {
-    if (isCancellation(err)) {
-      const why = preempted ? `preempted by ${preempted.by} (@${preempted.actor}${preempted.reason ? `: ${preempted.reason}` : ''})` : 'cancelled';
-      await CancellationScope.nonCancellable(async () => {
-        enter('cancelled', `cancelled: ${why}`);
-        upsertSearchAttributes([{ key: SA.outcome, value: 'cancelled' }]);
-        await notifier?.failed('cancelled', `cancelled: ${why}`);
-      });
-    } else if (notifier && err instanceof ApplicationFailure) {
-      const details = err.details?.[0] as DeployFailureDetails | undefined;
-      await notifier.failed(details?.outcome ?? 'failed', err.message, details?.reasons ?? []);
-    }
-    throw err;
+    return await closing.caught(err);
   }
 
   async function run(): Promise<DeployResult> {
@@ -129,40 +117,43 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   // ---- preflight: nothing below this block runs unless the request is sound ----
   const problem = operationInputProblem(input, true);
   if (problem) end('refused', FailureType.badInput, `refused: ${problem}`);
-  const target = await refuseOnBadInput(() => resolveTarget({ app: input.app, env: input.env }), end);
+  // The workflow ID is the service's lock: a deploy started under any other ID would run beside one holding it.
+  const lock = lockProblem(`a deploy of ${input.app} to ${input.env}`, deployWorkflowId(input.app, input.env));
+  if (lock) end('refused', FailureType.badInput, `refused: ${lock}`);
+  const target = await step(() => resolveTarget({ app: input.app, env: input.env }));
   progress.cluster = target.cluster;
   progress.service = target.service;
 
   // Deploys started before these checks existed replay without them (patch markers).
   if (patched(PATCH_PREFLIGHT)) {
     enter('authorizing');
-    const auth = await refuseOnBadInput(() => authorize({ actor: input.actor, operation, app: input.app, env: input.env }), end);
+    const auth = await step(() => authorize({ actor: input.actor, operation, app: input.app, env: input.env }));
     if (auth.checked) say(`@${input.actor} is authorised (${auth.via === 'team' ? `member of ${auth.team}` : 'allowed bot'})`);
 
     enter('checking_images');
-    await refuseOnBadInput(() => checkImageTags({ images: target.images, tag: input.tag }), end);
+    await step(() => checkImageTags({ images: target.images, tag: input.tag }));
     say(`'${shortTag(input.tag)}' exists for every image: ${target.images.map((i) => i.repository.split('/').pop()).join(', ')}`);
   }
 
   // Only a deploy started on its own speaks for itself; a rollback or release announces its child.
   if (!workflowInfo().parent && patched(PATCH_NOTIFY)) {
-    notifier = new Notifier(
+    closing.notifier = new Notifier(
       { kind: operation, app: input.app, env: input.env, tag: input.tag, actor: input.actor, reason: input.reason, service: target.service },
       say,
     );
-    notifier.started();
+    closing.notifier.started();
   }
 
   // ---- register the rendered revision (once) ----
   enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
   const { workflowId, runId } = workflowInfo();
-  const registered = await refuseOnBadInput(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }), end);
+  const registered = await step(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }));
   progress.taskDefinitionArn = registered.taskDefinitionArn;
   say(`registered ${revisionOf(registered.taskDefinitionArn)}${registered.reused ? ' (found from an earlier attempt)' : ''}: ${registered.images.join(', ')}`);
 
   // ---- point the service at it ----
   enter('updating', `updating service ${target.cluster}/${target.service}`);
-  const started = await refuseOnBadInput(() => updateService({ target, taskDefinitionArn: registered.taskDefinitionArn }), end);
+  const started = await step(() => updateService({ target, taskDefinitionArn: registered.taskDefinitionArn }));
   progress.serviceDeploymentArn = started.serviceDeploymentArn;
 
   // ---- wait for the truth ----
@@ -175,7 +166,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     if (remaining <= 0) {
       end('timed_out', FailureType.timedOut, `timed out: ECS had not finished the deployment after ${formatDuration(budgetSeconds)}${lastState(progress)}`);
     }
-    const { watchDeployment } = proxyActivities<Activities>({ ...longPoll, scheduleToCloseTimeout: `${remaining + 30}s` });
+    const { watchDeployment } = proxyActivities<Activities>(watch(remaining));
     const report = await watchDeployment({
       target,
       taskDefinitionArn: registered.taskDefinitionArn,
@@ -216,11 +207,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   let verified: DeployResult['verified'];
   if (target.versionEndpoint && patched(PATCH_VERIFY)) {
     enter('verifying', `checking ${target.versionEndpoint} reports '${shortTag(input.tag)}'`);
-    const { awaitVersion } = proxyActivities<Activities>({
-      ...longPoll,
-      startToCloseTimeout: `${target.verifyBudgetSeconds + 60}s`,
-      retry: { ...longPoll.retry, maximumAttempts: 3 },
-    });
+    const { awaitVersion } = proxyActivities<Activities>(verify(target.verifyBudgetSeconds));
     try {
       const seen = await awaitVersion({ url: target.versionEndpoint, expected: input.tag, budgetSeconds: target.verifyBudgetSeconds });
       verified = { url: seen.url, release: seen.release };
@@ -245,7 +232,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     });
   }
 
-  await notifier?.succeeded();
+  await closing.notifier?.succeeded();
   enter('succeeded', `succeeded: ${target.service} runs ${revisionOf(registered.taskDefinitionArn)} (${progress.counts?.running}/${progress.counts?.desired} tasks)`);
   upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
   return {
@@ -259,17 +246,6 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     counts: progress.counts!,
     ...(verified && { verified }),
   };
-  }
-}
-
-/** Runs a preflight or effect activity; a bad-input kind of failure ends the deploy as refused. */
-async function refuseOnBadInput<T>(fn: () => Promise<T>, end: (o: Ending['outcome'], type: string, msg: string) => never): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const ending = endingOf(err);
-    if (ending) end(ending.outcome, ending.type, ending.message);
-    throw err;
   }
 }
 

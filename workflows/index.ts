@@ -4,3 +4,4 @@ export { redeploy, rollback } from './operations';
 export { pipeline } from './pipeline';
 export { releaseRecord } from './record';
 export { release } from './release';
+export { notification } from './notifier';

@@ -1,24 +1,56 @@
 /**
  * Tells people what happens: start, success and failure of an operation go to Slack and
  * to GitHub deployment statuses (whichever the config enables). Notifications run beside
- * the operation and never fail it: a notification that cannot be sent is retried, then
- * reported in the operation's progress.
+ * the operation and never fail it, nor hold its outcome back: each notice is tried once
+ * in line; one that could not be sent is handed to a `notification` workflow of its own
+ * that keeps retrying after the operation has ended, and the operation's progress says so.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { NotifyRequest } from '../activities/notifications';
 import { NON_RETRYABLE } from '../domain/errors';
+import { SA } from '../contract';
 
-const { notifySlack, recordGitHubDeployment } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE] },
-});
+/** Notices of operations started before they were tried once in line replay with the retries in line. */
+const PATCH_NOTIFY_ASIDE = 'notify-without-holding-the-outcome';
+
+const NOTIFY_RETRY: RetryPolicy = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE] };
+
+/** The retries in line (operations started before notices were handed aside), and the notification workflow. */
+const retried = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: NOTIFY_RETRY });
+/** One attempt in line: a notification service that is down costs the operation one answer, not its retries. */
+const once = proxyActivities<Activities>({ startToCloseTimeout: '15s', retry: { maximumAttempts: 1 } });
 
 export type NotifyBase = Omit<NotifyRequest, 'phase' | 'outcome' | 'failure' | 'stoppedReasons'>;
+
+type Sink = 'slack' | 'github';
+type GitHubNotice = NotifyRequest & { deploymentId?: number };
+
+/** What a `notification` workflow delivers. */
+export interface NotificationInput {
+  sink: Sink;
+  event: GitHubNotice;
+  /** The operation that could not send it at first. */
+  for: string;
+}
+
+const SINK_NAME: Record<Sink, string> = { slack: 'Slack', github: 'GitHub deployment' };
 
 export class Notifier {
   private pending: Promise<void>[] = [];
   private deployment: Promise<number | undefined> = Promise.resolve(undefined);
+  private readonly aside = patched(PATCH_NOTIFY_ASIDE);
+  private handedAside = 0;
 
   /** `report` receives one line per notification that could not be sent. */
   constructor(
@@ -28,14 +60,8 @@ export class Notifier {
 
   started(): void {
     const event: NotifyRequest = { ...this.base, phase: 'started' };
-    this.pending.push(this.guard('Slack', notifySlack(event)));
-    this.deployment = recordGitHubDeployment(event).then(
-      (r) => r.deploymentId,
-      (err) => {
-        this.report(`notification not sent (GitHub deployment): ${messageOf(err)}`);
-        return undefined;
-      },
-    );
+    this.pending.push(this.send('slack', event).then(() => undefined));
+    this.deployment = this.send('github', event).then((r) => (r as { deploymentId?: number } | undefined)?.deploymentId);
     this.pending.push(this.deployment.then(() => undefined));
   }
 
@@ -48,18 +74,68 @@ export class Notifier {
   }
 
   private async finish(event: NotifyRequest): Promise<void> {
-    this.pending.push(this.guard('Slack', notifySlack(event)));
+    this.pending.push(this.send('slack', event).then(() => undefined));
     const deploymentId = await this.deployment;
-    this.pending.push(this.guard('GitHub deployment status', recordGitHubDeployment({ ...event, deploymentId })));
+    this.pending.push(this.send('github', { ...event, deploymentId }).then(() => undefined));
     await Promise.all(this.pending);
   }
 
-  private guard(what: string, p: Promise<unknown>): Promise<void> {
-    return p.then(
-      () => undefined,
-      (err) => this.report(`notification not sent (${what}): ${messageOf(err)}`),
-    );
+  /** Sends one notice; never throws. Resolves with the activity's answer, or undefined when not sent (yet). */
+  private async send(sink: Sink, event: GitHubNotice): Promise<unknown> {
+    const what = SINK_NAME[sink];
+    const acts = this.aside ? once : retried;
+    try {
+      return await (sink === 'slack' ? acts.notifySlack(event) : acts.recordGitHubDeployment(event));
+    } catch (err) {
+      if (!this.aside || !retryable(err)) {
+        this.report(`notification not sent (${what}): ${messageOf(err)}`);
+        return undefined;
+      }
+    }
+    // Retries run in a workflow of their own, which outlives this operation if need be.
+    const { workflowId, runId } = workflowInfo();
+    const id = `notify/${workflowId}/${runId}/${++this.handedAside}`;
+    try {
+      await startChild(notification, {
+        workflowId: id,
+        args: [{ sink, event, for: workflowId }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `${what} notice of ${workflowId} (${event.phase})`,
+      });
+      this.report(`notification not sent yet (${what}): retried in the background by workflow ${id}`);
+    } catch (err) {
+      this.report(`notification not sent (${what}): ${messageOf(err)}`);
+    }
+    return undefined;
   }
+}
+
+/**
+ * Delivers one notice that its operation could not send at first, with the notification
+ * retries. A notice that is never delivered ends this workflow failed, saying why.
+ */
+export async function notification(input: NotificationInput): Promise<void> {
+  upsertSearchAttributes([
+    { key: SA.operation, value: 'notification' },
+    { key: SA.outcome, value: 'running' },
+  ]);
+  try {
+    if (input.sink === 'slack') await retried.notifySlack(input.event);
+    else await retried.recordGitHubDeployment(input.event);
+  } catch (err) {
+    upsertSearchAttributes([{ key: SA.outcome, value: 'failed' }]);
+    throw ApplicationFailure.create({
+      type: 'NotificationNotSent',
+      message: `notification not sent (${SINK_NAME[input.sink]}) for ${input.for}: ${messageOf(err)}`,
+      nonRetryable: true,
+    });
+  }
+  upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
+}
+
+function retryable(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return !(cause instanceof ApplicationFailure && (cause.nonRetryable || (NON_RETRYABLE as readonly string[]).includes(cause.type ?? '')));
 }
 
 function messageOf(err: unknown): string {

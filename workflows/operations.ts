@@ -3,100 +3,112 @@
  * as a child under the service's lock (`deploy/<app>/<env>`), so every rule of a deploy
  * (preflight, exactly-once effects, truthful outcome, verification) holds for them too.
  */
-import {
-  ApplicationFailure,
-  ChildWorkflowFailure,
-  executeChild,
-  patched,
-  proxyActivities,
-  setCurrentDetails,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
-import { endingOf } from './failures';
+import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
+import { preempt, quick } from './profiles';
 import {
   deployWorkflowId,
   FailureType,
+  redeployWorkflowId,
+  rollbackWorkflowId,
   SA,
-  type DeployFailureDetails,
   type DeployInput,
   type DeployResult,
-  type Outcome,
   type RedeployInput,
   type RedeployResult,
   type RollbackInput,
   type RollbackResult,
-} from './shared';
+} from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
-const { preemptDeploy } = proxyActivities<Activities>({ ...quick, startToCloseTimeout: '5m', heartbeatTimeout: '20s' });
+const { preemptDeploy } = proxyActivities<Activities>(preempt);
+
+/** Redeploys started before a redeploy checked its actor itself (the child deploy did, after the notices) replay without it. */
+const PATCH_REDEPLOY_AUTHORIZES = 'redeploy-authorizes-before-notifying';
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   const op = new Operation('rollback', input);
-  op.start(input.tag);
-  op.check(operationInputProblem(input, false));
-  const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
-  await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env }));
+  return op.run(async () => {
+    op.start(input.tag);
+    op.check(operationInputProblem(input, false));
+    op.check(lockProblem(`a rollback of ${input.app} in ${input.env}`, rollbackWorkflowId(input.app, input.env)));
+    const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
+    await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env }));
 
-  let tag = input.tag;
-  let chosen: RollbackResult['chosen'] = 'explicit';
-  if (tag === undefined) {
-    // What runs now is not a rollback target; the newest validated release before it is.
-    let current: string | undefined;
-    if (target.versionEndpoint) {
-      current = await readVersion({ url: target.versionEndpoint }).then(
-        (v) => v.release,
-        () => undefined,
-      );
+    let tag = input.tag;
+    let chosen: RollbackResult['chosen'] = 'explicit';
+    if (tag === undefined) {
+      // What runs now is not a rollback target; the newest validated release before it is.
+      let current: string | undefined;
+      if (target.versionEndpoint) {
+        current = await readVersion({ url: target.versionEndpoint }).then(
+          (v) => v.release,
+          () => undefined,
+        );
+      }
+      const pick = await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] }));
+      tag = pick.tag;
+      chosen = 'last-validated';
+      op.note(`target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`);
     }
-    const pick = await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] }));
-    tag = pick.tag;
-    chosen = 'last-validated';
-    op.note(`target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`);
-  }
-  await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
-  upsertSearchAttributes([{ key: SA.tag, value: tag }]);
+    await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
+    upsertSearchAttributes([{ key: SA.tag, value: tag }]);
 
-  const preempted = await preemptDeploy({
-    app: input.app,
-    env: input.env,
-    notice: { by: workflowInfo().workflowId, actor: input.actor, reason: input.reason },
+    const preempted = await preemptDeploy({
+      app: input.app,
+      env: input.env,
+      notice: { by: workflowInfo().workflowId, actor: input.actor, reason: input.reason },
+    });
+    if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
+
+    const result = await op.deployChild(tag);
+    return { ...result, chosen, ...(preempted && { preempted }) };
   });
-  if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
-
-  const result = await op.deployChild(tag);
-  return { ...result, chosen, ...(preempted && { preempted }) };
 }
 
 export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
   const op = new Operation('redeploy', input);
-  op.start();
-  op.check(operationInputProblem(input, false));
-  const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
-  if (!target.versionEndpoint) {
-    op.fail('refused', FailureType.badInput, `refused: ${input.app} in ${input.env} has no versionEndpoint in the config, so there is no running version to redeploy; deploy a tag instead`);
-  }
-  const reported = await op.preflight(() => readVersion({ url: target.versionEndpoint! }));
-  op.note(`${reported.url} reports '${shortTag(reported.release)}': deploying it again from the current template`);
-  upsertSearchAttributes([{ key: SA.tag, value: keyword(reported.release) }]);
-  const result = await op.deployChild(reported.release);
-  return { ...result, reportedBy: reported.url };
+  return op.run(async () => {
+    op.start();
+    op.check(operationInputProblem(input, false));
+    op.check(lockProblem(`a redeploy of ${input.app} in ${input.env}`, redeployWorkflowId(input.app, input.env)));
+    const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
+    // Authorised before anything is announced: an outsider's redeploy tells nobody anything.
+    if (patched(PATCH_REDEPLOY_AUTHORIZES)) {
+      await op.preflight(() => authorize({ actor: input.actor, operation: 'redeploy', app: input.app, env: input.env }));
+    }
+    if (!target.versionEndpoint) {
+      op.fail(FailureType.badInput, `refused: ${input.app} in ${input.env} has no versionEndpoint in the config, so there is no running version to redeploy; deploy a tag instead`);
+    }
+    const reported = await op.preflight(() => readVersion({ url: target.versionEndpoint! }));
+    op.note(`${reported.url} reports '${shortTag(reported.release)}': deploying it again from the current template`);
+    upsertSearchAttributes([{ key: SA.tag, value: keyword(reported.release) }]);
+    const result = await op.deployChild(reported.release);
+    return { ...result, reportedBy: reported.url };
+  });
 }
 
-/** The parts rollback and redeploy share: search attributes, refusals, the child deploy. */
+/** The parts rollback and redeploy share: search attributes, refusals, the child deploy, the ending. */
 class Operation {
   private lines: string[] = [];
-  private notifier?: Notifier;
+  private readonly closing = new Closing({ say: (line) => this.note(line) });
   constructor(
     private readonly kind: 'rollback' | 'redeploy',
     private readonly input: RollbackInput | RedeployInput,
   ) {}
+
+  async run<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      return await this.closing.caught(err);
+    }
+  }
 
   start(tag?: string): void {
     const i = this.input;
@@ -117,54 +129,33 @@ class Operation {
   }
 
   check(problem: string | undefined): void {
-    if (problem) this.fail('refused', FailureType.badInput, `refused: ${problem}`);
+    if (problem) this.fail(FailureType.badInput, `refused: ${problem}`);
   }
 
-  fail(outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string, details?: unknown): never {
-    this.note(message);
-    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
-    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
+  fail(type: string, message: string): never {
+    return this.closing.end('refused', type, message);
   }
 
   /** Runs a preflight activity; bad input, unknown things and unauthorised actors end the operation as refused. */
-  async preflight<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      const ending = endingOf(err);
-      if (ending) this.fail(ending.outcome, ending.type, ending.message);
-      throw err;
-    }
+  preflight<T>(fn: () => Promise<T>): Promise<T> {
+    return this.closing.step(fn);
   }
 
   async deployChild(tag: string): Promise<DeployResult> {
     const i = this.input;
     if (patched('notify-start-success-failure')) {
-      this.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
-      this.notifier.started();
+      this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
+      this.closing.notifier.started();
     }
     const deployInput: DeployInput = { app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason, budgetSeconds: i.budgetSeconds, operation: this.kind };
-    try {
-      const result = await executeChild(deploy, {
-        workflowId: deployWorkflowId(i.app, i.env),
-        args: [deployInput],
-        staticSummary: `${this.kind} ${i.app} ${shortTag(tag)} → ${i.env} by @${i.actor}`,
-      });
-      await this.notifier?.succeeded();
-      this.note(`succeeded: ${i.env} runs ${shortTag(tag)}`);
-      upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
-      return result;
-    } catch (err) {
-      if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
-        const f = err.cause;
-        const details = f.details?.[0] as DeployFailureDetails | undefined;
-        await this.notifier?.failed(details?.outcome ?? 'failed', f.message, details?.reasons ?? []);
-        this.fail(details?.outcome ?? 'failed', f.type ?? FailureType.failed, f.message, details);
-      }
-      if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {
-        this.fail('failed', 'AlreadyRunning', `another deploy of ${i.app} to ${i.env} started meanwhile (workflow ${deployWorkflowId(i.app, i.env)}); try again`);
-      }
-      throw err;
-    }
+    const result = await executeChild(deploy, {
+      workflowId: deployWorkflowId(i.app, i.env),
+      args: [deployInput],
+      staticSummary: `${this.kind} ${i.app} ${shortTag(tag)} → ${i.env} by @${i.actor}`,
+    });
+    await this.closing.notifier?.succeeded();
+    this.note(`succeeded: ${i.env} runs ${shortTag(tag)}`);
+    upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
+    return result;
   }
 }

@@ -28,10 +28,14 @@ import {
 import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import { planPick, type Relations } from '../domain/ancestry';
-import { shortTag, tagProblem } from '../domain/tags';
+import { approvalRequestProblem, clip, MAX_REASON, mergeReportProblem, queueActionProblem } from '../domain/input';
+import { gateSummary } from '../domain/playwright-report';
+import { pickCandidate } from '../domain/queue';
+import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
+import { childEnding, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
+import { githubGate, playwrightGate, quick } from './profiles';
 import { release } from './release';
 import {
   approveSignal,
@@ -41,6 +45,7 @@ import {
   mergedSignal,
   pauseUpdate,
   pipelineStateQuery,
+  pipelineWorkflowId,
   rejectSignal,
   rejectUpdate,
   releaseWorkflowId,
@@ -53,7 +58,7 @@ import {
   type PipelineState,
   type QueueAction,
   type QueueEntry,
-} from './shared';
+} from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
 
@@ -72,6 +77,9 @@ export interface PipelineInput {
 }
 
 export async function pipeline(input: PipelineInput): Promise<void> {
+  // One pipeline per app: its workflow ID is the lock.
+  const lock = lockProblem(`the pipeline of ${input.app}`, pipelineWorkflowId(input.app));
+  if (lock) throw ApplicationFailure.create({ type: 'BadInput', message: `refused: ${lock}`, nonRetryable: true });
   const state: PipelineState = input.state ?? {
     app: input.app,
     phase: 'idle',
@@ -122,18 +130,27 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   // ---- messages ----
   setHandler(pipelineStateQuery, () => state);
 
+  /** A message that was not taken: one short line in the state's history, whatever its size. */
+  const refusedMessage = (what: string, problem: string) => {
+    state.history.push({ sha: '', outcome: 'refused', at: now(), note: clip(`${what} refused: ${problem}`, 300) });
+    trim();
+    show();
+  };
+
   setHandler(mergedSignal, (m: MergeReport) => {
-    if (typeof m?.sha !== 'string' || tagProblem(m.sha) || !/^[0-9a-f]{40}$/.test(m.sha)) return; // recorded in history; nothing to queue
+    const problem = mergeReportProblem(m);
+    if (problem) return refusedMessage('merge report', problem);
     const known = state.queue.find((e) => e.sha === m.sha) ?? (state.candidate?.sha === m.sha ? state.candidate : undefined);
     if (known) return; // the same merge reported twice is one entry
-    state.queue.push({ sha: m.sha, actor: String(m.actor), title: String(m.title ?? '').slice(0, 300), at: now(), status: 'waiting' });
+    state.queue.push({ sha: m.sha, actor: m.actor, title: m.title ?? '', at: now(), status: 'waiting' });
     show();
   });
 
   /** Checks that can be made without I/O; used by the Update validators and the Signals. */
   const checkRequest = (r: ApprovalRequest): string | undefined => {
     const c = state.candidate;
-    if (!r || typeof r.approver !== 'string' || !r.approver) return 'an approver (GitHub login) is required';
+    const problem = approvalRequestProblem(r);
+    if (problem) return problem;
     if (!c || state.phase !== 'awaiting_approval') {
       return `there is no candidate awaiting approval (phase: ${state.phase}${c ? `, candidate ${c.sha}` : ''})`;
     }
@@ -143,7 +160,10 @@ export async function pipeline(input: PipelineInput): Promise<void> {
 
   /** Approve or reject: authorised, distinct, not the merger alone unless allowed. Records refusals. */
   const decide = async (r: ApprovalRequest, kind: 'approve' | 'reject', via: 'update' | 'signal'): Promise<ApprovalRecord> => {
-    const record: ApprovalRecord = { approver: String(r?.approver), tag: String(r?.tag), at: now(), decision: kind, reason: r?.reason, via };
+    // Whatever arrives, what is kept of it is small.
+    const text = (v: unknown, max: number) => clip(typeof v === 'string' ? v : String(v), max);
+    const record: ApprovalRecord = { approver: text(r?.approver, 64), tag: text(r?.tag, 128), at: now(), decision: kind, via };
+    if (r?.reason !== undefined && r?.reason !== null) record.reason = text(r.reason, MAX_REASON);
     const refuse = (why: string): ApprovalRecord => {
       record.refused = why;
       state.approvals.push(record);
@@ -182,14 +202,14 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   setHandler(approveUpdate, (r) => decide(r, 'approve', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw new Error(problem);
+      if (problem) throw refusal('ApprovalRefused', problem);
     },
   });
   setHandler(rejectUpdate, (r) => decide(r, 'reject', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw new Error(problem);
-      if (!r.reason) throw new Error('a rejection needs a reason');
+      if (problem) throw refusal('ApprovalRefused', problem);
+      if (!r.reason) throw refusal('ApprovalRefused', 'a rejection needs a reason');
     },
   });
   setHandler(approveSignal, (r) => void decide(r, 'approve', 'signal'));
@@ -206,25 +226,43 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     },
     {
       validator: (a) => {
+        const problem = queueActionProblem(a);
+        if (problem) throw refusal('BadInput', problem);
         if (!state.queue.some((e) => e.sha === a?.sha && e.status === 'waiting')) {
           const waiting = state.queue.filter((e) => e.status === 'waiting').map((e) => e.sha);
-          throw new Error(`no waiting entry ${a?.sha}; waiting: ${waiting.length ? waiting.join(', ') : 'none'}`);
+          throw refusal('BadInput', `no waiting entry ${a?.sha}; waiting: ${waiting.length ? waiting.join(', ') : 'none'}`);
         }
       },
     },
   );
-  setHandler(pauseUpdate, (a: QueueAction) => {
-    state.paused = true;
-    state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'paused', at: now(), note: `by @${a.actor}${a.reason ? `: ${a.reason}` : ''}` });
-    show();
-    return state;
-  });
-  setHandler(resumeUpdate, (a: QueueAction) => {
-    state.paused = false;
-    state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'resumed', at: now(), note: `by @${a.actor}` });
-    show();
-    return state;
-  });
+  const actionValidator = {
+    validator: (a: QueueAction) => {
+      const problem = queueActionProblem(a);
+      if (problem) throw refusal('BadInput', problem);
+    },
+  };
+  setHandler(
+    pauseUpdate,
+    (a: QueueAction) => {
+      state.paused = true;
+      state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'paused', at: now(), note: `by @${a.actor}${a.reason ? `: ${a.reason}` : ''}` });
+      trim();
+      show();
+      return state;
+    },
+    actionValidator,
+  );
+  setHandler(
+    resumeUpdate,
+    (a: QueueAction) => {
+      state.paused = false;
+      state.history.push({ sha: state.candidate?.sha ?? '', outcome: 'resumed', at: now(), note: `by @${a.actor}` });
+      trim();
+      show();
+      return state;
+    },
+    actionValidator,
+  );
 
   show();
 
@@ -237,7 +275,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       plan = await acts.resolvePipeline({ app: state.app });
       state.policy = plan.settings.policy;
       if (patched('pick-by-ancestry')) await pickByAncestry(state, now);
-      else pick(state);
+      else pickCandidate(state);
       if (!state.candidate) {
         show();
         continue; // everything waiting was refused or superseded
@@ -365,6 +403,11 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   await continueAsNew<typeof pipeline>({ app: state.app, state, maxHistory: input.maxHistory });
 }
 
+/** A refusal from an Update validator: typed and never retried, like those from the handlers. */
+function refusal(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
 function shouldContinueAsNewAfter(limit: number): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || info.historyLength > limit;
@@ -406,23 +449,6 @@ async function pickByAncestry(state: PipelineState, now: () => string): Promise<
   state.candidate = next;
 }
 
-/** The pick of runs started before git ancestry decided it (kept so their histories replay). */
-export function pick(state: PipelineState): void {
-  const waiting = state.queue.filter((e) => e.status === 'waiting');
-  if (waiting.length === 0) return;
-  const next = state.policy === 'fifo' ? waiting[0] : waiting[waiting.length - 1];
-  if (state.policy === 'latest') {
-    for (const e of waiting) {
-      if (e !== next) {
-        e.status = 'superseded';
-        e.note = `contained in ${next.sha}`;
-      }
-    }
-  }
-  next.status = 'candidate';
-  state.candidate = next;
-}
-
 /**
  * Checks the registry for every image of `tag` with growing intervals (2 s doubling, at most
  * a tenth of the wait or a minute) until they exist — undefined — or `imageWaitMinutes`
@@ -456,11 +482,9 @@ async function runChild(fn: () => Promise<unknown>): Promise<ChildOutcome> {
     await fn();
     return { ok: true };
   } catch (err) {
-    if (err instanceof ChildWorkflowFailure) {
-      const f = err.cause;
-      const details = f instanceof ApplicationFailure ? (f.details?.[0] as DeployFailureDetails | undefined) : undefined;
-      return { ok: false, outcome: details?.outcome ?? 'failed', message: f?.message ?? err.message, reasons: details?.reasons ?? [] };
-    }
+    const child = childEnding(err);
+    if (child) return { ok: false, outcome: child.outcome, message: child.message, reasons: child.reasons };
+    if (err instanceof ChildWorkflowFailure) return { ok: false, outcome: 'failed', message: err.cause?.message ?? err.message, reasons: [] };
     if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {
       return { ok: false, outcome: 'failed', message: `another operation holds the service: ${err.message}`, reasons: [] };
     }
@@ -474,12 +498,7 @@ async function runGate(plan: PipelinePlan, sha: string): Promise<{ ok: boolean; 
   try {
     if (gate.playwright) {
       const pw = gate.playwright;
-      const { runPlaywrightGate } = proxyActivities<Activities>({
-        taskQueue: pw.taskQueue,
-        startToCloseTimeout: `${pw.timeoutMinutes * 60 + 60}s`,
-        heartbeatTimeout: '60s',
-        retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['BadInput'] },
-      });
+      const { runPlaywrightGate } = proxyActivities<Activities>(playwrightGate(pw.taskQueue, pw.timeoutMinutes));
       const r = await runPlaywrightGate({
         suiteDir: pw.suiteDir,
         baseUrl: plan.gateUrls?.baseUrl ?? plan.staging.url ?? '',
@@ -489,11 +508,10 @@ async function runGate(plan: PipelinePlan, sha: string): Promise<{ ok: boolean; 
         timeoutSeconds: pw.timeoutMinutes * 60,
         expectedRelease: sha,
       });
-      const counts = `${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky`;
-      return { ok: r.ok, summary: r.ok ? counts : `${counts}: ${r.failures.map((f) => f.title).join('; ')}` };
+      return { ok: r.ok, summary: gateSummary(r) };
     }
     const gh = gate.githubWorkflow!;
-    const { dispatchGitHubGate } = proxyActivities<Activities>({ startToCloseTimeout: '3h', heartbeatTimeout: '2m', retry: { maximumAttempts: 3 } });
+    const { dispatchGitHubGate } = proxyActivities<Activities>(githubGate);
     const r = await dispatchGitHubGate({ owner: plan.github!.owner, repo: plan.github!.repo, workflow: gh.workflow, ref: gh.ref, inputs: { sha } });
     return { ok: r.ok, summary: `${gh.workflow}: ${r.conclusion} ${r.runUrl}` };
   } catch (err) {

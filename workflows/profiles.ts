@@ -1,6 +1,8 @@
 /**
- * Named timeout and retry profiles for activities. Every activity call goes through one
- * of these; the non-retryable failure types are Slipway's error class names.
+ * Named timeout and retry profiles for activities, each written once. Every activity call
+ * goes through one of these; the non-retryable failure types are Slipway's error class
+ * names (domain/errors.ts). Changing a profile does not change the commands a workflow
+ * writes, so running workflows replay as before.
  */
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import { NON_RETRYABLE } from '../domain/errors';
@@ -34,3 +36,46 @@ export const longPoll: ActivityOptions = {
   heartbeatTimeout: '15s',
   retry,
 };
+
+/** One look at the rollout, within what is left of the deploy's budget (`remainingSeconds`). */
+export function watch(remainingSeconds: number): ActivityOptions {
+  return { ...longPoll, scheduleToCloseTimeout: `${remainingSeconds + 30}s` };
+}
+
+/** Waiting for the version endpoint to report the release, for up to `budgetSeconds`; three tries. */
+export function verify(budgetSeconds: number): ActivityOptions {
+  return { ...longPoll, startToCloseTimeout: `${budgetSeconds + 60}s`, retry: { ...retry, maximumAttempts: 3 } };
+}
+
+/** Cancelling a deploy in flight and waiting until it has ended. */
+export const preempt: ActivityOptions = { ...quick, startToCloseTimeout: '5m', heartbeatTimeout: '20s' };
+
+/** Slack messages and GitHub deployment statuses: a few tries, then the operation goes on without. */
+export const notify: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { ...retry, initialInterval: '2s', maximumAttempts: 5 },
+};
+
+/**
+ * GitHub writes (a release, its failure mark, the changelog pull request). They heartbeat,
+ * and their client sits out rate limits of up to a minute in-process, so an attempt gets
+ * minutes; between attempts, GitHub asks for at least a minute after a secondary rate limit.
+ */
+export const githubWrite: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '20s',
+  retry: { ...retry, initialInterval: '5s', maximumInterval: '2m', maximumAttempts: 10 },
+};
+
+/** The Playwright gate, on the task queue of the machines with a browser: its run's budget and a minute; one more try. */
+export function playwrightGate(taskQueue: string | undefined, timeoutMinutes: number): ActivityOptions {
+  return {
+    taskQueue,
+    startToCloseTimeout: `${timeoutMinutes * 60 + 60}s`,
+    heartbeatTimeout: '60s',
+    retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['BadInput'] },
+  };
+}
+
+/** A GitHub Actions workflow as the gate: its run may take hours; three tries. */
+export const githubGate: ActivityOptions = { startToCloseTimeout: '3h', heartbeatTimeout: '2m', retry: { maximumAttempts: 3 } };

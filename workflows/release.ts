@@ -11,8 +11,6 @@
  * a partial release and creates nothing twice.
  */
 import {
-  ApplicationFailure,
-  ChildWorkflowFailure,
   executeChild,
   patched,
   proxyActivities,
@@ -24,12 +22,14 @@ import { changelogPath, imageAlias, releaseDate, releaseDateToIso, releaseName, 
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
-import { endingOf } from './failures';
+import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { quick } from './profiles';
-import { deployWorkflowId, FailureType, SA, type DeployFailureDetails, type DeployResult, type ReleaseInput, type ReleaseResult } from './shared';
+import { githubWrite, quick } from './profiles';
+import { deployWorkflowId, FailureType, releaseWorkflowId, SA, type DeployResult, type ReleaseInput, type ReleaseResult } from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
+/** GitHub writes: the release, its failure mark, the changelog pull request. */
+const writes = proxyActivities<Activities>(githubWrite);
 
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const lines: string[] = [];
@@ -37,20 +37,16 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     lines.push(l);
     setCurrentDetails(lines.slice(-12).map((x) => `- ${x}`).join('\n'));
   };
-  const fail = (outcome: string, type: string, message: string, details?: unknown): never => {
-    note(message);
-    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
-    throw ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? undefined : [details] });
-  };
-  const preflight = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      const ending = endingOf(err, { refusalsOnly: true });
-      if (ending) fail(ending.outcome, ending.type, ending.message);
-      throw err;
-    }
-  };
+  const closing = new Closing({ say: note });
+  try {
+    return await run();
+  } catch (err) {
+    return await closing.caught(err);
+  }
+
+  async function run(): Promise<ReleaseResult> {
+  const fail = (outcome: 'refused' | 'failed', type: string, message: string): never => closing.end(outcome, type, message);
+  const preflight = <T>(fn: () => Promise<T>): Promise<T> => closing.step(fn, { refusalsOnly: true });
 
   upsertSearchAttributes([
     { key: SA.operation, value: 'release' },
@@ -65,6 +61,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   if (!/^[0-9a-f]{40}$/.test(input.tag)) {
     fail('refused', FailureType.badInput, `refused: a release names the image by its full commit SHA (40 hex characters); got '${input.tag}'`);
   }
+  const lock = lockProblem(`a release of ${input.app} ${input.tag}`, releaseWorkflowId(input.app, input.tag));
+  if (lock) fail('refused', FailureType.badInput, `refused: ${lock}`);
 
   // ---- preflight: nothing is written unless all of this passes ----
   const plan = await preflight(() => acts.resolveRelease({ app: input.app }));
@@ -86,7 +84,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const previous = await acts.previousRelease({ app: input.app, before: date });
   const pulls = await acts.mergedPullsSince({ app: input.app, since: previous?.releasedAt, until: releaseDateToIso(date) });
   const notes = releaseNotes(pulls);
-  const rel = await acts.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
+  const rel = await writes.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
   note(`${rel.created ? 'created' : 'found'} ${name}: ${rel.url} (${pulls.length} pull requests since ${previous?.name ?? 'the start'})`);
 
   // ---- image aliases: rel-<date> for every image ----
@@ -106,11 +104,13 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     }
   }
 
-  // Nothing done, nothing announced: a re-submitted release just answers.
-  const notifier =
-    rel.created || deployNeeded
-      ? new Notifier({ kind: 'release', app: input.app, env: plan.production?.env, tag: input.tag, actor: input.actor, releaseName: name }, note)
-      : undefined;
+  // Nothing done, nothing announced: a re-submitted release just answers. (Releases started
+  // before this rule announced every release, a re-released release-only app included.)
+  const announce = rel.created || deployNeeded || !patched('release-nothing-done-nothing-announced');
+  const notifier = announce
+    ? new Notifier({ kind: 'release', app: input.app, env: plan.production?.env, tag: input.tag, actor: input.actor, releaseName: name }, note)
+    : undefined;
+  closing.notifier = notifier;
   notifier?.started();
 
   // ---- production deploy (not for release-only apps) ----
@@ -119,27 +119,23 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     note(`${input.app} is release-only: its images are tagged; it is deployed elsewhere`);
   } else if (deployNeeded) {
     const env = plan.production!.env;
-    try {
-      deployed = await executeChild(deploy, {
-        workflowId: deployWorkflowId(input.app, env),
-        args: [{ app: input.app, env, tag: input.tag, actor: input.actor, reason: `release ${name}`, budgetSeconds: input.budgetSeconds }],
-        staticSummary: `deploy ${input.app} ${shortTag(input.tag)} → ${env} for ${name}`,
-      });
-      note(`${env} runs ${shortTag(input.tag)}`);
-    } catch (err) {
-      if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
-        const f = err.cause;
-        const details = f.details?.[0] as DeployFailureDetails | undefined;
-        await acts.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` });
-        await notifier?.failed(details?.outcome ?? 'failed', `${name}: the ${env} deploy failed: ${f.message}`, details?.reasons ?? []);
-        fail(details?.outcome ?? 'failed', f.type ?? FailureType.failed, `${name} is released but its ${env} deploy failed: ${f.message}`, details);
-      }
-      throw err;
-    }
+    // A failed production deploy marks the release failed, then ends the release with it.
+    closing.child = {
+      before: async (f) => void (await writes.markReleaseFailed({ releaseId: rel.id, reason: `the ${env} deploy failed: ${f.message}` })),
+      notice: (f) => `${name}: the ${env} deploy failed: ${f.message}`,
+      message: (f) => `${name} is released but its ${env} deploy failed: ${f.message}`,
+    };
+    deployed = await executeChild(deploy, {
+      workflowId: deployWorkflowId(input.app, env),
+      args: [{ app: input.app, env, tag: input.tag, actor: input.actor, reason: `release ${name}`, budgetSeconds: input.budgetSeconds }],
+      staticSummary: `deploy ${input.app} ${shortTag(input.tag)} → ${env} for ${name}`,
+    });
+    closing.child = {};
+    note(`${env} runs ${shortTag(input.tag)}`);
   }
 
   // ---- changelog pull request, pinging the actor ----
-  const pr = await acts.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
+  const pr = await writes.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
   note(`changelog ${changelogPath(input.app, date)}: ${pr.url}`);
 
   await notifier?.succeeded();
@@ -155,4 +151,5 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     changelogPr: { number: pr.number, url: pr.url },
     releaseOnly: plan.releaseOnly,
   };
+  }
 }

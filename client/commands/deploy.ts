@@ -9,16 +9,6 @@ import { EXIT } from '../exit-codes';
 import { startDeploy } from '../operations';
 import { followAndReport } from '../report';
 
-export const usage = `slipway deploy <app> <env> <tag> [options]
-
-Deploys image <tag> of <app> to <env> and, unless --no-wait, follows it to its true outcome.
-
-Options:
-  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
-  --reason TEXT     why (shown in the Temporal UI)
-  --budget MINUTES  how long ECS may take (default: the config's, 15)
-  --no-wait         start and return the workflow ID
-  --json            print the result as JSON on stdout`;
 
 export interface DeployFlags {
   actor?: string;
@@ -28,7 +18,7 @@ export interface DeployFlags {
 }
 
 export async function deployCommand(ctx: Context, args: string[], flags: DeployFlags): Promise<number> {
-  if (args.length !== 3) throw new UsageError(`deploy takes <app> <env> <tag>; got ${args.length} argument(s).\n\n${usage}`);
+  if (args.length !== 3) throw new UsageError(`deploy takes <app> <env> <tag>; got ${args.length} argument(s). Run 'slipway help deploy'.`);
   const [app, env, tag] = args;
   const actor = flags.actor ?? ctx.env.GITHUB_ACTOR;
   if (!actor) throw new UsageError('who is deploying? pass --actor <github-login> (GitHub Actions sets $GITHUB_ACTOR)');

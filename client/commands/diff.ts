@@ -14,17 +14,6 @@ import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 
-export const usage = `slipway diff <app> <env> <tag> [options]
-slipway deploy <app> <env> <tag> --dry-run
-
-Shows what deploying <tag> would change: renders the task definition from the live
-template and compares it with the revision the service runs now. Checks the tag exists for
-every image of the app, as a deploy would. Changes nothing.
-
-Exit codes: 0 the deploy could go ahead · 2 it would be refused (unknown tag, app, env)
-
-Options:
-  --json   print the plan as JSON on stdout`;
 
 export interface DiffPlan {
   ok: boolean;
@@ -41,13 +30,13 @@ export interface DiffPlan {
 }
 
 export async function diffCommand(ctx: Context, args: string[]): Promise<number> {
-  if (args.length !== 3) throw new UsageError(`diff takes <app> <env> <tag>; got ${args.length} argument(s).\n\n${usage}`);
+  if (args.length !== 3) throw new UsageError(`diff takes <app> <env> <tag>; got ${args.length} argument(s). Run 'slipway help diff'.`);
   const [app, env, tag] = args;
   const problem = tagProblem(tag);
   if (problem) throw new UsageError(problem);
   const config = ctx.config();
   const target = resolveTarget(config, app, env);
-  const { ecsClients, registryClient } = await import('../../worker/create');
+  const { ecsClients, registryClient } = await import('../../activities/clients');
   const ecs = ecsClients(() => config)(target.region);
   const images = createRegistryActivities({ registry: registryClient(config, ctx.env) });
 

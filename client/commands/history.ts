@@ -5,20 +5,12 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { appImages } from '../../domain/config';
 import { shortTag } from '../../domain/tags';
-import { SA } from '../../workflows/shared';
+import { SA } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { checkEnvironment, clock, duration, parseLimit, table } from './status';
 
-export const usage = `slipway history <app> [env] [options]
-
-Lists the recent operations on <app> (in [env] only, when given), newest first: when,
-operation, environment, tag, actor, outcome, duration and a link to the Temporal UI.
-
-Options:
-  --limit N   how many (default 20)
-  --json      print the operations as JSON on stdout`;
 
 const OPERATIONS = ['deploy', 'rollback', 'redeploy', 'release'];
 /** Operations whose child deploys they list themselves. */
@@ -51,7 +43,7 @@ export function historyQuery(app: string, env?: string): string {
 }
 
 export async function historyCommand(ctx: Context, args: string[], flags: { env?: string; limit?: string }): Promise<number> {
-  if (args.length < 1 || args.length > 2) throw new UsageError(`history takes <app> [env]; got ${args.length} argument(s).\n\n${usage}`);
+  if (args.length < 1 || args.length > 2) throw new UsageError(`history takes <app> [env]; got ${args.length} argument(s). Run 'slipway help history'.`);
   const [app, positionalEnv] = args;
   if (positionalEnv !== undefined && flags.env !== undefined && positionalEnv !== flags.env) {
     throw new UsageError(`give the environment once: '${positionalEnv}' or --env ${flags.env}`);

@@ -14,27 +14,13 @@ import {
   rejectUpdate,
   resumeUpdate,
   type PipelineState,
-} from '../../workflows/shared';
+} from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { reportMerge } from '../operations';
 import { actorOf, type OperationFlags } from './flags';
 
-export const usage = `slipway pipeline <subcommand> <app> [options]
-
-The promotion pipeline of <app>: merges to main queue up, deploy to staging, pass the gate,
-wait for approval, and are released to production — one at a time.
-
-Subcommands:
-  merged <app> --sha SHA --title TEXT   report a merge (starts the pipeline if needed)
-  status <app>                          phase, candidate, queue, approvals, releases
-  approve <app> --tag SHA               approve the candidate (must name its exact tag)
-  reject <app> --tag SHA --reason TEXT  reject the candidate
-  cancel <app> --sha SHA                take a waiting merge out of the queue
-  pause <app> / resume <app>            stop / restart picking new candidates
-
-Options: --actor LOGIN (default $GITHUB_ACTOR), --reason TEXT, --json`;
 
 export interface PipelineFlags extends OperationFlags {
   sha?: string;
@@ -46,8 +32,8 @@ const SUBCOMMANDS = ['merged', 'status', 'approve', 'reject', 'cancel', 'pause',
 
 export async function pipelineCommand(ctx: Context, args: string[], flags: PipelineFlags): Promise<number> {
   const [sub, app, ...rest] = args;
-  if (!sub || !SUBCOMMANDS.includes(sub)) throw new UsageError(`pipeline subcommands: ${SUBCOMMANDS.join(', ')}\n\n${usage}`);
-  if (!app || rest.length) throw new UsageError(`pipeline ${sub} takes one <app>\n\n${usage}`);
+  if (!sub || !SUBCOMMANDS.includes(sub)) throw new UsageError(`pipeline subcommands: ${SUBCOMMANDS.join(', ')} Run 'slipway help pipeline'.`);
+  if (!app || rest.length) throw new UsageError(`pipeline ${sub} takes one <app> Run 'slipway help pipeline'.`);
   appImages(ctx.config(), app); // unknown app → the valid ones
   if (!ctx.config().apps[app].pipeline) throw new UsageError(`${app} has no pipeline: add apps.${app}.pipeline to ${ctx.configPath}`);
   const sha = (name: string, v: string | undefined): string => {
@@ -56,6 +42,12 @@ export async function pipelineCommand(ctx: Context, args: string[], flags: Pipel
     if (problem || !/^[0-9a-f]{40}$/.test(v)) throw new UsageError(`--${name}: '${v}' is not a full commit SHA (40 hex characters)`);
     return v;
   };
+
+  // Every argument is checked before connecting: a missing --tag is exit 2 even when Temporal is down.
+  if (sub === 'merged' || sub === 'cancel') sha('sha', flags.sha);
+  if (sub === 'approve' || sub === 'reject') sha('tag', flags.tag);
+  if (sub === 'reject' && !flags.reason) throw new UsageError('pipeline reject needs --reason');
+  if (sub !== 'status') actorOf(ctx, flags);
 
   const client = await ctx.client();
   const handle = client.workflow.getHandle(pipelineWorkflowId(app));

@@ -2,7 +2,7 @@
  * slipway redeploy <app> <env> [--actor LOGIN] [--reason TEXT] [--no-wait]
  */
 import { resolveTarget } from '../../domain/config';
-import { deployWorkflowId } from '../../workflows/shared';
+import { deployWorkflowId } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -10,21 +10,9 @@ import { startRedeploy } from '../operations';
 import { followAndReport } from '../report';
 import { actorOf, budgetOf, type OperationFlags } from './flags';
 
-export const usage = `slipway redeploy <app> <env> [options]
-
-Deploys again the version <env> reports on its version endpoint, rendering a fresh task
-definition from the current template (after a template change, e.g. a new environment
-variable).
-
-Options:
-  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
-  --reason TEXT     why
-  --budget MINUTES  how long ECS may take
-  --no-wait         start and return the workflow ID
-  --json            print the result as JSON on stdout`;
 
 export async function redeployCommand(ctx: Context, args: string[], flags: OperationFlags): Promise<number> {
-  if (args.length !== 2) throw new UsageError(`redeploy takes <app> <env>; got ${args.length} argument(s).\n\n${usage}`);
+  if (args.length !== 2) throw new UsageError(`redeploy takes <app> <env>; got ${args.length} argument(s). Run 'slipway help redeploy'.`);
   const [app, env] = args;
   const actor = actorOf(ctx, flags);
   const target = resolveTarget(ctx.config(), app, env);

@@ -3,29 +3,16 @@
  */
 import { appImages } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
-import type { ReleaseResult } from '../../workflows/shared';
+import type { ReleaseResult } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT, exitCodeFor } from '../exit-codes';
 import { deployOutcome, startRelease } from '../operations';
 import { actorOf, budgetOf, type OperationFlags } from './flags';
 
-export const usage = `slipway release <app> <sha> [options]
-
-Releases the image <sha> (a full commit SHA that exists for every image of <app>): a git tag
-and GitHub Release <app>-<YYYY.MM.DD.HH.MM.SS> with notes from the pull requests merged
-since the previous release, the image alias rel-<date>, the production deploy (not for
-release-only apps), and the changelog pull request. Releasing an image again answers with
-its existing release. Only authorised actors may release.
-
-Options:
-  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
-  --budget MINUTES  how long the production deploy may take
-  --no-wait         start and return the workflow ID
-  --json            print the result as JSON on stdout`;
 
 export async function releaseCommand(ctx: Context, args: string[], flags: OperationFlags): Promise<number> {
-  if (args.length !== 2) throw new UsageError(`release takes <app> <sha>; got ${args.length} argument(s).\n\n${usage}`);
+  if (args.length !== 2) throw new UsageError(`release takes <app> <sha>; got ${args.length} argument(s). Run 'slipway help release'.`);
   const [app, tag] = args;
   const actor = actorOf(ctx, flags);
   const problem = tagProblem(tag);

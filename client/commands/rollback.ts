@@ -3,7 +3,7 @@
  */
 import { resolveTarget } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
-import { deployWorkflowId } from '../../workflows/shared';
+import { deployWorkflowId } from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
@@ -11,22 +11,9 @@ import { startRollback } from '../operations';
 import { followAndReport } from '../report';
 import { actorOf, budgetOf, type OperationFlags } from './flags';
 
-export const usage = `slipway rollback <app> <env> [--tag TAG] [options]
-
-Rolls <app> in <env> back to TAG, or without --tag to the last validated release (deployed
-and verified on the version endpoint) other than what runs now. Cancels a deploy of that
-service in flight. Only authorised actors may roll back.
-
-Options:
-  --tag TAG         the image tag to go back to
-  --actor LOGIN     GitHub login responsible (default: $GITHUB_ACTOR)
-  --reason TEXT     why (shown in the Temporal UI and notifications)
-  --budget MINUTES  how long ECS may take
-  --no-wait         start and return the workflow ID
-  --json            print the result as JSON on stdout`;
 
 export async function rollbackCommand(ctx: Context, args: string[], flags: OperationFlags & { tag?: string }): Promise<number> {
-  if (args.length !== 2) throw new UsageError(`rollback takes <app> <env>; got ${args.length} argument(s).\n\n${usage}`);
+  if (args.length !== 2) throw new UsageError(`rollback takes <app> <env>; got ${args.length} argument(s). Run 'slipway help rollback'.`);
   const [app, env] = args;
   const actor = actorOf(ctx, flags);
   if (flags.tag !== undefined) {

@@ -22,20 +22,11 @@ import {
   type PipelineState,
   type QueueEntry,
   type ValidatedRelease,
-} from '../../workflows/shared';
+} from '../../contract';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 
-export const usage = `slipway status [app] [options]
-
-Shows, live, per app and environment: the release the version endpoint reports, the
-deploy, rollback or redeploy in flight (phase, tag, actor, since when, link), and the last
-validated release; per app, the pipeline's phase, candidate and queue when it runs.
-
-Options:
-  --env ENV   only this environment
-  --json      print the status as JSON on stdout`;
 
 /** How long the version endpoints and Temporal queries may take. */
 const VERSION_TIMEOUT_MS = 3000;
@@ -89,7 +80,7 @@ export interface AppStatus {
 }
 
 export async function statusCommand(ctx: Context, args: string[], flags: { env?: string }): Promise<number> {
-  if (args.length > 1) throw new UsageError(`status takes at most one <app>; got ${args.length} arguments.\n\n${usage}`);
+  if (args.length > 1) throw new UsageError(`status takes at most one <app>; got ${args.length} arguments. Run 'slipway help status'.`);
   const config = ctx.config();
   const [only] = args;
   if (only !== undefined) appImages(config, only); // names the valid apps when unknown

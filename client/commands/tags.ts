@@ -10,15 +10,6 @@ import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { parseLimit, table } from './status';
 
-export const usage = `slipway tags <app> [options]
-
-Lists the image tags of <app> found for every one of its images (only those can be
-deployed), release aliases (rel-…) first, newest first, with the tag each one points at.
-Tags missing on some image are listed apart.
-
-Options:
-  --limit N   how many tags (default 30)
-  --json      print the tags as JSON on stdout`;
 
 /** Release aliases: `rel-<YYYY.MM.DD.HH.MM.SS>`. */
 const RELEASE_ALIAS = /^rel-/;
@@ -32,12 +23,12 @@ export interface TagEntry {
 }
 
 export async function tagsCommand(ctx: Context, args: string[], flags: { limit?: string }): Promise<number> {
-  if (args.length !== 1) throw new UsageError(`tags takes <app>; got ${args.length} argument(s).\n\n${usage}`);
+  if (args.length !== 1) throw new UsageError(`tags takes <app>; got ${args.length} argument(s). Run 'slipway help tags'.`);
   const [app] = args;
   const limit = parseLimit(flags.limit, 30);
   const config = ctx.config();
   const images = appImages(config, app); // names the valid apps when unknown
-  const { registryClient } = await import('../../worker/create');
+  const { registryClient } = await import('../../activities/clients');
   const registry = registryClient(config, ctx.env);
 
   const lists = await Promise.all(images.map((i) => registry.listTags(i.repository).catch((err) => outside(err))));

@@ -4,7 +4,8 @@
  */
 import type { LoadBalancer, NetworkConfiguration, Tag } from '@aws-sdk/client-ecs';
 import { EcsError, arns, checkTags, clone, decodeToken, encodeToken, isObject, lastSegment, mergeTags, pageSize } from './common';
-import type { CircuitBreaker, ClusterState, EcsSimulator } from './simulator';
+import { applyDeploymentConfiguration, defaultSettings } from './config';
+import type { ClusterState, EcsSimulator } from './simulator';
 import type { TaskDefinitionRecord, TaskDefinitionRegistry } from './task-definitions';
 import * as views from './views';
 
@@ -20,6 +21,7 @@ export const MUTATING_OPERATIONS: ReadonlySet<string> = new Set([
   'UpdateService',
   'DeleteService',
   'StopServiceDeployment',
+  'ContinueServiceDeployment',
   'TagResource',
   'UntagResource',
   'CreateCluster',
@@ -145,14 +147,14 @@ export function operations(registry: TaskDefinitionRegistry, sim: EcsSimulator):
       }
       const td = activeTaskDefinition(registry, input.taskDefinition);
       const desiredCount = count(input.desiredCount ?? 0);
-      const config = deploymentConfiguration(input.deploymentConfiguration);
+      const settings = applyDeploymentConfiguration(defaultSettings(), input.deploymentConfiguration);
       const svc = sim.createService(
         cluster,
         {
           name: input.serviceName,
           desiredCount,
           td,
-          ...config,
+          settings,
           loadBalancers: Array.isArray(input.loadBalancers) ? (input.loadBalancers as LoadBalancer[]) : [],
           ...(isObject(input.networkConfiguration)
             ? { networkConfiguration: input.networkConfiguration as NetworkConfiguration }
@@ -183,12 +185,12 @@ export function operations(registry: TaskDefinitionRegistry, sim: EcsSimulator):
 
     UpdateService(input) {
       const svc = sim.service(input.cluster, input.service);
-      const config = deploymentConfiguration(input.deploymentConfiguration);
+      const settings = applyDeploymentConfiguration(svc.settings, input.deploymentConfiguration);
       sim.updateService(svc, {
         ...(input.desiredCount !== undefined ? { desiredCount: count(input.desiredCount) } : {}),
         ...(input.taskDefinition !== undefined ? { td: activeTaskDefinition(registry, input.taskDefinition) } : {}),
         forceNewDeployment: input.forceNewDeployment === true,
-        ...config,
+        settings,
       });
       return { service: views.renderService(svc, false) };
     },
@@ -234,6 +236,19 @@ export function operations(registry: TaskDefinitionRegistry, sim: EcsSimulator):
       return { serviceDeploymentArn: sd.arn };
     },
 
+    ContinueServiceDeployment(input) {
+      const arn = String(input.serviceDeploymentArn ?? '');
+      const sd = sim.serviceDeployment(arn);
+      if (!sd) throw new EcsError('ServiceDeploymentNotFoundException', 'Service deployment not found.');
+      if (typeof input.hookId !== 'string' || !input.hookId) throw new EcsError('InvalidParameterException', 'hookId can not be blank.');
+      const action = input.action ?? 'CONTINUE';
+      if (action !== 'CONTINUE' && action !== 'ROLLBACK') {
+        throw new EcsError('InvalidParameterException', `Invalid action: ${String(action)}. Valid values: CONTINUE, ROLLBACK.`);
+      }
+      sim.continueServiceDeployment(sd, input.hookId, action);
+      return { serviceDeploymentArn: sd.arn };
+    },
+
     ListTasks(input) {
       return views.listTasks(sim.cluster(input.cluster), input);
     },
@@ -264,39 +279,6 @@ function count(value: unknown): number {
     throw new EcsError('InvalidParameterException', 'desiredCount must be a non-negative integer.');
   }
   return value;
-}
-
-/** Reads the parts of a DeploymentConfiguration the simulator models. */
-function deploymentConfiguration(value: unknown): {
-  circuitBreaker?: CircuitBreaker;
-  maximumPercent?: number;
-  minimumHealthyPercent?: number;
-} {
-  if (value === undefined || value === null) return {};
-  if (!isObject(value)) throw new EcsError('InvalidParameterException', 'deploymentConfiguration must be an object.');
-  const out: { circuitBreaker?: CircuitBreaker; maximumPercent?: number; minimumHealthyPercent?: number } = {};
-  const cb = value.deploymentCircuitBreaker;
-  if (cb !== undefined) {
-    if (!isObject(cb) || typeof cb.enable !== 'boolean' || typeof cb.rollback !== 'boolean') {
-      throw new EcsError('InvalidParameterException', 'deploymentCircuitBreaker requires enable and rollback.');
-    }
-    out.circuitBreaker = { enable: cb.enable, rollback: cb.rollback };
-  }
-  if (value.maximumPercent !== undefined) {
-    const v = value.maximumPercent;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 100 || v > 200) {
-      throw new EcsError('InvalidParameterException', 'maximumPercent must be between 100 and 200.');
-    }
-    out.maximumPercent = v;
-  }
-  if (value.minimumHealthyPercent !== undefined) {
-    const v = value.minimumHealthyPercent;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) {
-      throw new EcsError('InvalidParameterException', 'minimumHealthyPercent must be between 0 and 100.');
-    }
-    out.minimumHealthyPercent = v;
-  }
-  return out;
 }
 
 function arnList(value: unknown, field: string, max: number): string[] {

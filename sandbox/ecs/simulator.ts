@@ -18,10 +18,14 @@
  */
 import type {
   DeploymentConfiguration,
+  DeploymentLifecycleHook,
+  DeploymentLifecycleHookAction,
+  DeploymentLifecycleHookStatus,
   DeploymentRolloutState,
   HealthStatus,
   LoadBalancer,
   NetworkConfiguration,
+  ServiceDeploymentLifecycleStage,
   ServiceDeploymentRollbackMonitorsStatus,
   ServiceDeploymentStatus,
   Tag,
@@ -38,7 +42,10 @@ import {
   taskId,
   uuid,
 } from './common';
+import { type CircuitBreaker, type ServiceDeploymentSettings, defaultSettings, renderSettings } from './config';
 import type { TaskDefinitionRecord } from './task-definitions';
+
+export type { CircuitBreaker };
 
 /** Durations of the task lifecycle, in simulated milliseconds (see EcsSimulator.setSpeed). */
 export interface Timing {
@@ -48,9 +55,13 @@ export interface Timing {
   healthyMs: number;
   /** Stop requested to STOPPED (connection draining). */
   drainMs: number;
+  /** One minute of a configured bake time or hook timeout (60000 = real minutes). */
+  minuteMs: number;
+  /** How long an AWS_LAMBDA lifecycle hook takes to answer. */
+  hookMs: number;
 }
 
-export const DEFAULT_TIMING: Timing = { taskStartMs: 700, healthyMs: 600, drainMs: 400 };
+export const DEFAULT_TIMING: Timing = { taskStartMs: 700, healthyMs: 600, drainMs: 400, minuteMs: 60_000, hookMs: 300 };
 
 /** Makes tasks whose container image matches fail when they would become healthy. */
 export interface FailureRule {
@@ -59,12 +70,8 @@ export interface FailureRule {
   reason?: string;
   /** When set, the container exits with this code (stopCode EssentialContainerExited). */
   exitCode?: number;
-}
-
-/** Circuit breaker settings of a service. */
-export interface CircuitBreaker {
-  enable: boolean;
-  rollback: boolean;
+  /** When set, tasks first become healthy and fail this long (simulated ms) after. */
+  afterHealthyMs?: number;
 }
 
 type TaskStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEACTIVATING' | 'DEPROVISIONING' | 'STOPPED';
@@ -94,6 +101,7 @@ export interface TaskState {
   desiredStatus: 'RUNNING' | 'STOPPED';
   /** Passed its health checks and serves traffic. */
   ready: boolean;
+  simReady?: number;
   simCreated: number;
   simRunning?: number;
   simStopping?: number;
@@ -158,6 +166,34 @@ export interface ServiceDeploymentState {
   requestedReason?: string;
   breakerStatus: ServiceDeploymentRollbackMonitorsStatus;
   configuration: Wire<DeploymentConfiguration>;
+  /** The settings this deployment runs under (a copy taken when it started). */
+  settings: ServiceDeploymentSettings;
+  /** BLUE_GREEN, LINEAR and CANARY: the stage ECS reports, and since when (simulated ms). */
+  stage?: ServiceDeploymentLifecycleStage;
+  stageSim: number;
+  /** Lifecycle hook invocations, oldest first. */
+  hooks: HookRun[];
+  /** Stages whose hooks were invoked. */
+  hookedStages: string[];
+  /** Traffic weights (percent) requested for the target revision. */
+  production: number;
+  test: number;
+  /** Simulated time of the last production traffic step. */
+  stepSim?: number;
+  alarmStatus: ServiceDeploymentRollbackMonitorsStatus;
+  triggeredAlarms: string[];
+}
+
+/** One invocation of a lifecycle hook. */
+export interface HookRun {
+  hookId: string;
+  hook: Wire<DeploymentLifecycleHook>;
+  stage: string;
+  status: DeploymentLifecycleHookStatus;
+  startedSim: number;
+  expiresSim?: number;
+  expiresAt?: number;
+  timeoutAction: DeploymentLifecycleHookAction;
 }
 
 export interface ServiceState {
@@ -166,9 +202,7 @@ export interface ServiceState {
   cluster: ClusterState;
   createdAt: number;
   desiredCount: number;
-  breaker: CircuitBreaker;
-  maximumPercent: number;
-  minimumHealthyPercent: number;
+  settings: ServiceDeploymentSettings;
   loadBalancers: LoadBalancer[];
   networkConfiguration: NetworkConfiguration;
   tags: Tag[];
@@ -199,9 +233,7 @@ export interface ServiceSpec {
   name: string;
   desiredCount: number;
   td: TaskDefinitionRecord;
-  circuitBreaker?: CircuitBreaker;
-  maximumPercent?: number;
-  minimumHealthyPercent?: number;
+  settings?: ServiceDeploymentSettings;
   loadBalancers?: LoadBalancer[];
   networkConfiguration?: NetworkConfiguration;
   tags?: Tag[];
@@ -220,6 +252,20 @@ const MAX_STOPPED_TASKS = 100;
 const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to start.';
 const BREAKER_ROLLBACK_REASON = 'Service deployment rolled back because the circuit breaker threshold was exceeded.';
 const HEALTH_CHECK_FAILURE = 'Task failed container health checks';
+const ALARM_ROLLBACK_REASON = 'Service deployment rolled back because one or more CloudWatch alarms were triggered.';
+/** The stages of a BLUE_GREEN, LINEAR or CANARY service deployment, in order. */
+export const STAGES: readonly ServiceDeploymentLifecycleStage[] = [
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+  'BAKE_TIME',
+  'CLEAN_UP',
+];
 
 /** A clock that runs `speed` times as fast as the wall clock. */
 class SimClock {
@@ -245,6 +291,9 @@ export class EcsSimulator {
   private readonly serviceDeployments = new Map<string, ServiceDeploymentState>();
   private readonly revisions = new Map<string, ServiceRevisionState>();
   private failureRules: FailureRule[] = [];
+  private failingHooks: (string | RegExp)[] = [];
+  /** CloudWatch alarms currently in ALARM. */
+  readonly alarmsOn = new Set<string>();
   private readonly clock = new SimClock();
   private seq = 0;
 
@@ -266,6 +315,18 @@ export class EcsSimulator {
 
   clearFailures(): void {
     this.failureRules = [];
+    this.failingHooks = [];
+  }
+
+  /** AWS_LAMBDA hooks whose target ARN matches answer FAILED. */
+  failHook(match: string | RegExp): void {
+    this.failingHooks.push(match);
+  }
+
+  /** Sets a CloudWatch alarm's state; deployments that monitor it react on the next tick. */
+  setAlarm(name: string, inAlarm: boolean): void {
+    if (inAlarm) this.alarmsOn.add(name);
+    else this.alarmsOn.delete(name);
   }
 
   // ---- lookup ------------------------------------------------------------------------------
@@ -329,9 +390,7 @@ export class EcsSimulator {
       cluster,
       createdAt: now,
       desiredCount: spec.desiredCount,
-      breaker: spec.circuitBreaker ?? { enable: false, rollback: false },
-      maximumPercent: spec.maximumPercent ?? 200,
-      minimumHealthyPercent: spec.minimumHealthyPercent ?? 100,
+      settings: clone(spec.settings ?? defaultSettings()),
       loadBalancers: clone(spec.loadBalancers ?? []),
       networkConfiguration: clone(spec.networkConfiguration ?? defaultNetwork()),
       tags: clone(spec.tags ?? []),
@@ -356,7 +415,8 @@ export class EcsSimulator {
     sd.status = 'SUCCESSFUL';
     sd.startedAt = now;
     sd.finishedAt = now;
-    sd.breakerStatus = svc.breaker.enable ? 'MONITORING_COMPLETE' : 'DISABLED';
+    sd.breakerStatus = svc.settings.breaker.enable ? 'MONITORING_COMPLETE' : 'DISABLED';
+    sd.stage = undefined;
     const sim = this.clock.now();
     for (let i = 0; i < spec.desiredCount; i++) {
       const task = this.launchTask(svc, set, sim, now);
@@ -382,14 +442,10 @@ export class EcsSimulator {
       desiredCount?: number;
       td?: TaskDefinitionRecord;
       forceNewDeployment?: boolean;
-      circuitBreaker?: CircuitBreaker;
-      maximumPercent?: number;
-      minimumHealthyPercent?: number;
+      settings?: ServiceDeploymentSettings;
     },
   ): ServiceDeploymentState | undefined {
-    if (change.circuitBreaker) svc.breaker = { ...change.circuitBreaker };
-    if (change.maximumPercent !== undefined) svc.maximumPercent = change.maximumPercent;
-    if (change.minimumHealthyPercent !== undefined) svc.minimumHealthyPercent = change.minimumHealthyPercent;
+    if (change.settings) svc.settings = clone(change.settings);
     if (change.desiredCount !== undefined && change.desiredCount !== svc.desiredCount) {
       svc.desiredCount = change.desiredCount;
       if (svc.primary) svc.primary.updatedAt = Date.now();
@@ -441,6 +497,23 @@ export class EcsSimulator {
     sd.updatedAt = Date.now();
   }
 
+  /** ContinueServiceDeployment: answers a PAUSE hook that awaits action. */
+  continueServiceDeployment(sd: ServiceDeploymentState, hookId: string, action: DeploymentLifecycleHookAction): void {
+    const run = sd.hooks.find((h) => h.hookId === hookId);
+    if (!run) throw new EcsError('InvalidParameterException', `The service deployment has no lifecycle hook ${hookId}.`);
+    if (sd.status !== 'IN_PROGRESS' || run.status !== 'AWAITING_ACTION') {
+      throw new EcsError('InvalidParameterException', `The lifecycle hook ${hookId} is ${run.status}, not AWAITING_ACTION.`);
+    }
+    const now = Date.now();
+    sd.updatedAt = now;
+    if (action === 'CONTINUE') {
+      run.status = 'SUCCEEDED';
+      return;
+    }
+    run.status = 'FAILED';
+    this.beginRollback(sd, `Service deployment rolled back because lifecycle hook ${hookId} at ${run.stage} was answered with ROLLBACK.`, now, 'hook');
+  }
+
   // ---- simulation --------------------------------------------------------------------------
 
   /** Advances every service to the current simulated time. */
@@ -464,7 +537,7 @@ export class EcsSimulator {
         sd.stoppedAt = now;
         sd.updatedAt = now;
       } else if (sd.status === 'ROLLBACK_REQUESTED') {
-        this.beginRollback(sd, sd.requestedReason ?? 'Service deployment rolled back.', now, true);
+        this.beginRollback(sd, sd.requestedReason ?? 'Service deployment rolled back.', now, 'request');
       }
     }
 
@@ -474,9 +547,156 @@ export class EcsSimulator {
     if (ready.length) this.targetsEvent(svc, 'registered', ready.length, now);
     for (const task of failed) this.onTaskFailed(task, now);
 
-    this.schedule(svc, sim, now);
+    const sd = svc.current;
+    if (sd?.status === 'IN_PROGRESS') this.watchAlarms(sd, now);
+    if (sd?.status === 'IN_PROGRESS' && sd.stage) {
+      this.scheduleSideBySide(svc, sd, sim, now);
+      this.advanceStages(sd, sim, now);
+    } else {
+      this.schedule(svc, sim, now);
+    }
     this.checkCompletion(svc, sim, now);
     this.prune(svc);
+  }
+
+  /** Rolls back a deployment whose monitored CloudWatch alarms went into ALARM. */
+  private watchAlarms(sd: ServiceDeploymentState, now: number): void {
+    const alarms = sd.settings.alarms;
+    if (!alarms.enable || sd.alarmStatus === 'TRIGGERED') return;
+    const triggered = alarms.alarmNames.filter((n) => this.alarmsOn.has(n));
+    if (!triggered.length) return;
+    sd.alarmStatus = 'TRIGGERED';
+    sd.triggeredAlarms = triggered;
+    sd.updatedAt = now;
+    this.event(sd.service, `(service ${sd.service.name}) (deployment ${sd.targetSet.id}) alarms in ALARM state: ${triggered.join(', ')}.`, now);
+    if (alarms.rollback) this.beginRollback(sd, ALARM_ROLLBACK_REASON, now, 'alarm');
+  }
+
+  /**
+   * BLUE_GREEN, LINEAR and CANARY: from SCALE_UP on, the new revision runs its full count
+   * beside the old one, which keeps serving until CLEAN_UP.
+   */
+  private scheduleSideBySide(svc: ServiceState, sd: ServiceDeploymentState, sim: number, now: number): void {
+    const stage = STAGES.indexOf(sd.stage!);
+    const target = sd.targetSet;
+    const started: TaskState[] = [];
+    const stopped: TaskState[] = [];
+    if (stage >= STAGES.indexOf('SCALE_UP')) {
+      for (let n = live(target).length; n < svc.desiredCount; n++) started.push(this.launchTask(svc, target, sim, now));
+    }
+    if (sd.stage === 'CLEAN_UP') {
+      for (const set of svc.sets) {
+        if (set === target) continue;
+        for (const task of live(set)) {
+          this.stopTask(task, scalingReason(target), sim, now);
+          stopped.push(task);
+        }
+      }
+    }
+    if (started.length) this.event(svc, `(service ${svc.name}) has started ${started.length} tasks: ${taskList(started)}.`, now);
+    if (stopped.length) this.event(svc, `(service ${svc.name}) has stopped ${stopped.length} running tasks: ${taskList(stopped)}.`, now);
+  }
+
+  /** Moves a BLUE_GREEN, LINEAR or CANARY deployment through its lifecycle stages. */
+  private advanceStages(sd: ServiceDeploymentState, sim: number, now: number): void {
+    for (let guard = 0; guard < STAGES.length && sd.status === 'IN_PROGRESS' && sd.stage; guard++) {
+      const stage: ServiceDeploymentLifecycleStage = sd.stage;
+      if (!this.hooksDone(sd, stage, sim, now) || sd.status !== 'IN_PROGRESS') return;
+      if (!this.stageDone(sd, stage, sim, now)) return;
+      if (stage === 'CLEAN_UP') return; // checkCompletion ends it once the old tasks are gone
+      sd.stage = STAGES[STAGES.indexOf(stage) + 1];
+      sd.stageSim = sim;
+      sd.updatedAt = now;
+    }
+  }
+
+  /** Invokes the hooks of a stage once; true when every one of them let the deployment go on. */
+  private hooksDone(sd: ServiceDeploymentState, stage: ServiceDeploymentLifecycleStage, sim: number, now: number): boolean {
+    if (!sd.hookedStages.includes(stage)) {
+      sd.hookedStages.push(stage);
+      // PRE_PRODUCTION_TRAFFIC_SHIFT hooks run as production traffic is about to move.
+      const hookStages: string[] = stage === 'PRODUCTION_TRAFFIC_SHIFT' ? ['PRE_PRODUCTION_TRAFFIC_SHIFT', stage] : [stage];
+      for (const hook of sd.settings.lifecycleHooks) {
+        if (!(hook.lifecycleStages ?? []).some((s) => hookStages.includes(s))) continue;
+        const timeout = hook.timeoutConfiguration?.timeoutInMinutes;
+        const pause = hook.targetType === 'PAUSE';
+        sd.hooks.push({
+          hookId: uuid(),
+          hook,
+          stage,
+          status: pause ? 'AWAITING_ACTION' : 'IN_PROGRESS',
+          startedSim: sim,
+          ...(timeout !== undefined
+            ? { expiresSim: sim + timeout * this.timing.minuteMs, expiresAt: now + timeout * this.timing.minuteMs }
+            : {}),
+          timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
+        });
+        sd.updatedAt = now;
+      }
+    }
+    let done = true;
+    for (const run of sd.hooks.filter((h) => h.stage === stage)) {
+      if (run.status === 'IN_PROGRESS' && sim - run.startedSim >= this.timing.hookMs) {
+        const fails = this.failingHooks.some((m) => matches(m, run.hook.hookTargetArn ?? ''));
+        run.status = fails ? 'FAILED' : 'SUCCEEDED';
+        if (fails) {
+          this.beginRollback(sd, `Service deployment rolled back because lifecycle hook ${hookName(run)} failed at ${stage}.`, now, 'hook');
+          return false;
+        }
+      }
+      if ((run.status === 'AWAITING_ACTION' || run.status === 'IN_PROGRESS') && run.expiresSim !== undefined && sim >= run.expiresSim) {
+        run.status = 'TIMED_OUT';
+        if (run.timeoutAction === 'ROLLBACK') {
+          this.beginRollback(sd, `Service deployment rolled back because lifecycle hook ${hookName(run)} timed out at ${stage}.`, now, 'hook');
+          return false;
+        }
+      }
+      if (run.status === 'AWAITING_ACTION' || run.status === 'IN_PROGRESS') done = false;
+    }
+    return done;
+  }
+
+  /** The work of a stage itself; true once it is done. */
+  private stageDone(sd: ServiceDeploymentState, stage: ServiceDeploymentLifecycleStage, sim: number, now: number): boolean {
+    const svc = sd.service;
+    const minute = this.timing.minuteMs;
+    switch (stage) {
+      case 'SCALE_UP': {
+        const tasks = live(sd.targetSet);
+        return tasks.length >= svc.desiredCount && tasks.every((t) => t.ready);
+      }
+      case 'TEST_TRAFFIC_SHIFT':
+        if (sd.test !== 100) {
+          sd.test = 100;
+          this.event(svc, `(service ${svc.name}) shifted test traffic to (service-revision ${sd.target.id}).`, now);
+        }
+        return true;
+      case 'PRODUCTION_TRAFFIC_SHIFT': {
+        const s = sd.settings;
+        const shift = (weight: number) => {
+          sd.production = Math.min(100, Math.round(weight * 10) / 10);
+          sd.stepSim = sim;
+          sd.updatedAt = now;
+          this.event(svc, `(service ${svc.name}) shifted ${sd.production}% of production traffic to (service-revision ${sd.target.id}).`, now);
+        };
+        if (s.strategy === 'LINEAR' && s.linear) {
+          if (sd.production === 0) shift(s.linear.stepPercent);
+          else if (sd.production < 100 && sim - (sd.stepSim ?? sim) >= s.linear.stepBakeTimeInMinutes * minute) shift(sd.production + s.linear.stepPercent);
+        } else if (s.strategy === 'CANARY' && s.canary) {
+          if (sd.production === 0) shift(s.canary.canaryPercent);
+          else if (sd.production < 100 && sim - (sd.stepSim ?? sim) >= s.canary.canaryBakeTimeInMinutes * minute) shift(100);
+        } else if (sd.production < 100) {
+          shift(100);
+        }
+        return sd.production >= 100;
+      }
+      case 'BAKE_TIME':
+        return sim - sd.stageSim >= sd.settings.bakeTimeInMinutes * minute;
+      case 'CLEAN_UP':
+        return svc.sets.every((s) => s === sd.targetSet || !hasTasks(s));
+      default:
+        return true;
+    }
   }
 
   /** Moves a task along its lifecycle; collects tasks that became ready or failed. */
@@ -500,13 +720,21 @@ export class EcsSimulator {
           }
           break;
         case 'RUNNING':
-          if (task.desiredStatus === 'RUNNING' && !task.ready && sim - (task.simRunning ?? sim) >= healthyMs) {
+          if (task.ready && task.desiredStatus === 'RUNNING') {
             const rule = this.failureRuleFor(task);
-            if (rule) {
+            if (rule?.afterHealthyMs !== undefined && sim - (task.simReady ?? sim) >= rule.afterHealthyMs) {
+              this.failTask(task, rule, now);
+              failed.push(task);
+              task.version++;
+            }
+          } else if (task.desiredStatus === 'RUNNING' && !task.ready && sim - (task.simRunning ?? sim) >= healthyMs) {
+            const rule = this.failureRuleFor(task);
+            if (rule && rule.afterHealthyMs === undefined) {
               this.failTask(task, rule, now);
               failed.push(task);
             } else {
               task.ready = true;
+              task.simReady = sim;
               for (const c of task.containers) if (c.healthChecked) c.health = 'HEALTHY';
               ready.push(task);
             }
@@ -570,9 +798,9 @@ export class EcsSimulator {
     if (!sd) return;
     if (sd.status === 'IN_PROGRESS' && sd.targetSet === set) {
       sd.updatedAt = now;
-      if (!svc.breaker.enable || set.failedTasks < this.threshold || sd.breakerStatus === 'TRIGGERED') return;
+      if (!sd.settings.breaker.enable || set.failedTasks < this.threshold || sd.breakerStatus === 'TRIGGERED') return;
       sd.breakerStatus = 'TRIGGERED';
-      if (svc.breaker.rollback) {
+      if (sd.settings.breaker.rollback) {
         this.beginRollback(sd, BREAKER_ROLLBACK_REASON, now);
       } else {
         // Without rollback the deployment is marked failed but ECS keeps replacing tasks.
@@ -603,13 +831,22 @@ export class EcsSimulator {
    * Rolls a service deployment back to the last completed revision. `requested` marks a
    * StopServiceDeployment rollback rather than a tripped circuit breaker.
    */
-  private beginRollback(sd: ServiceDeploymentState, reason: string, now: number, requested = false): void {
+  private beginRollback(sd: ServiceDeploymentState, reason: string, now: number, cause: 'breaker' | 'request' | 'alarm' | 'hook' = 'breaker'): void {
     const svc = sd.service;
     const failedSet = sd.targetSet;
     const stable = svc.stable;
     if (failedSet.rolloutState !== 'FAILED') {
-      this.markFailed(failedSet, now, requested ? `ECS deployment ${failedSet.id} rolled back by request.` : CIRCUIT_BREAKER_REASON);
+      const why = {
+        breaker: CIRCUIT_BREAKER_REASON,
+        request: `ECS deployment ${failedSet.id} rolled back by request.`,
+        alarm: `ECS deployment ${failedSet.id} rolled back: alarms in ALARM state: ${sd.triggeredAlarms.join(', ')}.`,
+        hook: `ECS deployment ${failedSet.id} rolled back: ${reason}`,
+      }[cause];
+      this.markFailed(failedSet, now, why);
     }
+    // Traffic returns to the revision that served it.
+    sd.production = 0;
+    sd.test = 0;
     if (!stable || stable === sd.target) {
       sd.status = 'ROLLBACK_FAILED';
       sd.statusReason = 'Service deployment rollback failed: there is no completed service revision to roll back to.';
@@ -640,7 +877,7 @@ export class EcsSimulator {
     this.event(svc, `(service ${svc.name}) rolling back to deployment ${set.id}.`, now);
   }
 
-  /** Launches and stops tasks: the rolling-update scheduler. */
+  /** Launches and stops tasks: the rolling-update scheduler (and any rollback). */
   private schedule(svc: ServiceState, sim: number, now: number): void {
     const primary = svc.primary;
     if (!primary) return;
@@ -663,14 +900,14 @@ export class EcsSimulator {
     for (const set of others) for (const task of live(set)) if (!task.ready) stop(task, scalingReason(primary));
 
     // Launch primary tasks within maximumPercent.
-    const maxTotal = Math.max(desired, Math.floor((desired * svc.maximumPercent) / 100));
+    const maxTotal = Math.max(desired, Math.floor((desired * svc.settings.maximumPercent) / 100));
     const totalLive = svc.sets.reduce((n, s) => n + live(s).length, 0);
     const need = desired - live(primary).length;
     const launch = Math.max(0, Math.min(need, maxTotal - totalLive));
     for (let i = 0; i < launch; i++) started.push(this.launchTask(svc, primary, sim, now));
 
     // Stop healthy old tasks while keeping minimumHealthyPercent.
-    const minHealthy = Math.ceil((desired * svc.minimumHealthyPercent) / 100);
+    const minHealthy = Math.ceil((desired * svc.settings.minimumHealthyPercent) / 100);
     const readyPrimary = live(primary).filter((t) => t.ready).length;
     const oldReady = others.flatMap((s) => live(s).filter((t) => t.ready)).sort((a, b) => a.seq - b.seq);
     let canStop = readyPrimary + oldReady.length - minHealthy;
@@ -695,14 +932,18 @@ export class EcsSimulator {
   private checkCompletion(svc: ServiceState, sim: number, now: number): void {
     const primary = svc.primary;
     if (!primary) return;
-    // Old task sets without tasks leave the list (failed ones stay until the next deployment).
-    svc.sets = svc.sets.filter((s) => s === primary || hasTasks(s) || s.rolloutState === 'FAILED');
-
     const sd = svc.current;
+    // Old task sets leave the list once drained; a failed one stays while its rollback runs,
+    // so that a rolled-back service ends as on ECS: the rolled-back-to deployment alone.
+    const rollingBack = sd?.status === 'ROLLBACK_IN_PROGRESS';
+    svc.sets = svc.sets.filter((s) => s === primary || hasTasks(s) || (rollingBack && s === sd.targetSet));
+
     const primaryLive = live(primary);
-    const settling = sd?.status === 'ROLLBACK_IN_PROGRESS' && sim - (sd.rollbackSim ?? sim) < this.timing.healthyMs;
+    const settling = rollingBack && sim - (sd.rollbackSim ?? sim) < this.timing.healthyMs;
+    const staged = sd?.status === 'IN_PROGRESS' && sd.stage !== undefined && sd.stage !== 'CLEAN_UP';
     const done =
       !settling &&
+      !staged &&
       primaryLive.length === svc.desiredCount &&
       primaryLive.every((t) => t.ready) &&
       svc.sets.every((s) => s === primary || !hasTasks(s));
@@ -724,10 +965,12 @@ export class EcsSimulator {
       if (sd.breakerStatus === 'MONITORING') sd.breakerStatus = 'MONITORING_COMPLETE';
       svc.stable = sd.target;
       svc.sets = [primary];
+      if (sd.alarmStatus === 'MONITORING') sd.alarmStatus = 'MONITORING_COMPLETE';
     } else if (sd && sd.status === 'ROLLBACK_IN_PROGRESS' && sd.rollbackSet === primary) {
       sd.status = 'ROLLBACK_SUCCESSFUL';
       sd.finishedAt = now;
       sd.updatedAt = now;
+      svc.sets = [primary];
     }
     if (!svc.steady) {
       svc.steady = true;
@@ -825,8 +1068,17 @@ export class EcsSimulator {
       target,
       targetSet,
       sources,
-      breakerStatus: svc.breaker.enable ? 'MONITORING' : 'DISABLED',
+      breakerStatus: svc.settings.breaker.enable ? 'MONITORING' : 'DISABLED',
       configuration: deploymentConfiguration(svc),
+      settings: clone(svc.settings),
+      ...(svc.settings.strategy !== 'ROLLING' ? { stage: 'RECONCILE_SERVICE' as const } : {}),
+      stageSim: this.clock.now(),
+      hooks: [],
+      hookedStages: [],
+      production: 0,
+      test: 0,
+      alarmStatus: svc.settings.alarms.enable ? 'MONITORING' : 'DISABLED',
+      triggeredAlarms: [],
     };
     svc.deployments.push(sd);
     svc.current = sd;
@@ -862,13 +1114,7 @@ function newTaskSet(revision: ServiceRevisionState, status: 'PRIMARY' | 'ACTIVE'
 }
 
 export function deploymentConfiguration(svc: ServiceState): Wire<DeploymentConfiguration> {
-  return {
-    deploymentCircuitBreaker: { enable: svc.breaker.enable, rollback: svc.breaker.rollback },
-    maximumPercent: svc.maximumPercent,
-    minimumHealthyPercent: svc.minimumHealthyPercent,
-    alarms: { alarmNames: [], rollback: false, enable: false },
-    strategy: 'ROLLING',
-  };
+  return renderSettings(svc.settings);
 }
 
 function defaultNetwork(): NetworkConfiguration {
@@ -915,6 +1161,10 @@ function matches(match: string | RegExp, image: string): boolean {
   if (typeof match === 'string') return image.includes(match);
   match.lastIndex = 0;
   return match.test(image);
+}
+
+function hookName(run: HookRun): string {
+  return run.hook.targetType === 'PAUSE' ? `PAUSE ${run.hookId}` : (run.hook.hookTargetArn ?? run.hookId);
 }
 
 function scalingReason(primary: TaskSetState): string {

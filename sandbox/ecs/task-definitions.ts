@@ -43,6 +43,7 @@ const REQUEST_FIELDS = [
   'ephemeralStorage',
   'runtimePlatform',
   'enableFaultInjection',
+  'trustedExecutionConfiguration',
 ] as const;
 
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
@@ -105,6 +106,7 @@ export class TaskDefinitionRegistry {
       registeredBy: REGISTERED_BY,
       ...(def.ephemeralStorage ? { ephemeralStorage: def.ephemeralStorage } : {}),
       enableFaultInjection: def.enableFaultInjection ?? false,
+      ...(def.trustedExecutionConfiguration ? { trustedExecutionConfiguration: def.trustedExecutionConfiguration } : {}),
     };
     const record: TaskDefinitionRecord = { family, revision, arn, status: 'ACTIVE', registeredAt: now, tags, body };
     const list = this.families.get(family) ?? [];

@@ -122,11 +122,23 @@ export function renderServiceDeployment(sd: ServiceDeploymentState, threshold: n
     ...(sd.finishedAt !== undefined ? { finishedAt: seconds(sd.finishedAt) } : {}),
     ...(sd.stoppedAt !== undefined ? { stoppedAt: seconds(sd.stoppedAt) } : {}),
     updatedAt: seconds(sd.updatedAt),
-    sourceServiceRevisions: sd.sources.map((r) => revisionSummary(r)),
-    targetServiceRevision: revisionSummary(sd.target),
+    sourceServiceRevisions: sd.sources.map((r) => revisionSummary(r, sd.stage && 100 - sd.production, sd.stage && 100 - sd.test)),
+    targetServiceRevision: revisionSummary(sd.target, sd.stage && sd.production, sd.stage && sd.test),
     status: sd.status,
     ...(sd.statusReason ? { statusReason: sd.statusReason } : {}),
-    ...(unfinished ? { lifecycleStage: scalingUp ? 'SCALE_UP' : 'CLEAN_UP' } : {}),
+    ...(unfinished ? { lifecycleStage: sd.status === 'IN_PROGRESS' && sd.stage ? sd.stage : scalingUp ? 'SCALE_UP' : 'CLEAN_UP' } : {}),
+    ...(sd.hooks.length
+      ? {
+          lifecycleHookDetails: sd.hooks.map((h) => ({
+            hookId: h.hookId,
+            targetType: h.hook.targetType ?? 'AWS_LAMBDA',
+            ...(h.hook.hookTargetArn ? { targetArn: h.hook.hookTargetArn } : {}),
+            status: h.status,
+            ...(h.expiresAt !== undefined ? { expiresAt: seconds(h.expiresAt) } : {}),
+            timeoutAction: h.timeoutAction,
+          })),
+        }
+      : {}),
     deploymentConfiguration: clone(sd.configuration),
     ...(sd.rollback
       ? {
@@ -142,7 +154,11 @@ export function renderServiceDeployment(sd: ServiceDeploymentState, threshold: n
       failureCount: sd.targetSet.failedTasks,
       threshold,
     },
-    alarms: { status: 'DISABLED' },
+    alarms: {
+      status: sd.alarmStatus,
+      ...(sd.settings.alarms.enable ? { alarmNames: [...sd.settings.alarms.alarmNames] } : {}),
+      ...(sd.triggeredAlarms.length ? { triggeredAlarmNames: [...sd.triggeredAlarms] } : {}),
+    },
   };
 }
 
@@ -160,13 +176,16 @@ export function renderServiceDeploymentBrief(sd: ServiceDeploymentState): Wire<S
   };
 }
 
-function revisionSummary(revision: ServiceRevisionState): Wire<ServiceRevisionSummary> {
+/** A revision's counts; with traffic weights for BLUE_GREEN, LINEAR and CANARY deployments. */
+function revisionSummary(revision: ServiceRevisionState, production?: number, test?: number): Wire<ServiceRevisionSummary> {
   const set = revision.service.sets.find((s) => s.revision === revision);
   return {
     arn: revision.arn,
     requestedTaskCount: set ? requested(set) : 0,
     runningTaskCount: set ? running(set) : 0,
     pendingTaskCount: set ? pending(set) : 0,
+    ...(production !== undefined ? { requestedProductionTrafficWeight: production } : {}),
+    ...(test !== undefined ? { requestedTestTrafficWeight: test } : {}),
   };
 }
 

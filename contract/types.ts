@@ -1,49 +1,8 @@
 /**
- * Definitions shared by workflows, activities and the CLI: inputs, results, progress,
- * queries, search attributes and failure types. Importing this file pulls in no workflow
- * code and no I/O, so the client can use it freely.
+ * Inputs, results, progress and state of the workflows: what a caller passes, what comes
+ * back, and what a query shows while an operation runs.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-
-export const DEFAULT_TASK_QUEUE = 'slipway';
-
-/** Custom search attributes; the dev server registers them at start (scripts/temporal-dev.ts). */
-export const SA = {
-  operation: defineSearchAttributeKey('SlipwayOperation', SearchAttributeType.KEYWORD),
-  app: defineSearchAttributeKey('App', SearchAttributeType.KEYWORD),
-  env: defineSearchAttributeKey('Env', SearchAttributeType.KEYWORD),
-  tag: defineSearchAttributeKey('ImageTag', SearchAttributeType.KEYWORD),
-  actor: defineSearchAttributeKey('Actor', SearchAttributeType.KEYWORD),
-  outcome: defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD),
-} as const;
-
-/** `--search-attribute` arguments for `temporal server start-dev` / `temporal operator search-attribute create`. */
-export const SEARCH_ATTRIBUTE_DECLARATIONS = Object.values(SA).map((k) => `${k.name}=Keyword`);
-
-/** Failure types a deploy can end with (ApplicationFailure.type). The CLI maps each to an exit code. */
-export const FailureType = {
-  badInput: 'BadInput',
-  notFound: 'NotFound',
-  unauthorized: 'Unauthorized',
-  clientRejected: 'ClientRejected',
-  rolledBack: 'RolledBackByEcs',
-  timedOut: 'DeployTimedOut',
-  verificationFailed: 'VerificationFailed',
-  failed: 'DeployFailed',
-} as const;
-
-/** Outcome values stored in the `Outcome` search attribute. */
-export type Outcome =
-  | 'running'
-  | 'succeeded'
-  | 'rolled_back_by_ecs'
-  | 'timed_out'
-  | 'verification_failed'
-  | 'refused'
-  | 'unauthorized'
-  | 'cancelled'
-  | 'failed';
+import type { Outcome } from './search-attributes';
 
 export interface DeployInput {
   app: string;
@@ -68,14 +27,8 @@ export type DeployPhase =
   | 'waiting'
   | 'rolling_back'
   | 'verifying'
-  | 'succeeded'
-  | 'rolled_back_by_ecs'
-  | 'timed_out'
-  | 'verification_failed'
-  | 'refused'
-  | 'unauthorized'
-  | 'cancelled'
-  | 'failed';
+  /** Where it ended: the same values as the `Outcome` search attribute. */
+  | Exclude<Outcome, 'running'>;
 
 export interface TaskCounts {
   desired: number;
@@ -122,29 +75,6 @@ export interface DeployResult {
   verified?: { url: string; release: string };
 }
 
-/** Details attached to a failed deploy (ApplicationFailure details[0]). */
-export interface DeployFailureDetails {
-  outcome: Exclude<Outcome, 'running' | 'succeeded'>;
-  app: string;
-  env: string;
-  tag: string;
-  taskDefinitionArn?: string;
-  serviceDeploymentArn?: string;
-  reasons: string[];
-}
-
-export const progressQuery = defineQuery<DeployProgress>('progress');
-
-/** Workflow ID of a deploy: one deployment per service at a time. */
-export function deployWorkflowId(app: string, env: string): string {
-  return `deploy/${app}/${env}`;
-}
-
-/** Workflow ID prefix for the one-line summary shown in the Temporal UI. */
-export function deploySummary(input: Pick<DeployInput, 'app' | 'env' | 'tag' | 'actor'>, shortTag: (t: string) => string): string {
-  return `deploy ${input.app} ${shortTag(input.tag)} → ${input.env} by @${input.actor}`;
-}
-
 // ---- the record of validated releases (one long-lived workflow per app and environment) ----
 
 /** A release that deployed successfully and was seen on the environment's version endpoint. */
@@ -163,16 +93,26 @@ export interface ValidatedRelease {
 export interface RecordState {
   app: string;
   env: string;
-  /** Newest last; the last 50 are kept. */
+  /** Newest last; the last 50 are kept. Each was confirmed against the deploy that it names. */
   validated: ValidatedRelease[];
+  /** Reported, being confirmed against the deploy execution (absent in records of earlier versions). */
+  pending?: ValidatedRelease[];
+  /** Reports that were not accepted, and why (newest last; the last 20 are kept). */
+  refused?: RefusedValidation[];
 }
 
-export const validatedSignal = defineSignal<[ValidatedRelease]>('validated');
-export const recordQuery = defineQuery<RecordState>('record');
-
-export function recordWorkflowId(app: string, env: string): string {
-  return `record/${app}/${env}`;
+/** A `validated` signal the record did not accept. */
+export interface RefusedValidation {
+  at: string;
+  /** The execution the signal named, as far as it could be read (shortened). */
+  workflowId?: string;
+  runId?: string;
+  tag?: string;
+  reason: string;
 }
+
+/** What the confirmation of a reported validated release found in the deploy's own execution. */
+export type ValidationCheck = { ok: true; release: ValidatedRelease } | { ok: false; reason: string };
 
 // ---- rollback and redeploy ----
 
@@ -212,15 +152,6 @@ export interface PreemptNotice {
   actor: string;
   reason?: string;
 }
-export const preemptSignal = defineSignal<[PreemptNotice]>('preempt');
-
-export function rollbackWorkflowId(app: string, env: string): string {
-  return `rollback/${app}/${env}`;
-}
-
-export function redeployWorkflowId(app: string, env: string): string {
-  return `redeploy/${app}/${env}`;
-}
 
 // ---- release ----
 
@@ -246,10 +177,6 @@ export interface ReleaseResult {
   deploy?: DeployResult;
   changelogPr?: { number: number; url: string };
   releaseOnly: boolean;
-}
-
-export function releaseWorkflowId(app: string, tag: string): string {
-  return `release/${app}/${tag}`;
 }
 
 // ---- pipeline (one long-lived workflow per app) ----
@@ -302,12 +229,6 @@ export interface PipelineState {
   history: { sha: string; outcome: string; at: string; note?: string }[];
 }
 
-export const pipelineStateQuery = defineQuery<PipelineState>('pipelineState');
-
-export function pipelineWorkflowId(app: string): string {
-  return `pipeline/${app}`;
-}
-
 export interface MergeReport {
   sha: string;
   actor: string;
@@ -326,15 +247,3 @@ export interface QueueAction {
   actor: string;
   reason?: string;
 }
-
-/** GitHub Actions report each merge (signal-with-start: the first merge starts the pipeline). */
-export const mergedSignal = defineSignal<[MergeReport]>('merged');
-/** Approve or reject the candidate, with an answer (Update with a validator). */
-export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');
-export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('reject');
-/** The same, fire-and-forget (e.g. the Temporal UI's "send signal"); refusals are recorded in the state. */
-export const approveSignal = defineSignal<[ApprovalRequest]>('approveSignal');
-export const rejectSignal = defineSignal<[ApprovalRequest]>('rejectSignal');
-export const cancelEntryUpdate = defineUpdate<QueueEntry, [QueueAction]>('cancelEntry');
-export const pauseUpdate = defineUpdate<PipelineState, [QueueAction]>('pause');
-export const resumeUpdate = defineUpdate<PipelineState, [QueueAction]>('resume');

@@ -1,0 +1,31 @@
+/**
+ * The queries, signals and updates the workflows accept. Their names are part of recorded
+ * histories: renaming one breaks the replay of running workflows.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalRecord, ApprovalRequest, DeployProgress, MergeReport, PipelineState, PreemptNotice, QueueAction, QueueEntry, RecordState, ValidatedRelease } from './types';
+
+// ---- deploy ----
+
+export const progressQuery = defineQuery<DeployProgress>('progress');
+export const preemptSignal = defineSignal<[PreemptNotice]>('preempt');
+
+// ---- the record of validated releases ----
+
+export const validatedSignal = defineSignal<[ValidatedRelease]>('validated');
+export const recordQuery = defineQuery<RecordState>('record');
+
+// ---- pipeline ----
+
+export const pipelineStateQuery = defineQuery<PipelineState>('pipelineState');
+/** GitHub Actions report each merge (signal-with-start: the first merge starts the pipeline). */
+export const mergedSignal = defineSignal<[MergeReport]>('merged');
+/** Approve or reject the candidate, with an answer (Update with a validator). */
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalRequest]>('reject');
+/** The same, fire-and-forget (e.g. the Temporal UI's "send signal"); refusals are recorded in the state. */
+export const approveSignal = defineSignal<[ApprovalRequest]>('approveSignal');
+export const rejectSignal = defineSignal<[ApprovalRequest]>('rejectSignal');
+export const cancelEntryUpdate = defineUpdate<QueueEntry, [QueueAction]>('cancelEntry');
+export const pauseUpdate = defineUpdate<PipelineState, [QueueAction]>('pause');
+export const resumeUpdate = defineUpdate<PipelineState, [QueueAction]>('resume');
