@@ -144,7 +144,7 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
     });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart('pipeline', {
-        workflowId: `${pipelineWorkflowId('api')}-images`,
+        workflowId: pipelineWorkflowId('api'),
         taskQueue,
         args: [{ app: 'api' }],
         signal: mergedSignal,
@@ -152,13 +152,9 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
       });
       let s: PipelineState;
       for (;;) {
-        // (Until its first task has run, the workflow has no query handler yet.)
-        const q = await handle.query(pipelineStateQuery).catch(() => undefined);
-        if (q) {
-          s = q;
-          if (s.queue.some((e) => e.sha === SHA && e.status === 'expired')) break;
-          assert.ok(s.phase === 'idle' || s.phase === 'waiting_for_images', s.phase);
-        }
+        s = await handle.query(pipelineStateQuery);
+        if (s.queue.some((e) => e.sha === SHA && e.status === 'expired')) break;
+        assert.ok(s.phase === 'idle' || s.phase === 'waiting_for_images', s.phase);
         await env.sleep('5m');
       }
       const entry = s.queue.find((e) => e.sha === SHA);
