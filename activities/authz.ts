@@ -7,11 +7,12 @@ import type { Octokit } from '@octokit/rest';
 import type { SlipwayConfig } from '../domain/config';
 import { createGitHubActivities } from './github';
 
-export type Operation = 'deploy' | 'rollback' | 'redeploy' | 'release' | 'approve';
+/** What an actor asks to do: what authorisation is checked for. */
+export type AuthorizedOperation = 'deploy' | 'rollback' | 'redeploy' | 'release' | 'approve';
 
 export interface AuthorizeInput {
   actor: string;
-  operation: Operation;
+  operation: AuthorizedOperation;
   app: string;
   env?: string;
 }
@@ -30,7 +31,7 @@ export interface AuthzDeps {
 }
 
 /** Whether `operation` in `env` needs an authorised actor under `config`. */
-export function needsAuthorization(config: SlipwayConfig, operation: Operation, env?: string): boolean {
+export function needsAuthorization(config: SlipwayConfig, operation: AuthorizedOperation, env?: string): boolean {
   const authz = config.authorization;
   if (!authz) return false;
   if (operation === 'deploy' || operation === 'redeploy') return env !== undefined && authz.protectedEnvironments.includes(env);

@@ -5,7 +5,9 @@
  */
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Octokit } from '@octokit/rest';
+import type { MetricMeter } from '@temporalio/common';
 import type { SlipwayConfig } from '../domain/config';
+import { ecsCallCategory, isThrottling, METRICS } from '../domain/metrics';
 import { EcsBudget, attachBudget } from './ecs-budget';
 import { createGitHubClient, type GitHubLog } from './github';
 import { createRegistryClient, type RegistryClient } from './registry';
@@ -32,6 +34,8 @@ export function ecsBudgets(config: () => SlipwayConfig, opts: { timeScale?: numb
 export function ecsClients(
   config: () => SlipwayConfig,
   budget?: (region: string) => EcsBudget,
+  /** With a metric meter, every request (each attempt) is counted by throttling category, and so is every throttling answer. */
+  meter?: MetricMeter,
 ): (region: string, opts?: { mutating?: boolean }) => ECSClient {
   const clients = new Map<string, ECSClient>();
   return (region, opts = {}) => {
@@ -48,10 +52,31 @@ export function ecsClients(
         ...(endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } } : {}),
       });
       if (budget) attachBudget(c, budget(region));
+      if (meter) countEcsCalls(c, meter);
       clients.set(key, c);
     }
     return c;
   };
+}
+
+function countEcsCalls(client: ECSClient, meter: MetricMeter): void {
+  const calls = meter.createCounter(METRICS.ecsCalls, undefined, 'ECS API requests, each attempt');
+  const throttles = meter.createCounter(METRICS.ecsThrottles, undefined, 'ECS API requests answered with a throttling error');
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const api = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      const labels = { category: ecsCallCategory(api), api };
+      calls.add(1, labels);
+      try {
+        return await next(args);
+      } catch (err) {
+        if (isThrottling(err)) throttles.add(1, labels);
+        throw err;
+      }
+    },
+    // Below the SDK's retry middleware: each attempt passes here.
+    { step: 'finalizeRequest', name: 'slipwayEcsMetrics', priority: 'low' },
+  );
 }
 
 /** A registry client with credentials read from the environment variables the config names. */

@@ -15,6 +15,7 @@ import {
   ListTaskDefinitionsCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type Deployment,
   type Service,
@@ -24,8 +25,10 @@ import {
 import { Context } from '@temporalio/activity';
 import type { Target } from '../domain/config';
 import { NotFound } from '../domain/errors';
+import { METRICS } from '../domain/metrics';
 import { judge, revisionOf, type Observation, type Verdict } from '../domain/outcome';
 import { renderTaskDefinition } from '../domain/render';
+import { hookLabel, type DeploymentSettings, type StopType, type Strategy } from '../domain/strategy';
 import type { TaskCounts } from '../contract';
 import { rethrowAws } from './aws-errors';
 import { attempt, withHeartbeat } from './heartbeat';
@@ -90,6 +93,8 @@ export interface WatchCursor {
   failedSeen: number;
   status?: string;
   countsKey?: string;
+  /** Lifecycle stage, traffic and hook states last reported. */
+  stageKey?: string;
 }
 
 export interface WatchInput {
@@ -99,6 +104,11 @@ export interface WatchInput {
   cursor: WatchCursor;
   /** Return after this long even if nothing changed. */
   maxWaitSeconds: number;
+  /**
+   * BLUE_GREEN, LINEAR or CANARY: the stage and traffic live in the service deployment
+   * only, so it is described at every look.
+   */
+  staged?: boolean;
 }
 
 export interface WatchReport {
@@ -108,10 +118,18 @@ export interface WatchReport {
   newEvents: string[];
   newStoppedReasons: string[];
   cursor: WatchCursor;
+  /** BLUE_GREEN, LINEAR, CANARY: the lifecycle stage and requested traffic weights of the new revision. */
+  lifecycleStage?: string;
+  traffic?: { production: number; test: number };
+  /** Lifecycle hooks of the deployment and their status. */
+  hooks?: { hookId: string; name: string; status: string }[];
+  triggeredAlarmNames?: string[];
 }
 
-export function initialCursor(startedAt: number): WatchCursor {
-  return { since: startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
+export interface StopDeploymentInput {
+  target: Target;
+  serviceDeploymentArn: string;
+  stopType: StopType;
 }
 
 export function createEcsActivities(deps: EcsDeps) {
@@ -119,7 +137,8 @@ export function createEcsActivities(deps: EcsDeps) {
   const pollMax = deps.pollMaxMs ?? 1500;
 
   async function send<T>(region: string, what: string, command: any, signal?: AbortSignal, notFoundHint?: string): Promise<T> {
-    const mutating = command instanceof RegisterTaskDefinitionCommand || command instanceof UpdateServiceCommand;
+    const mutating =
+      command instanceof RegisterTaskDefinitionCommand || command instanceof UpdateServiceCommand || command instanceof StopServiceDeploymentCommand;
     try {
       return (await deps.ecs(region, { mutating }).send(command, signal ? { abortSignal: signal } : undefined)) as T;
     } catch (err) {
@@ -149,6 +168,74 @@ export function createEcsActivities(deps: EcsDeps) {
   }
 
   return {
+    /** How the service deploys (strategy, bake time, hooks, alarms) and how many tasks it wants: read before any change. */
+    async readDeploymentSettings(input: { target: Target }): Promise<DeploymentSettings> {
+      const { target } = input;
+      const out = await send<{ services?: Service[] }>(
+        target.region,
+        `describing service ${target.cluster}/${target.service}`,
+        new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
+        undefined,
+        `check apps.${target.app}.environments.${target.env}.cluster/service in the config`,
+      );
+      const svc = out.services?.[0];
+      if (!svc) {
+        throw new NotFound(
+          `service ${target.cluster}/${target.service} was not found in ${target.region}: check apps.${target.app}.environments.${target.env}.cluster/service in the config`,
+        );
+      }
+      const dc = svc.deploymentConfiguration ?? {};
+      const strategy = (dc.strategy ?? 'ROLLING') as Strategy;
+      return {
+        desiredCount: svc.desiredCount ?? 0,
+        ...(svc.taskDefinition ? { taskDefinitionArn: svc.taskDefinition } : {}),
+        strategy,
+        bakeTimeInMinutes: dc.bakeTimeInMinutes ?? 0,
+        ...(strategy === 'LINEAR' && dc.linearConfiguration
+          ? { linear: { stepPercent: dc.linearConfiguration.stepPercent ?? 10, stepBakeTimeInMinutes: dc.linearConfiguration.stepBakeTimeInMinutes ?? 0 } }
+          : {}),
+        ...(strategy === 'CANARY' && dc.canaryConfiguration
+          ? { canary: { canaryPercent: dc.canaryConfiguration.canaryPercent ?? 5, canaryBakeTimeInMinutes: dc.canaryConfiguration.canaryBakeTimeInMinutes ?? 0 } }
+          : {}),
+        hooks: (dc.lifecycleHooks ?? []).map((h) => ({
+          targetType: h.targetType === 'PAUSE' ? 'PAUSE' : 'AWS_LAMBDA',
+          ...(h.hookTargetArn ? { targetArn: h.hookTargetArn } : {}),
+          stages: [...(h.lifecycleStages ?? [])],
+          ...(h.timeoutConfiguration?.timeoutInMinutes ? { timeoutInMinutes: h.timeoutConfiguration.timeoutInMinutes } : {}),
+          ...(h.timeoutConfiguration?.action ? { timeoutAction: h.timeoutConfiguration.action } : {}),
+        })),
+        ...(dc.alarms?.enable ? { alarms: { names: [...(dc.alarms.alarmNames ?? [])], rollback: dc.alarms.rollback === true } } : {}),
+        circuitBreaker: { enable: dc.deploymentCircuitBreaker?.enable === true, rollback: dc.deploymentCircuitBreaker?.rollback === true },
+      };
+    },
+
+    /**
+     * Ends the service deployment Slipway started (StopServiceDeployment). Safe to repeat:
+     * a deployment that already ended is left alone and reported as it is.
+     */
+    async stopServiceDeployment(input: StopDeploymentInput): Promise<{ stopped: boolean; status: string }> {
+      const { target, serviceDeploymentArn, stopType } = input;
+      const look = async () => {
+        const out = await send<{ serviceDeployments?: ServiceDeployment[] }>(
+          target.region,
+          'describing the service deployment',
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
+        );
+        return out.serviceDeployments?.[0]?.status ?? 'UNKNOWN';
+      };
+      const before = await look();
+      if (before !== 'PENDING' && before !== 'IN_PROGRESS') return { stopped: false, status: before };
+      try {
+        await send(target.region, `stopping the service deployment (${stopType})`, new StopServiceDeploymentCommand({ serviceDeploymentArn, stopType }));
+      } catch (err) {
+        // It ended between the look and the stop: not an error.
+        const now = await look();
+        if (now !== 'PENDING' && now !== 'IN_PROGRESS') return { stopped: false, status: now };
+        throw err;
+      }
+      return { stopped: true, status: await look() };
+    },
+
     /**
      * Renders the environment's template for `tag` and registers it, once. The template
      * (and its environment variables) never leaves the worker: only the ARN is returned.
@@ -240,12 +327,13 @@ export function createEcsActivities(deps: EcsDeps) {
       let interval = pollMin;
       const pace = deps.ecsPace?.(target.region);
       for (;;) {
-        const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, ctx.cancellationSignal);
+        const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, input.staged === true, ctx.cancellationSignal);
         const changed =
           report.newEvents.length > 0 ||
           report.newStoppedReasons.length > 0 ||
           report.cursor.status !== cursor.status ||
-          report.cursor.countsKey !== cursor.countsKey;
+          report.cursor.countsKey !== cursor.countsKey ||
+          report.cursor.stageKey !== cursor.stageKey;
         cursor = report.cursor;
         ctx.heartbeat(cursor);
         const wait = pace ? pace.pollIntervalMs(interval, serviceDeploymentArn) : interval;
@@ -285,7 +373,7 @@ export function createEcsActivities(deps: EcsDeps) {
    * another revision PRIMARY (a rollback), new failed tasks, or our deployment gone.
    * One call per look while a rollout simply proceeds.
    */
-  async function observeOnce(target: Target, ourTd: string, sdArn: string, cursor: WatchCursor, signal?: AbortSignal): Promise<WatchReport> {
+  async function observeOnce(target: Target, ourTd: string, sdArn: string, cursor: WatchCursor, staged: boolean, signal?: AbortSignal): Promise<WatchReport> {
     const svcOut = await send<{ services?: Service[] }>(
       target.region,
       `describing service ${target.cluster}/${target.service}`,
@@ -298,6 +386,7 @@ export function createEcsActivities(deps: EcsDeps) {
     const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
 
     const verdictMayChange =
+      staged ||
       cursor.status === undefined ||
       !ours ||
       primary?.taskDefinition !== ourTd ||
@@ -334,9 +423,27 @@ export function createEcsActivities(deps: EcsDeps) {
         rolloutState: ours.rolloutState,
         rolloutStateReason: ours.rolloutStateReason,
       },
+      ...(sd?.alarms?.triggeredAlarmNames?.length ? { triggeredAlarmNames: [...sd.alarms.triggeredAlarmNames] } : {}),
+      ...(sd?.lifecycleHookDetails?.length
+        ? { hooks: sd.lifecycleHookDetails.map((h) => ({ name: hookLabel({ targetType: h.targetType ?? 'AWS_LAMBDA', targetArn: h.targetArn }), status: h.status ?? '' })) }
+        : {}),
     };
     const verdict = judge(obs, ourTd);
-    const counts = countsOf(ours, sd, cursor.failedSeen);
+    if (verdict.state !== 'in_progress') recordDetection(target, verdict.state, sd);
+    // While and after ECS rolls back, the counts that matter are those of what runs.
+    const rolledBackTo = primary && primary.taskDefinition !== ourTd ? primary : undefined;
+    const counts = rolledBackTo ? { ...countsOf(rolledBackTo, undefined, 0), failed: Math.max(cursor.failedSeen, ours?.failedTasks ?? 0), revision: revisionOf(rolledBackTo.taskDefinition ?? '') } : countsOf(ours, sd, cursor.failedSeen);
+    const stage = sd?.lifecycleStage;
+    const rev = sd?.targetServiceRevision;
+    const traffic =
+      rev?.requestedProductionTrafficWeight !== undefined || rev?.requestedTestTrafficWeight !== undefined
+        ? { production: rev.requestedProductionTrafficWeight ?? 0, test: rev.requestedTestTrafficWeight ?? 0 }
+        : undefined;
+    const hooks = (sd?.lifecycleHookDetails ?? []).map((h) => ({
+      hookId: h.hookId ?? '',
+      name: hookLabel({ targetType: h.targetType ?? 'AWS_LAMBDA', targetArn: h.targetArn }),
+      status: h.status ?? '',
+    }));
 
     // Only events since our service deployment was created (both times are ECS's clock) and
     // not yet reported; oldest first.
@@ -364,6 +471,10 @@ export function createEcsActivities(deps: EcsDeps) {
       counts,
       newEvents,
       newStoppedReasons,
+      ...(stage ? { lifecycleStage: stage } : {}),
+      ...(traffic ? { traffic } : {}),
+      ...(hooks.length ? { hooks } : {}),
+      ...(obs.triggeredAlarmNames ? { triggeredAlarmNames: obs.triggeredAlarmNames } : {}),
       cursor: {
         since: cursor.since,
         seenEventIds: [...cursor.seenEventIds, ...fresh.map((e) => e.id!)].slice(-200),
@@ -371,6 +482,7 @@ export function createEcsActivities(deps: EcsDeps) {
         failedSeen: Math.max(cursor.failedSeen, counts.failed),
         status: obs.serviceDeploymentStatus,
         countsKey: `${counts.desired}/${counts.running}/${counts.pending}/${counts.failed}`,
+        stageKey: sd ? JSON.stringify([stage, traffic, hooks.map((h) => h.status)]) : cursor.stageKey,
       },
     };
   }
@@ -385,8 +497,19 @@ export function createEcsActivities(deps: EcsDeps) {
     const arns = (list.taskArns ?? []).slice(0, 100);
     if (arns.length === 0) return [];
     const out = await send<{ tasks?: Task[] }>(target.region, 'describing stopped tasks', new DescribeTasksCommand({ cluster: target.cluster, tasks: arns }), signal);
-    return (out.tasks ?? []).filter((t) => t.taskDefinitionArn === ourTd);
+    // Tasks the scheduler stopped (scaling in, draining for a rollback) are no failure reasons.
+    return (out.tasks ?? []).filter((t) => t.taskDefinitionArn === ourTd && !/^Scaling activity initiated by/.test(t.stoppedReason ?? ''));
   }
+}
+
+/** Detection latency: how long after ECS ended the service deployment (its clock) the watch saw the end. */
+function recordDetection(target: Target, outcome: string, sd: ServiceDeployment | undefined): void {
+  const endedAt = sd?.finishedAt ?? sd?.stoppedAt;
+  if (!endedAt) return;
+  const seconds = Math.max(0, (Date.now() - new Date(endedAt).getTime()) / 1000);
+  Context.current()
+    .metricMeter.createHistogram(METRICS.detectionLatency, 'float', 's', 'From ECS ending a service deployment to Slipway seeing it')
+    .record(seconds, { app: target.app, env: target.env, outcome });
 }
 
 function countsOf(ours: Deployment | undefined, sd: ServiceDeployment | undefined, failedSeen: number): TaskCounts {

@@ -22,6 +22,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { BadInput, ClientRejected, NotFound, Unauthorized } from '../domain/errors';
 import { withHeartbeat } from './heartbeat';
+import { SILENT_LOG, stderrLog } from './log';
 
 /** Where the client reports retries and give-ups (Temporal's runtime logger fits). */
 export interface GitHubLog {
@@ -61,14 +62,8 @@ export class GitHubUnavailable extends Error {
   override name = 'GitHubUnavailable';
 }
 
-const noop = () => {};
 /** Without an injected logger, warnings and errors go to stderr; nothing else is printed. */
-const STDERR_LOG: GitHubLog = {
-  debug: noop,
-  info: noop,
-  warn: (m) => process.stderr.write(`github: ${m}\n`),
-  error: (m) => process.stderr.write(`github: ${m}\n`),
-};
+const STDERR_LOG = stderrLog('github');
 
 interface SlipwayOptions {
   log: GitHubLog;
@@ -151,7 +146,7 @@ export function createGitHubClient(opts: GitHubClientOptions): Octokit {
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl.replace(/\/+$/, '') } : {}),
     userAgent: 'slipway',
     // Octokit's own request log includes request options (headers too): never forwarded.
-    log: { debug: noop, info: noop, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
+    log: { ...SILENT_LOG, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
     slipway: { log, serverErrorRetries } satisfies SlipwayOptions,
     retry: {
       retries: serverErrorRetries,

@@ -27,6 +27,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
     const webhookUrl = slack ? deps.env[slack.webhookUrlEnv] : undefined;
     return createNotifyActivities({
       fetch: deps.fetch,
+      log: Context.current().log,
       slack: slack && webhookUrl ? { webhookUrl, slackIds: slack.users, maintainersMention: slack.maintainersMention } : undefined,
       github:
         cfg.notifications.githubDeployments && deps.github && cfg.github

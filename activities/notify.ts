@@ -21,6 +21,7 @@ import {
 } from '../domain/notify';
 import { rethrowGitHub, type GitHubLog } from './github';
 import { withHeartbeat } from './heartbeat';
+import { stderrLog } from './log';
 
 /** Slack could not take the message now (429, 5xx, timeout, network). Retryable. */
 export class NotificationUnavailable extends Error {
@@ -91,13 +92,7 @@ export interface GitHubDeploymentResult {
 /** Key of the deployment payload that marks which execution made the deployment. */
 export const EXECUTION_MARKER = 'execution_url';
 
-const noop = () => {};
-const STDERR_LOG: NotifyLog = {
-  debug: noop,
-  info: noop,
-  warn: (m) => process.stderr.write(`notify: ${m}\n`),
-  error: (m) => process.stderr.write(`notify: ${m}\n`),
-};
+const STDERR_LOG = stderrLog('notify');
 
 const DEPLOYMENTS_TOKEN = 'the repo_deployment scope (classic token) or Deployments: write (fine-grained token)';
 

@@ -12,7 +12,8 @@ import { UsageError, Unreachable } from './errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 
 const EXIT_CODES = `Exit codes: 0 success · 1 deployment failed · 2 refused (bad input) · 3 rolled back by ECS ·
-4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service`;
+4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service ·
+8 rolled back by ECS on an alarm`;
 
 const GLOBAL_HELP = `
 Global options (every command): --config PATH (default: $SLIPWAY_CONFIG, else ./slipway.yaml),
@@ -43,6 +44,7 @@ interface Opts {
   budget?: string;
   wait: boolean;
   tag?: string;
+  rerender?: boolean;
   dryRun?: boolean;
   limit?: string;
   env?: string;
@@ -115,7 +117,8 @@ function build(run: (command: string, args: string[], o: Opts, go: Run) => Promi
     ),
   )
     .option('--tag <tag>', 'the image tag to go back to')
-    .action(action('rollback', async (ctx, args, o) => (await import('./commands/rollback')).rollbackCommand(ctx, args, { ...operation(o), tag: o.tag })));
+    .option('--rerender', "render and register today's template for the tag, instead of re-pointing the service at the revision that was validated")
+    .action(action('rollback', async (ctx, args, o) => (await import('./commands/rollback')).rollbackCommand(ctx, args, { ...operation(o), tag: o.tag, rerender: o.rerender })));
   operationOptions(
     command(
       'redeploy',

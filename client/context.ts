@@ -10,7 +10,7 @@ import { loadConfig } from '../domain/config-file';
 import { DEFAULT_TASK_QUEUE } from '../contract';
 import { Unreachable } from './errors';
 import { executionUrl } from '../domain/temporal-ui';
-import { temporalSettings, type TemporalSettings } from './temporal-env';
+import { temporalSettings, unreachableMessage, type TemporalSettings } from './temporal-env';
 
 export interface GlobalFlags {
   config?: string;
@@ -61,7 +61,7 @@ export class Context {
       this._client = new Client({ connection, namespace: s.namespace });
       return this._client;
     } catch (err) {
-      throw new Unreachable(`cannot reach Temporal at ${s.address} (namespace ${s.namespace}): ${(err as Error).message}. Set TEMPORAL_ADDRESS (and TLS/API key settings) to your cluster.`);
+      throw new Unreachable(unreachableMessage(s, err));
     }
   }
 

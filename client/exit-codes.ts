@@ -11,6 +11,7 @@ export const EXIT = {
   unauthorized: 5,
   unreachable: 6,
   busy: 7,
+  rolledBackByAlarm: 8,
 } as const;
 
 const BY_FAILURE_TYPE: Record<string, number> = {
@@ -19,6 +20,7 @@ const BY_FAILURE_TYPE: Record<string, number> = {
   ClientRejected: EXIT.failed,
   Unauthorized: EXIT.unauthorized,
   RolledBackByEcs: EXIT.rolledBack,
+  RolledBackByAlarm: EXIT.rolledBackByAlarm,
   DeployTimedOut: EXIT.timedOut,
   DeployFailed: EXIT.failed,
   AlreadyRunning: EXIT.busy,

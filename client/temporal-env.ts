@@ -34,7 +34,7 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env, config: T
   try {
     loaded = loadClientConnectConfig({ profile: vars.TEMPORAL_PROFILE, overrideEnvVars: vars });
   } catch (err) {
-    throw new Error(`reading the Temporal connection settings (TEMPORAL_* variables, profile ${vars.TEMPORAL_PROFILE ?? 'default'}): ${(err as Error).message}`);
+    throw new Error(`reading the Temporal connection settings (TEMPORAL_* variables, profile ${vars.TEMPORAL_PROFILE ?? 'default'}): ${(err as Error).message}`, { cause: err });
   }
   const c = loaded.connectionOptions;
   const uiUrl = (vars.TEMPORAL_UI_URL || config.uiUrl || 'http://localhost:8233').replace(/\/$/, '');
@@ -46,4 +46,19 @@ export function temporalSettings(env: NodeJS.ProcessEnv = process.env, config: T
     metadata: c.metadata as Record<string, string> | undefined,
     uiUrl,
   };
+}
+
+/** What the CLI and the worker say when Temporal does not answer. */
+export function unreachableMessage(s: Pick<TemporalSettings, 'address' | 'namespace'>, err: unknown): string {
+  return `cannot reach Temporal at ${s.address} (namespace ${s.namespace}): ${connectProblem(err)}. Set TEMPORAL_ADDRESS (and TLS/API key settings) to your cluster.`;
+}
+
+/** The gist of a connection error: the worker's native connection reports a whole transport error chain. */
+function connectProblem(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const os = /message: "([^"]+)"/.exec(text)?.[1];
+  if (os) return os.toLowerCase();
+  if (/dns error|failed to lookup address/i.test(text)) return `the address does not resolve`;
+  if (/tcp connect error|transport error/i.test(text)) return 'the connection failed';
+  return text.split('\n')[0].slice(0, 300);
 }

@@ -8,6 +8,8 @@ export const FailureType = {
   unauthorized: 'Unauthorized',
   clientRejected: 'ClientRejected',
   rolledBack: 'RolledBackByEcs',
+  /** ECS rolled back because CloudWatch alarms it watches went into ALARM. */
+  alarmRollback: 'RolledBackByAlarm',
   timedOut: 'DeployTimedOut',
   verificationFailed: 'VerificationFailed',
   failed: 'DeployFailed',
@@ -22,4 +24,8 @@ export interface DeployFailureDetails {
   taskDefinitionArn?: string;
   serviceDeploymentArn?: string;
   reasons: string[];
+  /** The CloudWatch alarms that made ECS roll back (outcome rolled_back_by_alarm). */
+  triggeredAlarmNames?: string[];
+  /** How Slipway ended the ECS deployment it started, when it gave up on it. */
+  stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
 }

@@ -19,6 +19,7 @@ export type Outcome =
   | 'running'
   | 'succeeded'
   | 'rolled_back_by_ecs'
+  | 'rolled_back_by_alarm'
   | 'timed_out'
   | 'verification_failed'
   | 'refused'

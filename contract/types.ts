@@ -16,6 +16,11 @@ export interface DeployInput {
   budgetSeconds?: number;
   /** What asked for this deploy: authorisation and the record depend on it. Default 'deploy'. */
   operation?: 'deploy' | 'rollback' | 'redeploy';
+  /**
+   * Re-point the service at this exact task definition (a revision that was proven for
+   * `tag`) instead of rendering and registering one.
+   */
+  taskDefinitionArn?: string;
 }
 
 export type DeployPhase =
@@ -35,6 +40,8 @@ export interface TaskCounts {
   running: number;
   pending: number;
   failed: number;
+  /** Set when the counts are of another revision than the deploy's (what runs during and after an ECS rollback). */
+  revision?: string;
 }
 
 /** What the deploy shows while it runs (query `progress`, and the UI's current details). */
@@ -50,6 +57,18 @@ export interface DeployProgress {
   serviceDeploymentArn?: string;
   serviceDeploymentStatus?: string;
   counts?: TaskCounts;
+  /** How the service deploys (strategy, bake, hooks, alarms), read before the update. */
+  strategy?: string;
+  /** The wait budget and what it is made of. */
+  budget?: { seconds: number; breakdown: string };
+  /** The service deployment's lifecycle stage as ECS reports it (BLUE_GREEN, LINEAR, CANARY). */
+  lifecycleStage?: string;
+  /** Traffic weights (percent) ECS requested for the new revision. */
+  traffic?: { production: number; test: number };
+  /** ISO time production traffic was fully on the new revision (a milestone). */
+  trafficShiftedAt?: string;
+  /** Set when Slipway ended the ECS deployment it started (StopServiceDeployment). */
+  stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
   /** Service events seen since this deploy's UpdateService, oldest first (the last 50). */
   events: string[];
   /** Reasons given for stopped tasks of this deploy's revision. */
@@ -124,6 +143,11 @@ export interface RollbackInput {
   actor: string;
   reason?: string;
   budgetSeconds?: number;
+  /**
+   * Render and register the current template for the tag (today's template, e.g. after a
+   * template fix) instead of re-pointing the service at the revision that was validated.
+   */
+  rerender?: boolean;
 }
 
 export interface RedeployInput {

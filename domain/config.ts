@@ -98,6 +98,10 @@ export const CONFIG_RULES: readonly string[] = [
   'No two environments use the same `templateFamily`.',
   '`authorization` needs `github` (membership is checked through its API).',
   'Every `authorization.protectedEnvironments` entry is listed in the top-level `environments`.',
+  "An app with a `pipeline` is deployed to its staging (the first of `environments`), and its staging and production (the last of `environments` it has) set `versionEndpoint`.",
+  "`pipeline.gate.playwright.baseUrlFrom` and `apiUrlFrom` name apps whose staging environment sets `url` (without `baseUrlFrom`, the pipeline's own app).",
+  'A `pipeline.gate.githubWorkflow` needs `github` (the workflow is dispatched through its API).',
+  'A `pipeline` without `autoApprove: true` needs `authorization` (approvers are checked against its team).',
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -192,7 +196,14 @@ const environmentSchema: JsonSchema = {
       type: 'number',
       exclusiveMinimum: 0,
       maximum: 1440,
-      description: 'How long a deployment to this environment may take before it counts as failed. Defaults to `deploy.budgetMinutes`.',
+      description:
+        "How long the rollout of a deployment to this environment may take before it counts as failed. Defaults to `deploy.budgetMinutes`. The service's own bake time, linear/canary step bake times and lifecycle hook timeouts are added to it.",
+    },
+    stopType: {
+      enum: ['ROLLBACK', 'ABORT'],
+      description:
+        'How Slipway ends the ECS deployment it started when it gives up on it (budget exhausted, cancelled, preempted by a rollback): `StopServiceDeployment` with `ROLLBACK` (back to the previous revision) or `ABORT` (stop where it is). Default `ROLLBACK`.',
+      examples: ['ABORT'],
     },
   },
 };
@@ -555,6 +566,7 @@ export interface EnvironmentConfig {
   versionEndpoint?: string;
   /** Already defaulted from `deploy.budgetMinutes`. */
   budgetMinutes: number;
+  stopType?: 'ROLLBACK' | 'ABORT';
 }
 
 /** Everything a deployment of one app to one environment needs to know. */
@@ -572,8 +584,11 @@ export interface Target {
   images: { key: string; repository: string }[];
   url?: string;
   versionEndpoint?: string;
+  /** The rollout allowance: the service's bake and hook times are added to it. */
   budgetSeconds: number;
   verifyBudgetSeconds: number;
+  /** How Slipway ends the ECS deployment it started when it gives up on it (absent in targets resolved before it existed: ROLLBACK). */
+  stopType?: 'ROLLBACK' | 'ABORT';
 }
 
 /** The suffix every template family carries and the rendered family drops. */
@@ -765,7 +780,7 @@ function ruleProblems(raw: unknown): string[] {
   const seen = new Seen();
   for (const [appName, appRaw] of Object.entries(apps)) {
     const app = dict(appRaw);
-    if (app) problems.push(...appProblems(appName, app, declared, seen));
+    if (app) problems.push(...appProblems(appName, app, declared, seen), ...pipelineProblems(appName, app, root, apps, declared));
   }
   const authz = dict(root.authorization);
   if (authz && !dict(root.github)) problems.push('authorization: needs a `github` section (team membership is checked through the GitHub API)');
@@ -798,6 +813,54 @@ function appProblems(appName: string, app: Dict, declared: string[] | undefined,
     }
     const env = dict(envRaw);
     if (env) problems.push(...containerProblems(path, env, appName, images), ...seen.check(path, env));
+  }
+  return problems;
+}
+
+/** What the pipeline of `appName` needs: version endpoints, the apps its gate takes URLs from, `github`, `authorization`. */
+function pipelineProblems(appName: string, app: Dict, root: Dict, apps: Dict, declared: string[] | undefined): string[] {
+  const pipeline = dict(app.pipeline);
+  if (!pipeline) return [];
+  const at = ['apps', appName, 'pipeline'];
+  const problems: string[] = [];
+  const staging = declared?.[0];
+  const envs = dict(app.environments);
+  if (staging && envs) {
+    if (!Object.hasOwn(envs, staging)) {
+      problems.push(`${formatPath(at)}: needs the app deployed to ${staging} (the first of \`environments\`), where candidates go first`);
+    }
+    const production = [...declared].reverse().find((e) => Object.hasOwn(envs, e));
+    for (const env of new Set([staging, production])) {
+      const e = env !== undefined && Object.hasOwn(envs, env) ? dict(envs[env]) : undefined;
+      if (e && e.versionEndpoint === undefined) {
+        problems.push(`${formatPath(['apps', appName, 'environments', env!, 'versionEndpoint'])}: is required by ${formatPath(at)} (it checks what ${env} runs)`);
+      }
+    }
+  }
+  const gate = dict(pipeline.gate);
+  const playwright = dict(gate?.playwright);
+  if (playwright && staging) {
+    for (const key of ['baseUrlFrom', 'apiUrlFrom'] as const) {
+      const from = playwright[key] === undefined && key === 'baseUrlFrom' ? appName : str(playwright[key]);
+      if (from === undefined) continue;
+      const path = formatPath(playwright[key] === undefined ? [...at, 'gate', 'playwright'] : [...at, 'gate', 'playwright', key]);
+      const other = Object.hasOwn(apps, from) ? dict(apps[from]) : undefined;
+      if (!other) {
+        problems.push(`${path}: "${from}" is not one of the apps (${Object.keys(apps).join(', ')})`);
+        continue;
+      }
+      const otherEnvs = dict(other.environments);
+      const env = otherEnvs && Object.hasOwn(otherEnvs, staging) ? dict(otherEnvs[staging]) : undefined;
+      const what = key === 'baseUrlFrom' ? 'the site the suite tests (PLAYWRIGHT_BASE_URL)' : 'the API the suite is given (API_URL)';
+      if (!env) problems.push(`${path}: ${from} is not deployed to ${staging}, so it has no url for ${what}`);
+      else if (env.url === undefined) problems.push(`${path}: ${formatPath(['apps', from, 'environments', staging, 'url'])} is not set; it is ${what}`);
+    }
+  }
+  if (dict(gate?.githubWorkflow) && !dict(root.github)) {
+    problems.push(`${formatPath([...at, 'gate', 'githubWorkflow'])}: needs a \`github\` section (the workflow is dispatched through the GitHub API)`);
+  }
+  if (pipeline.autoApprove !== true && !dict(root.authorization)) {
+    problems.push(`${formatPath(at)}: approvals need an \`authorization\` section (approvers are checked against its team); add one, or set autoApprove: true`);
   }
   return problems;
 }
@@ -934,6 +997,7 @@ function normaliseApp(name: string, app: RawApp, budgetMinutes: number): AppConf
       ...(e.url !== undefined && { url: e.url }),
       ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
       budgetMinutes: e.budgetMinutes ?? budgetMinutes,
+      ...(e.stopType !== undefined && { stopType: e.stopType }),
     };
   }
   return {
@@ -1006,6 +1070,7 @@ function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: Environ
     ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
     budgetSeconds: Math.round(e.budgetMinutes * 60),
     verifyBudgetSeconds: Math.round(config.deploy.verifyBudgetMinutes * 60),
+    stopType: e.stopType ?? 'ROLLBACK',
   };
 }
 

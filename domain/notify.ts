@@ -61,8 +61,6 @@ export type GitHubDeploymentState = 'in_progress' | 'success' | 'failure' | 'err
 export const SLACK_SECTION_TEXT_MAX = 3000;
 /** Slack's limit on blocks in one message. */
 export const SLACK_MAX_BLOCKS = 50;
-/** Slack's limit on elements in one context block. */
-export const SLACK_CONTEXT_ELEMENTS_MAX = 10;
 /** GitHub's limit on a deployment (status) description. */
 export const GITHUB_DESCRIPTION_MAX = 140;
 
@@ -159,6 +157,10 @@ const OUTCOMES: Record<string, OutcomeText> = {
   rolled_back_by_ecs: {
     title: 'Rolled back by ECS',
     explanation: "ECS's deployment circuit breaker rolled the service back to its previous revision.",
+  },
+  rolled_back_by_alarm: {
+    title: 'Rolled back by an alarm',
+    explanation: 'CloudWatch alarms that ECS watches went into ALARM, and ECS rolled the service back to its previous revision.',
   },
   timed_out: {
     title: 'Timed out',

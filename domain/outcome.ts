@@ -18,12 +18,17 @@ export interface Observation {
   primary?: { taskDefinition: string; desired: number; running: number; pending: number; rolloutState?: string };
   /** Our deployment in DescribeServices (absent once ECS dropped it). */
   ours?: { desired: number; running: number; pending: number; failed: number; rolloutState?: string; rolloutStateReason?: string };
+  /** CloudWatch alarms ECS saw in ALARM during our deployment. */
+  triggeredAlarmNames?: string[];
+  /** Lifecycle hooks of our deployment: who (Lambda name or PAUSE) and how they ended. */
+  hooks?: { name: string; status: string }[];
 }
 
 export type Verdict =
   | { state: 'in_progress'; rollingBack: boolean }
   | { state: 'succeeded' }
   | { state: 'rolled_back_by_ecs'; reason: string }
+  | { state: 'rolled_back_by_alarm'; reason: string; alarms: string[] }
   | { state: 'failed'; reason: string };
 
 const ROLLING_BACK = new Set(['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS']);
@@ -42,8 +47,18 @@ export function judge(obs: Observation, ourTaskDefinition: string): Verdict {
       if (p.running < p.desired) return { state: 'in_progress', rollingBack: false };
       return { state: 'succeeded' };
     }
-    case 'ROLLBACK_SUCCESSFUL':
-      return { state: 'rolled_back_by_ecs', reason: obs.rollbackReason ?? obs.serviceDeploymentStatusReason ?? 'ECS rolled the deployment back' };
+    case 'ROLLBACK_SUCCESSFUL': {
+      const alarms = obs.triggeredAlarmNames ?? [];
+      if (alarms.length) {
+        return { state: 'rolled_back_by_alarm', alarms, reason: `CloudWatch alarm${alarms.length > 1 ? 's' : ''} ${alarms.join(', ')} in ALARM` };
+      }
+      let reason = obs.rollbackReason ?? obs.serviceDeploymentStatusReason ?? 'ECS rolled the deployment back';
+      // A hook that failed or timed out is named, whatever the reason's wording.
+      for (const h of obs.hooks ?? []) {
+        if ((h.status === 'FAILED' || h.status === 'TIMED_OUT') && !reason.includes(h.name)) reason += `; lifecycle hook ${h.name} ${h.status.toLowerCase().replace('_', ' ')}`;
+      }
+      return { state: 'rolled_back_by_ecs', reason };
+    }
     case 'ROLLBACK_FAILED':
       return { state: 'failed', reason: `ECS tried to roll back and failed: ${obs.serviceDeploymentStatusReason ?? 'no reason given'}` };
     case 'STOPPED':

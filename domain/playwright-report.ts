@@ -6,9 +6,6 @@
  */
 import type { JSONReportError, JSONReportSpec, JSONReportSuite, JSONReportTest, JSONReportTestResult, TestError } from '@playwright/test/reporter';
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /[\u001B\u009B][[\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]+)*|[a-zA-Z\d]+(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\u0007)|(?:(?:\d{1,4}(?:;\d{0,4})*)?[\dA-PR-TZcf-nq-uy=><~]))/g;
-
 /** The parts of a JSON report the verdict reads; a whole `JSONReport` is one. */
 export interface GateReport {
   suites?: ReportSuite[];
@@ -56,10 +53,19 @@ const BROWSER_MISSING = /executable doesn't exist|Looks like Playwright Test or 
 /** Failures that say the browser could not start or died: no verdict, worth another attempt. */
 const BROWSER_BROKEN = /browserType\.launch|Browser closed|browser has been closed|browser has disconnected|Target crashed/i;
 
+/**
+ * Terminal control sequences (ECMA-48): CSI `ESC [ params intermediates final` (also the
+ * one-byte CSI 0x9B), OSC `ESC ] … BEL|ST`, and two-character escapes. Written out here,
+ * not taken from node:util: workflow code (the pipeline) imports this module, and the
+ * workflow bundle has no Node modules.
+ */
+const ESC = String.fromCharCode(0x1b);
+const BEL = String.fromCharCode(0x07);
+const CSI = String.fromCharCode(0x9b);
+const CONTROL_SEQUENCE = new RegExp(`(?:${ESC}\\[|${CSI})[0-?]*[ -/]*[@-~]|${ESC}\\][^${BEL}${ESC}]*(?:${BEL}|${ESC}\\\\)|${ESC}[@-Z\\\\-_]`, 'g');
+
 export function stripAnsi(text: string): string {
-  // ANSI escape sequences (colours, cursor moves) as Node's stripVTControlCharacters removes them; no
-  // Node import here, so the workflow bundle can include this file.
-  return text.replace(ANSI, '');
+  return text.replace(CONTROL_SEQUENCE, '');
 }
 
 /** The first non-empty lines of an error message (at most 5 lines, 1000 characters), without colours. */
@@ -140,10 +146,4 @@ export function judgeReport(report: GateReport, run: { suiteDir: string; grep?: 
     failures.splice(MAX_FAILURES - 1, failures.length, { title: `… and ${more} more`, error: '' });
   }
   return { kind: 'verdict', passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, ok };
-}
-
-/** One line for the pipeline's history: the counts, and the failing tests' titles when the gate failed. */
-export function gateSummary(r: { ok: boolean; passed: number; failed: number; flaky: number; failures: Pick<GateFailure, 'title'>[] }): string {
-  const counts = `${r.passed} passed, ${r.failed} failed, ${r.flaky} flaky`;
-  return r.ok ? counts : `${counts}: ${r.failures.map((f) => f.title).join('; ')}`;
 }

@@ -18,6 +18,7 @@ import { type CircuitBreaker, DEFAULT_TIMING, EcsSimulator, type ServiceState, t
 import { type TaskDefinitionInput, type TaskDefinitionRecord, TaskDefinitionRegistry } from './ecs/task-definitions';
 import { Throttle, type ThrottlingConfig, type ThrottlingStats, callerOf } from './ecs/throttle';
 import { renderService } from './ecs/views';
+import { readBody } from './http';
 import type { ThrottlingCategory } from '../domain/ecs-throttling';
 
 export type { CircuitBreaker, FaultConfig, TaskDefinitionInput, ThrottlingConfig, ThrottlingStats, Timing };
@@ -426,15 +427,6 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
       return registry.all(family).map(summary);
     },
   };
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

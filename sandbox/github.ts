@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from './random';
+import { readBody } from './http';
 import { Contract, type SpecOperation, loadContract } from './github/contract';
 import { type Body, type CompiledRoute, HttpError, type Reply, compileRoute, matchRoute, unprocessable } from './github/router';
 import { ROUTE_KEYS, ROUTES, UNMETERED } from './github/routes';
@@ -457,15 +458,6 @@ function parseJson(raw: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /**

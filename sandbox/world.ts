@@ -15,7 +15,6 @@ import { openverseSites, siteUrls, startSite, type SandboxSite } from './site';
 import { REPO_ROOT } from './tools';
 
 export const MAINTAINERS = ['alice', 'bob', 'octocat'];
-export const BOT = 'openverse-bot';
 export const OUTSIDER = 'mallory';
 
 export interface World {

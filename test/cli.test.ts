@@ -254,12 +254,15 @@ describe('slipway CLI', () => {
     assert.ok(human.stdout.includes(`~ containerDefinitions.nginx.image: ${host}/wordpress/openverse-api_nginx:${A} → ${host}/wordpress/openverse-api_nginx:${B}`), human.stdout);
     assert.match(human.stdout, /^2 change\(s\)\.$/m);
     assert.match(human.stdout, /✔ 2222222 exists for every image \(openverse-api, openverse-api_nginx\)/);
+    assert.match(human.stdout, /^ {2}staging-api deploys ROLLING, circuit breaker \(rollback\); budget \d+ min/m);
 
     assert.equal(json.code, 0, show(json));
     const plan = JSON.parse(json.stdout);
     assert.equal(plan.ok, true);
     assert.deepEqual(plan.changes.map((c: any) => c.path).sort(), ['containerDefinitions.django.image', 'containerDefinitions.nginx.image']);
     assert.match(plan.live.taskDefinitionArn, /task-definition\/staging-api:2$/);
+    assert.equal(plan.budget.seconds, stack.config().deploy.budgetMinutes * 60);
+    assert.match(plan.strategy, /^ROLLING/);
 
     assert.equal(half.code, 2, show(half));
     assert.match(half.stdout, /✘ a deploy would be refused: '6{40}' does not appear to be a valid tag for the openverse-api_nginx image\.$/m);

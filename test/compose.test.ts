@@ -296,6 +296,35 @@ describe('docker-compose.yml', () => {
     assert.equal(adminTools.split(':')[1], services.temporal.image!.split(':')[1], 'admin-tools and server versions move together');
   });
 
+  it('runs the Temporal server and UI versions of the dev server', () => {
+    const r = spawnSync(toolPath('TEMPORAL_CLI_PATH'), ['--version'], { encoding: 'utf8' });
+    const m = /Server (\d+\.\d+\.\d+), UI (\d+\.\d+\.\d+)/.exec(r.stdout);
+    assert.ok(m, `temporal --version: ${r.stdout}${r.stderr}`);
+    assert.equal(services.temporal.image, `temporalio/server:${m[1]}`);
+    assert.equal(services['temporal-schema'].image, `temporalio/admin-tools:${m[1]}`);
+    assert.equal(services['temporal-ui'].image, `temporalio/ui:${m[2]}`);
+  });
+
+  it('checks the worker\'s health on its metrics endpoint', async () => {
+    const worker = services['slipway-worker'];
+    const [kind, ...cmd] = worker.healthcheck?.test ?? [];
+    assert.equal(kind, 'CMD');
+    assert.equal(cmd[0], 'node');
+    const check = (bind: string) => spawnSync(process.execPath, cmd.slice(1), { env: { ...process.env, SLIPWAY_METRICS_BIND: bind }, encoding: 'utf8', timeout: 20_000 }).status;
+    assert.equal(worker.environment?.SLIPWAY_METRICS_BIND, '0.0.0.0:9464');
+    const down = await freePort();
+    assert.equal(check(`0.0.0.0:${down}`), 1, 'unhealthy while nothing serves metrics');
+    const dir = mkdtempSync(join(REPO_ROOT, '.slipway', 'health-'));
+    const server = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('temporal_up 1')).listen(+process.argv[1], '127.0.0.1', () => console.log('up'))`, String(down)], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => server.stdout!.once('data', r));
+      assert.equal(check(`0.0.0.0:${down}`), 0, 'healthy while the metrics endpoint answers');
+    } finally {
+      server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('starts in order: healthchecks where waited on, one-shot jobs that exit', () => {
     const deps = Object.fromEntries(
       Object.entries(services).map(([name, s]) => [name, Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([d, c]) => [d, c.condition]))]),

@@ -173,6 +173,24 @@ describe('broken configs', () => {
     { name: 'budget as text', mutate: (r) => (r.deploy.budgetMinutes = '15m'), paths: ['deploy.budgetMinutes'], says: /a number/ },
     { name: 'version endpoint not a URL', mutate: (r) => (r.apps.api.environments.staging.versionEndpoint = '/version'),
       paths: ['apps.api.environments.staging.versionEndpoint'] },
+    { name: 'pipeline without a staging version endpoint', mutate: (r) => delete r.apps.frontend.environments.staging.versionEndpoint,
+      paths: ['apps.frontend.environments.staging.versionEndpoint'], says: /is required by apps\.frontend\.pipeline/ },
+    { name: 'pipeline without a production version endpoint', mutate: (r) => delete r.apps.frontend.environments.production.versionEndpoint,
+      paths: ['apps.frontend.environments.production.versionEndpoint'], says: /is required by apps\.frontend\.pipeline \(it checks what production runs\)/ },
+    { name: 'pipeline of an app not deployed to staging', mutate: (r) => delete r.apps.frontend.environments.staging,
+      paths: ['apps.frontend.pipeline'], says: /needs the app deployed to staging/ },
+    { name: 'gate URL from an unknown app', mutate: (r) => (r.apps.frontend.pipeline.gate.playwright.apiUrlFrom = 'apii'),
+      paths: ['apps.frontend.pipeline.gate.playwright.apiUrlFrom'], says: /"apii" is not one of the apps \(api, frontend, ingestion_server\)/ },
+    { name: 'gate URL from an app not on staging', mutate: (r) => (r.apps.frontend.pipeline.gate.playwright.baseUrlFrom = 'ingestion_server'),
+      paths: ['apps.frontend.pipeline.gate.playwright.baseUrlFrom'], says: /ingestion_server is not deployed to staging/ },
+    { name: 'gate URL from an app without a url', mutate: (r) => delete r.apps.api.environments.staging.url,
+      paths: ['apps.frontend.pipeline.gate.playwright.apiUrlFrom'], says: /apps\.api\.environments\.staging\.url is not set/ },
+    { name: 'gate on the pipeline app without a url', mutate: (r) => delete r.apps.frontend.environments.staging.url,
+      paths: ['apps.frontend.pipeline.gate.playwright'], says: /apps\.frontend\.environments\.staging\.url is not set; it is the site the suite tests/ },
+    { name: 'GitHub workflow gate without github', mutate: (r) => { r.apps.frontend.pipeline.gate = { githubWorkflow: { workflow: 'e2e.yml' } }; delete r.github; },
+      paths: ['apps.frontend.pipeline.gate.githubWorkflow'], says: /needs a `github` section/ },
+    { name: 'approvals without authorization', mutate: (r) => delete r.authorization,
+      paths: ['apps.frontend.pipeline'], says: /approvals need an `authorization` section.*autoApprove: true/ },
   ];
 
   for (const c of cases) {
@@ -185,6 +203,13 @@ describe('broken configs', () => {
       }
     });
   }
+
+  it('accepts a pipeline without authorization when it approves automatically', () => {
+    const raw = exampleRaw();
+    delete raw.authorization;
+    raw.apps.frontend.pipeline.autoApprove = true;
+    assert.equal(parseConfig(stringifyYaml(raw), 'test.yaml').apps.frontend.pipeline?.autoApprove, true);
+  });
 
   it('reports a file that is not a mapping', () => {
     assert.deepEqual(badInputOf('- staging\n- production\n').problems, ['(config): must be a mapping (key: value)']);

@@ -99,12 +99,22 @@ describe('deploy', () => {
     const w = await startWorker(stack, tq);
     try {
       stack.ecs.setSpeed(0.01);
+      stack.ecs.resetCalls();
       const { outcome } = await runDeploy(tq, { env: 'production', budgetSeconds: 3 });
       assert.equal(outcome.ok, false);
       if (outcome.ok) return;
       assert.equal(outcome.type, FailureType.timedOut);
       assert.match(outcome.message, /timed out.*3 s/);
       assert.equal(outcome.details?.outcome, 'timed_out');
+      // When Slipway stops, ECS stops: the deployment it started is rolled back, not left running.
+      assert.match(outcome.message, /Slipway stopped the ECS deployment \(ROLLBACK/);
+      assert.equal(outcome.details?.stoppedEcsDeployment, 'ROLLBACK');
+      const stops = stack.ecs.mutations('StopServiceDeployment');
+      assert.equal(stops.length, 1);
+      assert.equal(stops[0].input.serviceDeploymentArn, outcome.details?.serviceDeploymentArn);
+      assert.equal(stops[0].input.stopType, 'ROLLBACK');
+      const sd = stack.ecs.service('production-default', 'production-api').serviceDeployments.find((d) => d.arn === outcome.details?.serviceDeploymentArn);
+      assert.match(sd?.status ?? '', /^ROLLBACK_/);
     } finally {
       stack.ecs.setSpeed(1);
       await w.stop();

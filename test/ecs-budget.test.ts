@@ -122,6 +122,18 @@ describe('ECS budget', () => {
     budget.close();
   });
 
+  it('spreads rollout watches over half the DescribeServices budget: the more watches, the slower each polls', () => {
+    const budget = new EcsBudget({ share: 0.5, now: () => 0 }); // 10 DescribeServices per second; the budget's clock stands still
+    assert.equal(budget.pollIntervalMs(1000, 'sd-1'), 1000, 'one watch polls at its own pace');
+    for (let i = 2; i <= 10; i++) budget.pollIntervalMs(1000, `sd-${i}`);
+    assert.equal(budget.pollIntervalMs(1000, 'sd-1'), 2000, '10 watches share 5 looks per second');
+    for (let i = 11; i <= 200; i++) budget.pollIntervalMs(1000, `sd-${i}`);
+    assert.equal(budget.pollIntervalMs(1000, 'sd-1'), 40_000, '200 watches: one look each every 40 s');
+    budget.throttled('service-read'); // the account is busier than assumed: half the share
+    assert.equal(budget.pollIntervalMs(1000, 'sd-1'), 80_000);
+    budget.close();
+  });
+
   it('refuses a share outside (0, 1]', () => {
     assert.throws(() => new EcsBudget({ share: 0 }), /share must be in \(0, 1\], got 0/);
     assert.throws(() => new EcsBudget({ share: 1.5 }), /got 1.5/);

@@ -278,8 +278,8 @@ describe('nothing that decides an outcome can be forged or bypassed', () => {
     try {
       await handle.signal(mergedSignal, { sha: C, actor: big, title: 'ok' });
       await handle.signal(approveSignal, { tag: C, approver: 'alice', reason: big });
-      await failsWith(handle.executeUpdate(approveUpdate, { args: [{ tag: C, approver: 'alice', reason: big }] }), 'ApprovalRefused', /reason is 1048576 characters long; at most 1000/);
-      await failsWith(handle.executeUpdate(approveUpdate, { args: [{ tag: C, approver: big }] }), 'ApprovalRefused', /approver "x{60}"… is not a GitHub login/);
+      await failsWith(handle.executeUpdate(approveUpdate, { args: [{ tag: C, approver: 'alice', reason: big }] }), 'BadInput', /reason is 1048576 characters long; at most 1000/);
+      await failsWith(handle.executeUpdate(approveUpdate, { args: [{ tag: C, approver: big }] }), 'BadInput', /approver "x{60}"… is not a GitHub login/);
       await failsWith(handle.executeUpdate(pauseUpdate, { args: [{ actor: 'alice', reason: big }] }), 'BadInput', /reason is 1048576 characters long/);
       const state = await eventually('the refusals recorded', async () => {
         const s = await handle.query(pipelineStateQuery);

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { judge, type Observation } from '../domain/outcome';
+import { deployBudget, type DeploymentSettings } from '../domain/strategy';
 
 const OURS = 'arn:aws:ecs:us-east-1:123456789012:task-definition/staging-api:7';
 const PREV = 'arn:aws:ecs:us-east-1:123456789012:task-definition/staging-api:6';
@@ -24,6 +25,18 @@ const table: { name: string; obs: Observation; state: string; reason?: RegExp }[
     state: 'rolled_back_by_ecs',
     reason: /circuit breaker/,
   },
+  {
+    name: 'rolled back because an alarm fired: its own outcome, naming the alarm',
+    obs: { serviceDeploymentStatus: 'ROLLBACK_SUCCESSFUL', rollbackReason: 'alarms were triggered', triggeredAlarmNames: ['api-5xx'], primary: primary(PREV, 1, 1) },
+    state: 'rolled_back_by_alarm',
+    reason: /CloudWatch alarm api-5xx in ALARM/,
+  },
+  {
+    name: 'rolled back by a hook: the hook is named even when the reason does not',
+    obs: { serviceDeploymentStatus: 'ROLLBACK_SUCCESSFUL', rollbackReason: 'rolled back', hooks: [{ name: 'smoke-test', status: 'TIMED_OUT' }], primary: primary(PREV, 1, 1) },
+    state: 'rolled_back_by_ecs',
+    reason: /lifecycle hook smoke-test timed out/,
+  },
   { name: 'rollback failed', obs: { serviceDeploymentStatus: 'ROLLBACK_FAILED', serviceDeploymentStatusReason: 'no capacity' }, state: 'failed', reason: /no capacity/ },
   { name: 'stopped (superseded)', obs: { serviceDeploymentStatus: 'STOPPED', serviceDeploymentStatusReason: 'superseded' }, state: 'failed', reason: /stopped: superseded/ },
 ];
@@ -40,4 +53,35 @@ describe('judge', () => {
     const v = judge({ serviceDeploymentStatus: 'ROLLBACK_REQUESTED' }, OURS);
     assert.deepEqual(v, { state: 'in_progress', rollingBack: true });
   });
+});
+
+describe('deployBudget', () => {
+  const base: DeploymentSettings = { desiredCount: 2, strategy: 'ROLLING', bakeTimeInMinutes: 0, hooks: [], circuitBreaker: { enable: true, rollback: true } };
+  const rows: { name: string; s: DeploymentSettings; seconds: number; breakdown: string }[] = [
+    { name: 'rolling: the allowance alone', s: base, seconds: 900, breakdown: '15 min' },
+    { name: 'blue/green: plus the bake time', s: { ...base, strategy: 'BLUE_GREEN', bakeTimeInMinutes: 20 }, seconds: 2100, breakdown: '35 min: rollout 15 min + bake time 20 min' },
+    {
+      name: 'linear: plus every step bake',
+      s: { ...base, strategy: 'LINEAR', bakeTimeInMinutes: 5, linear: { stepPercent: 25, stepBakeTimeInMinutes: 2 } },
+      seconds: 900 + 300 + 480,
+      breakdown: '28 min: rollout 15 min + bake time 5 min + 4 linear steps 8 min',
+    },
+    {
+      name: 'canary and a PAUSE hook with a timeout',
+      s: {
+        ...base,
+        strategy: 'CANARY',
+        canary: { canaryPercent: 10, canaryBakeTimeInMinutes: 10 },
+        hooks: [{ targetType: 'PAUSE', stages: ['POST_TEST_TRAFFIC_SHIFT'], timeoutInMinutes: 30 }],
+      },
+      seconds: 900 + 600 + 1800,
+      breakdown: '55 min: rollout 15 min + canary at 10% 10 min + PAUSE hook timeout 30 min',
+    },
+    { name: 'bake time does not apply to rolling', s: { ...base, bakeTimeInMinutes: 30 }, seconds: 900, breakdown: '15 min' },
+  ];
+  for (const row of rows) {
+    it(row.name, () => {
+      assert.deepEqual(deployBudget(row.s, 900), { seconds: row.seconds, breakdown: row.breakdown });
+    });
+  }
 });

@@ -53,6 +53,8 @@ function stubs(opts: { autoApprove?: boolean; imagesNeverAppear?: () => void } =
       opts.imagesNeverAppear();
       throw new NotFound(`'${SHA}' does not appear to be a valid tag for the openverse-api image.`);
     },
+    // A plain rolling service with the circuit breaker on, as most are.
+    readDeploymentSettings: async () => ({ desiredCount: 1, strategy: 'ROLLING', bakeTimeInMinutes: 0, hooks: [], circuitBreaker: { enable: true, rollback: true } }),
     registerRevision: async () => ({ taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/staging-api:2', revision: 2, images: [], reused: false }),
     updateService: async () => ({ serviceDeploymentArn: 'arn:sd', startedAt: 0, reused: false }),
     watchDeployment: async (i) => ({

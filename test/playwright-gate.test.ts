@@ -26,6 +26,7 @@ import { type GitHubSandbox, startGitHubSandbox } from '../sandbox/github';
 import { seedOpenverse } from '../sandbox/openverse';
 import { openverseSites, type SandboxSite, type SiteSpec, startSite } from '../sandbox/site';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
+import { eventually } from './harness';
 
 const RELEASE = '4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b';
 const SUITE = path.join(REPO_ROOT, 'examples', 'playwright-smoke');
@@ -220,7 +221,8 @@ describe('Playwright gate', { concurrency: true }, () => {
     env.on('heartbeat', (d: PlaywrightGateProgress) => d.phase === 'running' && running());
     const run = env.run(slow.runPlaywrightGate, { suiteDir: SUITE, baseUrl: url('frontend-slow'), grep: SMOKE });
     await isRunning;
-    await new Promise((r) => setTimeout(r, 300));
+    // Mid-test: the suite's browser has asked the slow site for its page.
+    await eventually('the browser to ask the slow site for a page', () => site.requests.some((r) => r.path.startsWith('/frontend-slow/')));
     const cancelledAt = Date.now();
     env.cancel();
     await assert.rejects(run, (err: Error) => err.name === 'CancelledFailure' || /cancel/i.test(err.message));

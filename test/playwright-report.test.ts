@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JSONReportTest } from '@playwright/test/reporter';
-import { gateSummary, type GateFailure, type GateReport, judgeReport, MAX_FAILURES, type ReportJudgement, tallyReport } from '../domain/playwright-report';
+import { gateSummary } from '../domain/gates';
+import { type GateFailure, type GateReport, judgeReport, MAX_FAILURES, type ReportJudgement, tallyReport } from '../domain/playwright-report';
 
 type Status = JSONReportTest['status'];
 interface T {

@@ -61,7 +61,8 @@ describe('rollback, redeploy and verification', () => {
 
   it('rollback without a tag goes to the last validated release, not the previous revision', async () => {
     // A validated; B deployed but never verified (above, or here again); C validated and running.
-    assert.equal((await deploy(A)).ok, true);
+    const a = await deploy(A);
+    assert.ok(a.ok);
     stack.world.site.override('api-staging', { release: 'f'.repeat(40) });
     assert.equal((await deploy(B)).ok, false);
     stack.world.site.clearOverrides();
@@ -76,9 +77,25 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(outcome.result.tag, A, 'the last validated release before C is A; B (the previous revision) was never validated');
     assert.equal(stack.world.site.release('api-staging'), A);
     assert.match(imagesOf(stack, 'staging-default', 'staging-api').django, new RegExp(`:${A}$`));
-    assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 1);
+    // Exact: the service runs the very revision that was validated with A; nothing rendered or registered.
+    assert.equal(outcome.result.taskDefinitionArn, a.result.taskDefinitionArn);
+    assert.equal(stack.ecs.service('staging-default', 'staging-api').taskDefinition, a.result.taskDefinitionArn);
+    assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 0);
+    assert.equal(stack.ecs.mutations('UpdateService').length, 1);
     await saveHistory(handle, 'rollback-last-validated');
     await saveHistory(stack.client.workflow.getHandle(recordWorkflowId('api', 'staging')), 'release-record-running');
+  });
+
+  it('rollback --rerender renders and registers today\'s template for the last validated release', async () => {
+    assert.equal((await deploy(C)).ok, true);
+    stack.ecs.resetCalls();
+    const handle = await startRollback(stack.client, { app: 'api', env: 'staging', actor: 'bob', rerender: true }, { taskQueue: tq });
+    const outcome = await deployOutcome<RollbackResult>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    assert.equal(outcome.result.tag, A);
+    assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 1);
+    assert.equal(stack.ecs.service('staging-default', 'staging-api').taskDefinition, outcome.result.taskDefinitionArn);
   });
 
   it('rollback to an explicit tag', async () => {

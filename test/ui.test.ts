@@ -1,12 +1,14 @@
 /**
  * Slipway's deploys in the Temporal Web UI (the one the dev server serves), through a real
  * browser: a deploy waiting on a slowed ECS sandbox is listed, its execution shows the
- * one-line summary, and the search attributes filter it in and out. Saves the screenshot
- * the README shows (docs/images/temporal-ui-deploys.png) when it is missing, or when
+ * one-line summary, and the search attributes filter it in and out. Each test opens what it
+ * looks at itself. The screenshot the README shows (docs/images/temporal-ui-deploys.png) is
+ * composed in a temporary directory, and written into docs/ only with
  * SLIPWAY_UPDATE_SCREENSHOT=1.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
@@ -33,8 +35,6 @@ describe('Temporal Web UI', () => {
   let page: Page;
   let ui: string;
   let deploy: WorkflowHandle;
-  /** Screenshots for the README image: the filtered list, and the execution's summary. */
-  const shots: Buffer[] = [];
 
   before(async () => {
     [temporal, browser] = await Promise.all([
@@ -80,47 +80,72 @@ describe('Temporal Web UI', () => {
   });
 
   const row = () => page.locator('tr', { hasText: 'deploy/api/staging' });
+  const STAGING = 'App = "api" AND Env = "staging"';
+
+  /** From the workflows list, the deploy's execution page with its summary and current details shown. */
+  async function openExecution(): Promise<void> {
+    await row().first().getByRole('link', { name: 'deploy/api/staging' }).first().click();
+    await page.getByText('User Metadata', { exact: true }).click();
+    // Summary and details are rendered as Markdown in sandboxed frames.
+    await page.frameLocator('iframe').first().getByText(SUMMARY, { exact: true }).waitFor(WAIT);
+    await page.frameLocator('iframe').last().getByText(/waiting/).first().waitFor(WAIT);
+  }
+
+  /** The workflows list filtered by `query`, typed into the manual search as an operator does. */
+  async function search(query: string): Promise<void> {
+    await page.goto(`${ui}/namespaces/default/workflows`);
+    await page.getByTestId('toggle-manual-query').click();
+    const input = page.getByTestId('workflow-manual-search-input');
+    await input.fill(query);
+    await input.press('Enter');
+    await page.waitForURL(/[?&]query=/, WAIT);
+  }
 
   it('lists the running deploy with its search attributes; its execution shows the summary', async () => {
     await page.goto(`${ui}/namespaces/default/workflows`);
     await row().first().waitFor(WAIT);
     const text = await row().first().innerText();
     for (const expected of [/running/i, /\bdeploy\b/, /\bapi\b/, /\bstaging\b/, /\balice\b/, new RegExp(NEW_TAG)]) assert.match(text, expected);
-
-    await row().first().getByRole('link', { name: 'deploy/api/staging' }).first().click();
-    await page.getByText('User Metadata', { exact: true }).click();
-    // Summary and details are rendered as Markdown in sandboxed frames.
-    await page.frameLocator('iframe').first().getByText(SUMMARY, { exact: true }).waitFor(WAIT);
-    await page.frameLocator('iframe').last().getByText(/waiting/).first().waitFor(WAIT);
-    shots.push(await page.screenshot());
+    await openExecution();
   });
 
   it('filters by App and Env: the deploy is found for staging, not for production', async () => {
-    await page.goto(`${ui}/namespaces/default/workflows`);
-    await page.getByTestId('toggle-manual-query').click();
-    const input = page.getByTestId('workflow-manual-search-input');
-    await input.fill('App = "api" AND Env = "staging"');
-    await input.press('Enter');
-    await page.waitForURL(/[?&]query=/, WAIT);
+    await search(STAGING);
     assert.match(decodeURIComponent(new URL(page.url()).searchParams.get('query') ?? ''), /App = "api" AND Env = "staging"/);
     await row().first().waitFor(WAIT);
     assert.match(await row().first().innerText(), /running/i);
-    shots.unshift(await page.screenshot({ clip: { x: 0, y: 0, width: 1600, height: 400 } }));
 
     await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent('App = "api" AND Env = "production"')}`);
     await page.getByText('No Workflows Found').waitFor(WAIT);
     assert.equal(await row().count(), 0);
   });
 
-  it('captured both views for the README screenshot (rewritten when missing or with SLIPWAY_UPDATE_SCREENSHOT=1)', async () => {
-    assert.equal(shots.length, 2, 'both views were captured');
-    // A tracked file is left alone on ordinary runs.
-    if (existsSync(SCREENSHOT) && process.env.SLIPWAY_UPDATE_SCREENSHOT !== '1') return;
-    // One image: the filtered list above the execution's summary and current details.
-    const imgs = shots.map((s) => `<img src="data:image/png;base64,${s.toString('base64')}">`).join('<hr>');
+  it('composes the README screenshot: the filtered list above the execution (into docs/ with SLIPWAY_UPDATE_SCREENSHOT=1)', async () => {
+    assert.ok(existsSync(SCREENSHOT), `${SCREENSHOT} is missing: run this test with SLIPWAY_UPDATE_SCREENSHOT=1 to write it`);
+    await search(STAGING);
+    await row().first().waitFor(WAIT);
+    const list = await page.screenshot({ clip: { x: 0, y: 0, width: 1600, height: 400 } });
+    await openExecution();
+    const execution = await page.screenshot();
+
+    const imgs = [list, execution].map((s) => `<img src="data:image/png;base64,${s.toString('base64')}">`).join('<hr>');
     await page.setContent(`<style>body{margin:0;background:#fff}img{display:block;width:1600px}hr{margin:0;border:0;border-top:2px solid #d0d5dd}</style>${imgs}`);
-    mkdirSync(join(REPO_ROOT, 'docs', 'images'), { recursive: true });
-    writeFileSync(SCREENSHOT, await page.screenshot({ fullPage: true }));
-    assert.ok(existsSync(SCREENSHOT));
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-ui-'));
+    try {
+      const file = process.env.SLIPWAY_UPDATE_SCREENSHOT === '1' ? SCREENSHOT : join(dir, 'temporal-ui-deploys.png');
+      writeFileSync(file, await page.screenshot({ fullPage: true }));
+      // Both views, one above the other: taller than either.
+      const { height } = pngSize(file);
+      assert.ok(height > 760 + 400, `the composed image is ${height} px high`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
+
+/** Width and height from a PNG's header. */
+function pngSize(file: string): { width: number; height: number } {
+  const head = readFileSync(file).subarray(0, 24);
+  assert.equal(head.subarray(1, 4).toString('ascii'), 'PNG', `${file} is not a PNG`);
+  return { width: head.readUInt32BE(16), height: head.readUInt32BE(20) };
+}

@@ -10,6 +10,9 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 const ROOT = join(__dirname, '..');
 
+/** Workflow interceptors registered with the workflows: the operation metrics (workflows/metrics.ts). */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/metrics')];
+
 function sourceHash(): string {
   const h = createHash('sha256');
   for (const dir of ['workflows', 'domain']) {
@@ -30,7 +33,7 @@ export async function workflowBundlePath(): Promise<string> {
   const dir = join(ROOT, '.slipway', 'cache');
   const path = join(dir, `workflow-bundle-${sourceHash()}.js`);
   if (!existsSync(path)) {
-    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+    const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: quietLogger });
     mkdirSync(dir, { recursive: true });
     writeFileSync(path, code);
   }

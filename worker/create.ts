@@ -3,13 +3,15 @@
  * tests (which pass sandbox endpoints through the config).
  */
 import { existsSync } from 'node:fs';
+import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activities/clients';
 import type { GitHubLog } from '../activities/github';
 import { createGateActivities } from '../activities/gates';
 import type { SlipwayConfig } from '../domain/config';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -38,6 +40,26 @@ export interface CreateWorkerOptions {
   ecsBudget?: boolean;
 }
 
+/**
+ * The clients' log (GitHub retries and rate limits): the running activity's logger, with its
+ * context, else the worker's. worker/main.ts makes those JSON lines on stdout.
+ */
+export function workerLog(): GitHubLog {
+  const logger = () => {
+    try {
+      return Context.current().log;
+    } catch {
+      return Runtime.instance().logger;
+    }
+  };
+  return {
+    debug: (m, meta) => logger().debug(m, meta),
+    info: (m, meta) => logger().info(m, meta),
+    warn: (m, meta) => logger().warn(m, meta),
+    error: (m, meta) => logger().error(m, meta),
+  };
+}
+
 /** The browser the Playwright gate drives: $PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, else Debian's Chromium if installed. */
 export function chromiumPath(env: NodeJS.ProcessEnv): string | undefined {
   const p = env.PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH || '/usr/bin/chromium';
@@ -59,10 +81,10 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
   const budgets = ecsBudgets(opts.config, { timeScale: opts.ecsBudgetTimeScale });
   const activities = createActivities({
     config: opts.config,
-    ecs: ecsClients(opts.config, opts.ecsBudget === false ? undefined : budgets),
+    ecs: ecsClients(opts.config, opts.ecsBudget === false ? undefined : budgets, Runtime.instance().metricMeter),
     ecsPace: opts.ecsBudget === false ? undefined : budgets,
     registry: registryClient(config, env),
-    github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log }),
+    github: githubClient(config, env, { secondMs: opts.githubSecondMs, log: opts.log ?? workerLog() }),
     pollMinMs: opts.pollMinMs,
     pollMaxMs: opts.pollMaxMs,
     client: opts.client,
@@ -75,7 +97,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
     activities,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     ...opts.workerOptions,
   });
 }
@@ -92,6 +116,6 @@ export async function createGateWorker(opts: { connection: NativeConnection; nam
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
-    activities: createGateActivities({ github: githubClient(opts.config(), env), chromiumPath: browser }),
+    activities: createGateActivities({ github: githubClient(opts.config(), env, { log: workerLog() }), chromiumPath: browser }),
   });
 }

@@ -15,7 +15,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfig } from '../domain/config-file';
-import { temporalSettings } from '../client/temporal-env';
+import { HISTOGRAM_BUCKETS } from '../domain/metrics';
+import { temporalSettings, unreachableMessage } from '../client/temporal-env';
 import { DEFAULT_TASK_QUEUE } from '../contract';
 import { createGateWorker, createWorker, wiringProblems } from './create';
 
@@ -25,14 +26,11 @@ async function main(): Promise<void> {
   const otelMetricsUrl = process.env.SLIPWAY_OTEL_METRICS_URL;
   Runtime.install({
     // Structured logs: one JSON object per line on stdout.
-    logger: new DefaultLogger(level, ({ level, message, meta, timestampNanos }) => {
-      const time = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
-      process.stdout.write(`${JSON.stringify({ time, level, message, ...meta })}\n`);
-    }),
+    logger: new DefaultLogger(level, ({ level, message, meta, timestampNanos }) => logLine(level, message, meta, new Date(Number(timestampNanos / 1_000_000n)))),
     telemetryOptions: metricsBind
-      ? { metrics: { prometheus: { bindAddress: metricsBind } } }
+      ? { metrics: { prometheus: { bindAddress: metricsBind, histogramBucketOverrides: HISTOGRAM_BUCKETS } } }
       : otelMetricsUrl
-        ? { metrics: { otel: { url: otelMetricsUrl } } }
+        ? { metrics: { otel: { url: otelMetricsUrl, histogramBucketOverrides: HISTOGRAM_BUCKETS } } }
         : undefined,
   });
 
@@ -43,8 +41,12 @@ async function main(): Promise<void> {
   const t = temporalSettings(process.env, config.temporal);
   // Links in notifications use the namespace and UI the worker really runs with.
   config.temporal = { ...config.temporal, namespace: t.namespace, uiUrl: t.uiUrl };
-  const connection = await NativeConnection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey, metadata: t.metadata });
-  const clientConnection = await Connection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey, metadata: t.metadata });
+  const reach = <T>(connect: Promise<T>): Promise<T> =>
+    connect.catch((err: unknown) => {
+      throw new Error(unreachableMessage(t, err));
+    });
+  const connection = await reach(NativeConnection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey, metadata: t.metadata }));
+  const clientConnection = await reach(Connection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey, metadata: t.metadata }));
   const client = new Client({ connection: clientConnection, namespace: t.namespace });
   const taskQueue = process.env.SLIPWAY_TASK_QUEUE || config.temporal?.taskQueue || DEFAULT_TASK_QUEUE;
   const bundlePath = process.env.SLIPWAY_WORKFLOW_BUNDLE;
@@ -84,7 +86,12 @@ function numberEnv(name: string): number | undefined {
   return n;
 }
 
-main().catch((err) => {
-  process.stderr.write(`slipway worker: ${err instanceof Error ? err.message : String(err)}\n`);
+/** One log line: a JSON object on stdout. */
+function logLine(level: string, message: string, meta?: Record<string, unknown>, at = new Date()): void {
+  process.stdout.write(`${JSON.stringify({ time: at.toISOString(), level, message, ...meta })}\n`);
+}
+
+main().catch((err: unknown) => {
+  logLine('ERROR', `slipway worker stopped: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -18,9 +18,11 @@ import type { Activities } from '../activities';
 import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
 import { keyword, operationInputProblem } from '../domain/input';
+import { deployBudget, describeSettings, formatDuration, type DeploymentSettings } from '../domain/strategy';
 import { shortTag } from '../domain/tags';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_VERIFY } from './patches';
 import { effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
@@ -37,13 +39,8 @@ import {
   type PreemptNotice,
 } from '../contract';
 
-const { resolveTarget, authorize, checkImageTags, recordValidated } = proxyActivities<Activities>(quick);
-const { registerRevision, updateService } = proxyActivities<Activities>(effect);
-
-/** Patch markers: each names a step added while deploys could be in flight. */
-const PATCH_PREFLIGHT = 'preflight-authorize-and-check-images';
-const PATCH_VERIFY = 'verify-version-endpoint';
-const PATCH_NOTIFY = 'notify-start-success-failure';
+const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
+const { registerRevision, updateService, stopServiceDeployment } = proxyActivities<Activities>(effect);
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;
@@ -91,11 +88,32 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       taskDefinitionArn: progress.taskDefinitionArn,
       serviceDeploymentArn: progress.serviceDeploymentArn,
       reasons: [...progress.stoppedReasons],
+      ...(progress.stoppedEcsDeployment && { stoppedEcsDeployment: progress.stoppedEcsDeployment }),
     }),
     cancelled: () => (preempted ? `preempted by ${preempted.by} (@${preempted.actor}${preempted.reason ? `: ${preempted.reason}` : ''})` : 'cancelled'),
+    // Cancelled or preempted while ECS rolls out what this deploy started: ECS stops too.
+    onCancel: async () => {
+      if (progress.phase === 'waiting' || progress.phase === 'rolling_back') await stopEcs();
+    },
   });
-  const end = (outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string): never => closing.end(outcome, type, message);
+  const end = (outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string, extra: Partial<DeployFailureDetails> = {}): never =>
+    closing.end(outcome, type, message, Object.keys(extra).length ? { details: { ...(closing.details(outcome) as DeployFailureDetails), ...extra } } : {});
   const step = <T>(fn: () => Promise<T>) => closing.step(fn);
+
+  let resolved: Awaited<ReturnType<typeof resolveTarget>> | undefined;
+
+  /** Ends the ECS deployment this deploy started, if it still runs (StopServiceDeployment). */
+  const stopEcs = async (): Promise<string> => {
+    const target = resolved;
+    if (!target || !progress.serviceDeploymentArn || !patched(PATCH_STOP)) return '';
+    const stopType = target.stopType ?? 'ROLLBACK';
+    const r = await stopServiceDeployment({ target, serviceDeploymentArn: progress.serviceDeploymentArn, stopType });
+    if (!r.stopped) return '';
+    progress.stoppedEcsDeployment = stopType;
+    const what = stopType === 'ROLLBACK' ? 'ECS rolls the service back to its previous revision' : 'ECS stops it where it is';
+    say(`stopped the ECS deployment (${stopType}): ${what}`);
+    return `; Slipway stopped the ECS deployment (${stopType}: ${what})`;
+  };
 
   try {
     return await run();
@@ -121,6 +139,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   const lock = lockProblem(`a deploy of ${input.app} to ${input.env}`, deployWorkflowId(input.app, input.env));
   if (lock) end('refused', FailureType.badInput, `refused: ${lock}`);
   const target = await step(() => resolveTarget({ app: input.app, env: input.env }));
+  resolved = target;
   progress.cluster = target.cluster;
   progress.service = target.service;
 
@@ -135,6 +154,22 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     say(`'${shortTag(input.tag)}' exists for every image: ${target.images.map((i) => i.repository.split('/').pop()).join(', ')}`);
   }
 
+  // How the service deploys decides the budget; a service that runs nothing is no target.
+  let settings: DeploymentSettings | undefined;
+  if (patched(PATCH_SETTINGS)) {
+    settings = await step(() => readDeploymentSettings({ target }));
+    if (settings.desiredCount <= 0) {
+      end(
+        'refused',
+        FailureType.badInput,
+        `refused: service ${target.cluster}/${target.service} has desiredCount 0, so nothing would run '${shortTag(input.tag)}' and success could not be told from nothing: ` +
+          `scale the service up first (aws ecs update-service --cluster ${target.cluster} --service ${target.service} --desired-count N), then deploy again`,
+      );
+    }
+    progress.strategy = describeSettings(settings);
+    say(`${target.service} deploys ${progress.strategy}`);
+  }
+
   // Only a deploy started on its own speaks for itself; a rollback or release announces its child.
   if (!workflowInfo().parent && patched(PATCH_NOTIFY)) {
     closing.notifier = new Notifier(
@@ -144,12 +179,25 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     closing.notifier.started();
   }
 
-  // ---- register the rendered revision (once) ----
-  enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
   const { workflowId, runId } = workflowInfo();
-  const registered = await step(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }));
-  progress.taskDefinitionArn = registered.taskDefinitionArn;
-  say(`registered ${revisionOf(registered.taskDefinitionArn)}${registered.reused ? ' (found from an earlier attempt)' : ''}: ${registered.images.join(', ')}`);
+  let registered: { taskDefinitionArn: string; revision: number };
+  const exact = input.taskDefinitionArn;
+  if (exact !== undefined) {
+    // ---- an exact revision that was proven: no render, no registration ----
+    if (!revisionOf(exact).startsWith(`${target.family}:`) || !/:\d+$/.test(exact)) {
+      end('refused', FailureType.badInput, `refused: ${revisionOf(exact)} is not a revision of ${target.family}, the family of ${input.app} in ${input.env}`);
+    }
+    registered = { taskDefinitionArn: exact, revision: Number(exact.slice(exact.lastIndexOf(':') + 1)) };
+    progress.taskDefinitionArn = exact;
+    say(`re-pointing the service at ${revisionOf(exact)}, the revision validated with ${shortTag(input.tag)} (no render, no registration)`);
+  } else {
+    // ---- register the rendered revision (once) ----
+    enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
+    const fresh = await step(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }));
+    registered = fresh;
+    progress.taskDefinitionArn = fresh.taskDefinitionArn;
+    say(`registered ${revisionOf(fresh.taskDefinitionArn)}${fresh.reused ? ' (found from an earlier attempt)' : ''}: ${fresh.images.join(', ')}`);
+  }
 
   // ---- point the service at it ----
   enter('updating', `updating service ${target.cluster}/${target.service}`);
@@ -157,14 +205,26 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   progress.serviceDeploymentArn = started.serviceDeploymentArn;
 
   // ---- wait for the truth ----
-  const budgetSeconds = input.budgetSeconds ?? target.budgetSeconds ?? DEFAULT_BUDGET_SECONDS;
+  // The budget: what the caller asked for, or the rollout allowance plus the time ECS is
+  // told to take (bake, steps, hook timeouts).
+  const allowance = target.budgetSeconds ?? DEFAULT_BUDGET_SECONDS;
+  const budget =
+    input.budgetSeconds !== undefined
+      ? { seconds: input.budgetSeconds, breakdown: `${formatDuration(input.budgetSeconds)} (asked for)` }
+      : settings
+        ? deployBudget(settings, allowance)
+        : { seconds: allowance, breakdown: formatDuration(allowance) };
+  const budgetSeconds = budget.seconds;
+  progress.budget = budget;
   const deadline = Date.now() + budgetSeconds * 1000;
-  enter('waiting', `waiting for ECS (budget ${formatDuration(budgetSeconds)})`);
+  enter('waiting', `waiting for ECS (budget ${budget.breakdown})`);
   let cursor: WatchCursor = { since: started.startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
+  const hookSeen = new Map<string, string>();
   for (;;) {
     const remaining = Math.floor((deadline - Date.now()) / 1000);
     if (remaining <= 0) {
-      end('timed_out', FailureType.timedOut, `timed out: ECS had not finished the deployment after ${formatDuration(budgetSeconds)}${lastState(progress)}`);
+      const stopped = await stopEcs();
+      end('timed_out', FailureType.timedOut, `timed out: ECS had not finished the deployment after ${formatDuration(budgetSeconds)}${lastState(progress)}${stopped}`);
     }
     const { watchDeployment } = proxyActivities<Activities>(watch(remaining));
     const report = await watchDeployment({
@@ -173,6 +233,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       serviceDeploymentArn: started.serviceDeploymentArn,
       cursor,
       maxWaitSeconds: Math.min(MAX_WATCH_SECONDS, remaining),
+      ...(settings && settings.strategy !== 'ROLLING' ? { staged: true } : {}),
     });
     cursor = report.cursor;
     const c = report.counts;
@@ -182,7 +243,28 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       say(`ECS deployment ${report.status.toLowerCase().replace(/_/g, ' ')}`);
       progress.serviceDeploymentStatus = report.status;
     }
-    if (countsMoved) say(`tasks: ${c.running}/${c.desired} running, ${c.pending} pending, ${c.failed} failed`);
+    if (countsMoved) say(`tasks${c.revision ? ` (${c.revision}, what runs)` : ''}: ${c.running}/${c.desired} running, ${c.pending} pending, ${c.failed} failed`);
+    if (report.lifecycleStage && report.lifecycleStage !== progress.lifecycleStage && settings?.strategy !== 'ROLLING') {
+      progress.lifecycleStage = report.lifecycleStage;
+      say(`ECS stage: ${report.lifecycleStage}`);
+    }
+    if (report.traffic && JSON.stringify(report.traffic) !== JSON.stringify(progress.traffic)) {
+      progress.traffic = report.traffic;
+      say(`traffic on ${shortTag(input.tag)}: production ${report.traffic.production}%, test ${report.traffic.test}%`);
+      if (report.traffic.production >= 100 && !progress.trafficShiftedAt) {
+        progress.trafficShiftedAt = new Date().toISOString();
+        say(`production traffic shifted at ${progress.trafficShiftedAt}`);
+      }
+    }
+    for (const h of report.hooks ?? []) {
+      if (hookSeen.get(h.hookId) === h.status) continue;
+      hookSeen.set(h.hookId, h.status);
+      say(
+        h.status === 'AWAITING_ACTION'
+          ? `ECS holds the deployment at a ${h.name} lifecycle hook (${progress.lifecycleStage ?? 'stage unknown'}) until ContinueServiceDeployment answers it`
+          : `lifecycle hook ${h.name}: ${h.status.toLowerCase().replace(/_/g, ' ')}`,
+      );
+    }
     for (const e of report.newEvents) {
       progress.events.push(e);
       say(`ECS: ${e}`);
@@ -195,6 +277,9 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
 
     const v = report.verdict;
     if (v.state === 'succeeded') break;
+    if (v.state === 'rolled_back_by_alarm') {
+      end('rolled_back_by_alarm', FailureType.alarmRollback, `rolled back by ECS: ${v.reason}${reasonsSuffix(progress)}`, { triggeredAlarmNames: v.alarms });
+    }
     if (v.state === 'rolled_back_by_ecs') {
       end('rolled_back_by_ecs', FailureType.rolledBack, `rolled back by ECS: ${v.reason}${reasonsSuffix(progress)}`);
     }
@@ -260,10 +345,6 @@ function lastState(p: DeployProgress): string {
   return c ? ` (last seen: ${p.serviceDeploymentStatus ?? 'unknown'}, ${c.running}/${c.desired} running, ${c.failed} failed)` : '';
 }
 
-function formatDuration(seconds: number): string {
-  if (seconds % 60 === 0) return `${seconds / 60} min`;
-  return seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
-}
 
 /** Markdown shown as the execution's current details in the Temporal UI. */
 function renderDetails(p: DeployProgress): string {
@@ -273,7 +354,11 @@ function renderDetails(p: DeployProgress): string {
   if (p.service) lines.push(`service: ${p.cluster}/${p.service}`);
   if (p.taskDefinitionArn) lines.push(`revision: ${revisionOf(p.taskDefinitionArn)}`);
   if (p.counts) lines.push(`tasks: ${p.counts.running}/${p.counts.desired} running, ${p.counts.pending} pending, ${p.counts.failed} failed`);
-  if (p.serviceDeploymentStatus) lines.push(`ECS deployment: ${p.serviceDeploymentStatus}`);
+  if (p.strategy) lines.push(`strategy: ${p.strategy}`);
+  if (p.budget) lines.push(`budget: ${p.budget.breakdown}`);
+  if (p.serviceDeploymentStatus) lines.push(`ECS deployment: ${p.serviceDeploymentStatus}${p.lifecycleStage ? ` (${p.lifecycleStage})` : ''}`);
+  if (p.traffic) lines.push(`traffic on the new revision: production ${p.traffic.production}%, test ${p.traffic.test}%`);
+  if (p.trafficShiftedAt) lines.push(`production traffic shifted at ${p.trafficShiftedAt}`);
   const recent = p.log.slice(-5);
   if (recent.length) lines.push('', ...recent.map((l) => `- ${l}`));
   return lines.join('\n');

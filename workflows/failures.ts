@@ -88,6 +88,8 @@ export interface ClosingOptions {
   details?(outcome: FailedOutcome): unknown;
   /** Why the operation was cancelled, when it knows (a deploy preempted by a rollback). */
   cancelled?(): string;
+  /** Undoes what a cancellation leaves running (a deploy stops the ECS deployment it started). */
+  onCancel?(): Promise<void>;
 }
 
 /** What a failed child operation means for its parent (release: the release is marked failed first). */
@@ -126,6 +128,11 @@ export class Closing {
     throw failure;
   }
 
+  /** The details a failure of this operation carries for `outcome`. */
+  details(outcome: FailedOutcome): unknown {
+    return this.opts.details?.(outcome);
+  }
+
   /** Runs a preflight or effect activity; a refusal (or, without `refusalsOnly`, any typed failure) ends the operation. */
   async step<T>(fn: () => Promise<T>, opts: { refusalsOnly?: boolean } = {}): Promise<T> {
     try {
@@ -142,6 +149,7 @@ export class Closing {
     if (isCancellation(err)) {
       if (this.opts.cancelled || patched(PATCH_EVERY_ENDING)) {
         await CancellationScope.nonCancellable(async () => {
+          await this.opts.onCancel?.();
           const message = `cancelled: ${this.opts.cancelled?.() ?? 'cancelled'}`;
           this.opts.say(message, 'cancelled');
           upsertSearchAttributes([{ key: SA.outcome, value: 'cancelled' }]);

@@ -10,6 +10,7 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES } from './patches';
 import { preempt, quick } from './profiles';
 import {
   deployWorkflowId,
@@ -28,8 +29,6 @@ import {
 const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
 const { preemptDeploy } = proxyActivities<Activities>(preempt);
 
-/** Redeploys started before a redeploy checked its actor itself (the child deploy did, after the notices) replay without it. */
-const PATCH_REDEPLOY_AUTHORIZES = 'redeploy-authorizes-before-notifying';
 
 export async function rollback(input: RollbackInput): Promise<RollbackResult> {
   const op = new Operation('rollback', input);
@@ -42,6 +41,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
 
     let tag = input.tag;
     let chosen: RollbackResult['chosen'] = 'explicit';
+    let proven: string | undefined;
     if (tag === undefined) {
       // What runs now is not a rollback target; the newest validated release before it is.
       let current: string | undefined;
@@ -54,6 +54,8 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       const pick = await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] }));
       tag = pick.tag;
       chosen = 'last-validated';
+      // The exact revision that was proven, unless the template itself must change.
+      if (pick.taskDefinitionArn && !input.rerender) proven = pick.taskDefinitionArn;
       op.note(`target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`);
     }
     await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
@@ -66,7 +68,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     });
     if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
 
-    const result = await op.deployChild(tag);
+    const result = await op.deployChild(tag, proven);
     return { ...result, chosen, ...(preempted && { preempted }) };
   });
 }
@@ -141,13 +143,22 @@ class Operation {
     return this.closing.step(fn);
   }
 
-  async deployChild(tag: string): Promise<DeployResult> {
+  async deployChild(tag: string, taskDefinitionArn?: string): Promise<DeployResult> {
     const i = this.input;
-    if (patched('notify-start-success-failure')) {
+    if (patched(PATCH_NOTIFY)) {
       this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
       this.closing.notifier.started();
     }
-    const deployInput: DeployInput = { app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason, budgetSeconds: i.budgetSeconds, operation: this.kind };
+    const deployInput: DeployInput = {
+      app: i.app,
+      env: i.env,
+      tag,
+      actor: i.actor,
+      reason: i.reason,
+      budgetSeconds: i.budgetSeconds,
+      operation: this.kind,
+      ...(taskDefinitionArn !== undefined && { taskDefinitionArn }),
+    };
     const result = await executeChild(deploy, {
       workflowId: deployWorkflowId(i.app, i.env),
       args: [deployInput],

@@ -29,11 +29,12 @@ import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import { planPick, type Relations } from '../domain/ancestry';
 import { approvalRequestProblem, clip, MAX_REASON, mergeReportProblem, queueActionProblem } from '../domain/input';
-import { gateSummary } from '../domain/playwright-report';
+import { gateSummary } from '../domain/gates';
 import { pickCandidate } from '../domain/queue';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
+import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
 import { githubGate, playwrightGate, quick } from './profiles';
 import { release } from './release';
@@ -53,7 +54,6 @@ import {
   SA,
   type ApprovalRecord,
   type ApprovalRequest,
-  type DeployFailureDetails,
   type MergeReport,
   type PipelineState,
   type QueueAction,
@@ -106,6 +106,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         ...state.approvals.slice(-3).map((a) => `- ${a.decision} ${shortTag(a.tag)} by @${a.approver} at ${a.at}${a.refused ? ` — refused: ${a.refused}` : ''}`),
       ].join('\n'),
     );
+    reportPipeline(state);
   };
   const setPhase = (phase: PipelineState['phase']) => {
     state.phase = phase;
@@ -202,14 +203,14 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   setHandler(approveUpdate, (r) => decide(r, 'approve', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw refusal('ApprovalRefused', problem);
+      if (problem) throw refusal('BadInput', problem);
     },
   });
   setHandler(rejectUpdate, (r) => decide(r, 'reject', 'update'), {
     validator: (r) => {
       const problem = checkRequest(r);
-      if (problem) throw refusal('ApprovalRefused', problem);
-      if (!r.reason) throw refusal('ApprovalRefused', 'a rejection needs a reason');
+      if (problem) throw refusal('BadInput', problem);
+      if (!r.reason) throw refusal('BadInput', 'a rejection needs a reason');
     },
   });
   setHandler(approveSignal, (r) => void decide(r, 'approve', 'signal'));

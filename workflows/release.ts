@@ -24,6 +24,7 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
+import { PATCH_RELEASE_ANNOUNCES_CHANGES_ONLY, PATCH_RELEASE_SKIPS_RUNNING } from './patches';
 import { githubWrite, quick } from './profiles';
 import { deployWorkflowId, FailureType, releaseWorkflowId, SA, type DeployResult, type ReleaseInput, type ReleaseResult } from '../contract';
 
@@ -93,7 +94,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
   // A release picked up again deploys production only if production does not run it yet.
   let deployNeeded = !plan.releaseOnly;
-  if (earlier && deployNeeded && plan.production?.versionEndpoint && patched('release-picked-up-skips-running-production')) {
+  if (earlier && deployNeeded && plan.production?.versionEndpoint && patched(PATCH_RELEASE_SKIPS_RUNNING)) {
     const running = await acts.readVersion({ url: plan.production.versionEndpoint }).then(
       (v) => v.release,
       () => undefined,
@@ -106,7 +107,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
 
   // Nothing done, nothing announced: a re-submitted release just answers. (Releases started
   // before this rule announced every release, a re-released release-only app included.)
-  const announce = rel.created || deployNeeded || !patched('release-nothing-done-nothing-announced');
+  const announce = rel.created || deployNeeded || !patched(PATCH_RELEASE_ANNOUNCES_CHANGES_ONLY);
   const notifier = announce
     ? new Notifier({ kind: 'release', app: input.app, env: plan.production?.env, tag: input.tag, actor: input.actor, releaseName: name }, note)
     : undefined;

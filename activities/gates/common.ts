@@ -2,6 +2,7 @@
 import type { Octokit } from '@octokit/rest';
 import { Context } from '@temporalio/activity';
 import type { GitHubLog } from '../github';
+import { SILENT_LOG } from '../log';
 
 /** Where the gates report what they do (Temporal's activity logger fits). */
 export type GateLog = GitHubLog;
@@ -27,9 +28,6 @@ export interface GateDeps {
   killGraceMs?: number;
 }
 
-const noop = () => {};
-const SILENT: GateLog = { debug: noop, info: noop, warn: noop, error: noop };
-
 export function activityContext(): Context | undefined {
   try {
     return Context.current();
@@ -39,7 +37,7 @@ export function activityContext(): Context | undefined {
 }
 
 export function contextLog(ctx: Context | undefined): GateLog {
-  if (!ctx) return SILENT;
+  if (!ctx) return SILENT_LOG;
   const l = ctx.log;
   return {
     debug: (m, meta) => l.debug(m, meta),

@@ -9,6 +9,7 @@ import { createRegistryActivities } from '../../activities/registry';
 import { resolveTarget, type Target } from '../../domain/config';
 import { ClientRejected, NotFound } from '../../domain/errors';
 import { diffTaskDefinitions, formatChange, renderTaskDefinition, type TaskDefinitionChange } from '../../domain/render';
+import { deployBudget, describeSettings, type Budget } from '../../domain/strategy';
 import { shortTag, tagProblem } from '../../domain/tags';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
@@ -25,7 +26,10 @@ export interface DiffPlan {
   /** The service's current revision (absent when the service runs none). */
   live?: { taskDefinitionArn: string; cluster: string; service: string };
   changes: TaskDefinitionChange[];
-  /** Why a deploy of this tag would be refused (missing images), when it would. */
+  /** How the service deploys (strategy, bake time, hooks, alarms) and the budget a deploy would get. */
+  strategy: string;
+  budget: Budget;
+  /** Why a deploy of this tag would be refused (missing images, desiredCount 0), when it would. */
   refused?: string;
 }
 
@@ -37,7 +41,9 @@ export async function diffCommand(ctx: Context, args: string[]): Promise<number>
   const config = ctx.config();
   const target = resolveTarget(config, app, env);
   const { ecsClients, registryClient } = await import('../../activities/clients');
-  const ecs = ecsClients(() => config)(target.region);
+  const { createEcsActivities } = await import('../../activities/ecs');
+  const clients = ecsClients(() => config);
+  const ecs = clients(target.region);
   const images = createRegistryActivities({ registry: registryClient(config, ctx.env) });
 
   const [refused, template, live] = await Promise.all([
@@ -51,11 +57,19 @@ export async function diffCommand(ctx: Context, args: string[]): Promise<number>
     describeTemplate(ecs, target),
     describeLive(ecs, target),
   ]);
+  const settings = await createEcsActivities({ ecs: clients })
+    .readDeploymentSettings({ target })
+    .catch((err: Error) => {
+      throw err.name === 'NotFound' ? err : awsFailure(`describing service ${target.cluster}/${target.service}`, err);
+    });
+  const budget = deployBudget(settings, target.budgetSeconds);
+  const idle = settings.desiredCount <= 0 ? `service ${target.cluster}/${target.service} has desiredCount 0: scale it up first` : undefined;
+  const refusal = refused ?? idle;
   const rendered = renderTaskDefinition(template, target, tag);
   const changes = diffTaskDefinitions(live?.taskDefinition, rendered);
 
   const plan: DiffPlan = {
-    ok: refused === undefined,
+    ok: refusal === undefined,
     app,
     env,
     tag,
@@ -63,24 +77,27 @@ export async function diffCommand(ctx: Context, args: string[]): Promise<number>
     family: target.family,
     ...(live && { live: { taskDefinitionArn: live.arn, cluster: target.cluster, service: target.service } }),
     changes,
-    ...(refused !== undefined && { refused }),
+    strategy: describeSettings(settings),
+    budget,
+    ...(refusal !== undefined && { refused: refusal }),
   };
   const against = live ? `${live.arn.split('/').pop()}, which ${target.cluster}/${target.service} runs now` : `nothing: ${target.cluster}/${target.service} runs no task definition`;
   const human = [
     `Plan: deploy ${app} ${shortTag(tag)} → ${env} (dry run: nothing is registered or changed)`,
     `  rendered from ${target.templateFamily} as ${target.family}, compared with ${against}`,
+    `  ${target.service} deploys ${plan.strategy}; budget ${budget.breakdown}`,
     '',
     ...(changes.length ? changes.map(formatChange) : ['no changes: the rendered task definition equals the running one']),
     '',
     `${changes.length} change(s).`,
-    refused === undefined
+    refusal === undefined
       ? `✔ ${shortTag(tag)} exists for every image (${target.images.map((i) => imageName(i.repository)).join(', ')})`
-      : `✘ a deploy would be refused: ${refused}`,
+      : `✘ a deploy would be refused: ${refusal}`,
   ];
   ctx.result(human.join('\n'), plan);
-  if (refused === undefined) return EXIT.ok;
-  if (!ctx.flags.json) process.stderr.write(`slipway: refused: ${refused}\n`);
-  ctx.annotateError(`slipway diff ${app} ${env}`, refused);
+  if (refusal === undefined) return EXIT.ok;
+  if (!ctx.flags.json) process.stderr.write(`slipway: refused: ${refusal}\n`);
+  ctx.annotateError(`slipway diff ${app} ${env}`, refusal);
   return EXIT.badInput;
 }
 

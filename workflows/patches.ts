@@ -1,0 +1,21 @@
+/**
+ * Patch markers (`patched(name)`), each written once: each names a step added while
+ * operations could be in flight. A name is part of recorded histories: never rename one.
+ */
+
+/** Deploy: authorise the actor and check the image tags before registering anything. */
+export const PATCH_PREFLIGHT = 'preflight-authorize-and-check-images';
+/** Deploy: check the version endpoint reports the deployed tag. */
+export const PATCH_VERIFY = 'verify-version-endpoint';
+/** Deploy, rollback, redeploy: notify start, success and failure. */
+export const PATCH_NOTIFY = 'notify-start-success-failure';
+/** Release: a release picked up again skips the production deploy when production already runs it. */
+export const PATCH_RELEASE_SKIPS_RUNNING = 'release-picked-up-skips-running-production';
+/** Release: a release that did nothing (no release created, no deploy needed) announces nothing. */
+export const PATCH_RELEASE_ANNOUNCES_CHANGES_ONLY = 'release-nothing-done-nothing-announced';
+/** Redeploy: it checks its actor itself before notifying; redeploys started before (the child deploy checked, after the notices) replay without it. */
+export const PATCH_REDEPLOY_AUTHORIZES = 'redeploy-authorizes-before-notifying';
+/** Deploy: reads the service's deploymentConfiguration (and desired count) before any change. */
+export const PATCH_SETTINGS = 'read-deployment-settings';
+/** Deploy: ends the ECS deployment Slipway started when it gives up on it (budget, cancellation). */
+export const PATCH_STOP = 'stop-ecs-deployment-on-give-up';
