@@ -7,6 +7,7 @@ import { createAuthzActivities } from './authz';
 import { createConfigActivities } from './config';
 import type { OidcVerifierOptions } from './identity';
 import { createEcsActivities, type EcsDeps } from './ecs';
+import { createGitActivities } from './git';
 import { createNotificationActivities } from './notifications';
 import { createGateActivities } from './gates';
 import { createReleaseActivities } from './release';
@@ -51,6 +52,17 @@ function releaseActivities(deps: ActivityDeps) {
   } as unknown as ReturnType<typeof createReleaseActivities>;
 }
 
+/** Ancestry needs the configured repository and a token; without them the pipeline keeps arrival order and says why. */
+function gitActivities(deps: ActivityDeps) {
+  const cfg = deps.config();
+  if (deps.github && cfg.github) return createGitActivities({ github: deps.github, owner: cfg.github.owner, repo: cfg.github.repo });
+  return {
+    relateCommits: async (): Promise<never> => {
+      throw new BadInput(cfg.github ? `git ancestry needs a GitHub token: set $${cfg.github.tokenEnv} for the worker` : 'git ancestry needs a `github` section (repository) in the config');
+    },
+  } as ReturnType<typeof createGitActivities>;
+}
+
 /** Where version endpoints may be read: the origins of those the config names. */
 function versionOrigins(cfg: SlipwayConfig): Set<string> {
   const origins = new Set<string>();
@@ -78,6 +90,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotificationActivities(deps),
     ...createGateActivities({ github: deps.github, chromiumPath: deps.chromiumPath }),
     ...releaseActivities(deps),
+    ...gitActivities(deps),
   };
 }
 

@@ -20,8 +20,9 @@ Global options (every command): --config PATH (default: $SLIPWAY_CONFIG, else ./
 --task-queue NAME (default: the config's, else "slipway"), --json (machine-readable result
 and errors on stdout).
 
-Temporal connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
-TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_UI_URL.
+Temporal connection: as the temporal CLI reads it (TEMPORAL_PROFILE of temporal.toml,
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*); namespace and
+TEMPORAL_UI_URL default to the config's temporal.namespace / temporal.uiUrl.
 
 ${EXIT_CODES}`;
 

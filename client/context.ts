@@ -19,13 +19,25 @@ export interface GlobalFlags {
 }
 
 export class Context {
-  readonly settings: TemporalSettings;
+  private _settings?: TemporalSettings;
   private _config?: SlipwayConfig;
   private _client?: Client;
   readonly inActions = process.env.GITHUB_ACTIONS === 'true';
 
-  constructor(readonly flags: GlobalFlags, readonly env: NodeJS.ProcessEnv = process.env) {
-    this.settings = temporalSettings(env);
+  constructor(readonly flags: GlobalFlags, readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  /** The connection, namespace and UI URL: TEMPORAL_* variables over the config's `temporal` section over the profile. */
+  get settings(): TemporalSettings {
+    if (!this._settings) {
+      let section;
+      try {
+        section = this.config().temporal;
+      } catch {
+        section = undefined; // a command that needs the config reports its problem itself
+      }
+      this._settings = temporalSettings(this.env, section);
+    }
+    return this._settings;
   }
 
   get configPath(): string {
@@ -45,7 +57,7 @@ export class Context {
     if (this._client) return this._client;
     const s = this.settings;
     try {
-      const connection = await Connection.connect({ address: s.address, tls: s.tls, apiKey: s.apiKey, connectTimeout: 10_000 });
+      const connection = await Connection.connect({ address: s.address, tls: s.tls, apiKey: s.apiKey, metadata: s.metadata, connectTimeout: 10_000 });
       this._client = new Client({ connection, namespace: s.namespace });
       return this._client;
     } catch (err) {

@@ -1,43 +1,51 @@
 /**
- * Temporal connection settings from the environment, named as the Temporal CLI names them:
- * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_CLIENT_CERT_PATH,
- * TEMPORAL_TLS_CLIENT_KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS (1/true to
- * use TLS without a client certificate), TEMPORAL_TLS_SERVER_NAME. Also TEMPORAL_UI_URL for
- * links to executions.
+ * Temporal connection settings, read the way the `temporal` CLI reads them (the SDK's own
+ * `@temporalio/envconfig`): the profile `TEMPORAL_PROFILE` (default `default`) of the
+ * config file (`TEMPORAL_CONFIG_FILE`, else temporal.toml in the user's config directory),
+ * overridden by TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS,
+ * TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+ * TEMPORAL_TLS_SERVER_NAME, TEMPORAL_GRPC_META_*.
+ *
+ * The namespace and the UI's URL (for links to executions) come from, in order:
+ * TEMPORAL_NAMESPACE / TEMPORAL_UI_URL, the Slipway config's `temporal.namespace` /
+ * `temporal.uiUrl`, the profile, the defaults (`default`, http://localhost:8233).
  */
-import { readFileSync } from 'node:fs';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { ConnectionOptions } from '@temporalio/client';
 
 export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
-  tls?: {
-    serverNameOverride?: string;
-    serverRootCACertificate?: Buffer;
-    clientCertPair?: { crt: Buffer; key: Buffer };
-  };
+  tls?: ConnectionOptions['tls'];
+  metadata?: Record<string, string>;
   uiUrl: string;
 }
 
-export function temporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
-  const address = env.TEMPORAL_ADDRESS || 'localhost:7233';
-  const namespace = env.TEMPORAL_NAMESPACE || 'default';
-  const apiKey = env.TEMPORAL_API_KEY || undefined;
-  const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
-  const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
-  if (!!certPath !== !!keyPath) {
-    throw new Error('set both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH, or neither');
+/** What the Slipway config says about Temporal (`temporal:`). */
+export interface TemporalConfigSection {
+  namespace?: string;
+  uiUrl?: string;
+}
+
+export function temporalSettings(env: NodeJS.ProcessEnv = process.env, config: TemporalConfigSection = {}): TemporalSettings {
+  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+  let loaded;
+  try {
+    loaded = loadClientConnectConfig({ profile: vars.TEMPORAL_PROFILE, overrideEnvVars: vars });
+  } catch (err) {
+    throw new Error(`reading the Temporal connection settings (TEMPORAL_* variables, profile ${vars.TEMPORAL_PROFILE ?? 'default'}): ${(err as Error).message}`, { cause: err });
   }
-  const useTls = !!certPath || !!apiKey || /^(1|true)$/i.test(env.TEMPORAL_TLS ?? '');
-  const tls = useTls
-    ? {
-        serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME || undefined,
-        serverRootCACertificate: env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? readFileSync(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH) : undefined,
-        clientCertPair: certPath && keyPath ? { crt: readFileSync(certPath), key: readFileSync(keyPath) } : undefined,
-      }
-    : undefined;
-  const uiUrl = (env.TEMPORAL_UI_URL || 'http://localhost:8233').replace(/\/$/, '');
-  return { address, namespace, apiKey, tls, uiUrl };
+  const c = loaded.connectionOptions;
+  const uiUrl = (vars.TEMPORAL_UI_URL || config.uiUrl || 'http://localhost:8233').replace(/\/$/, '');
+  return {
+    address: c.address ?? 'localhost:7233',
+    namespace: vars.TEMPORAL_NAMESPACE || config.namespace || loaded.namespace || 'default',
+    apiKey: typeof c.apiKey === 'string' ? c.apiKey : undefined,
+    tls: c.tls as ConnectionOptions['tls'],
+    metadata: c.metadata as Record<string, string> | undefined,
+    uiUrl,
+  };
 }
 
 /** What the CLI and the worker say when Temporal does not answer. */

@@ -228,6 +228,7 @@ export interface ReleaseResult {
 export type PipelinePhase =
   | 'idle'
   | 'paused'
+  | 'waiting_for_images'
   | 'deploying_staging'
   | 'verifying_staging'
   | 'gating'
@@ -241,7 +242,7 @@ export interface QueueEntry {
   title: string;
   /** ISO time the merge was reported. */
   at: string;
-  status: 'waiting' | 'superseded' | 'cancelled' | 'candidate' | 'released' | 'rejected' | 'failed' | 'expired';
+  status: 'waiting' | 'superseded' | 'refused' | 'cancelled' | 'candidate' | 'released' | 'rejected' | 'failed' | 'expired';
   note?: string;
 }
 

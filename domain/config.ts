@@ -221,7 +221,7 @@ const pipelineSchema: JsonSchema = {
       type: 'string',
       enum: ['latest', 'fifo'],
       default: 'latest',
-      description: '`latest`: the newest waiting merge goes next and the older ones it contains are marked superseded; `fifo`: every merge in order.',
+      description: '`latest`: the newest waiting merge by git ancestry on the default branch goes next and the waiting merges it contains are marked superseded; `fifo`: every merge in arrival order (noted when that differs from git order). A commit not on the default branch is refused.',
     },
     approvals: { type: 'integer', exclusiveMinimum: 0, maximum: 10, default: 1, description: 'How many distinct authorised approvers a candidate needs.' },
     allowSelfApproval: {
@@ -231,6 +231,14 @@ const pipelineSchema: JsonSchema = {
     },
     approvalDeadlineHours: { type: 'number', exclusiveMinimum: 0, maximum: 720, default: 72, description: 'How long a candidate waits for approval before it expires.' },
     autoApprove: { type: 'boolean', default: false, description: 'Promote every candidate that passes the gate without waiting for a person (continuous deployment).' },
+    imageWaitMinutes: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1440,
+      default: 60,
+      description:
+        'How long a candidate reported before its images are published waits for them (the registry is checked with growing intervals, "waiting for images" in the state); after that it expires with the missing images named.',
+    },
     gate: {
       type: 'object',
       description: 'The check a candidate must pass on staging before approval. Leave out for none.',
@@ -603,6 +611,7 @@ export interface PipelineConfig {
   allowSelfApproval: boolean;
   approvalDeadlineHours: number;
   autoApprove: boolean;
+  imageWaitMinutes: number;
   gate?: {
     playwright?: { suiteDir: string; grep?: string; baseUrlFrom?: string; apiUrlFrom?: string; taskQueue?: string; retries: number; timeoutMinutes: number };
     githubWorkflow?: { workflow: string; ref: string };
@@ -1121,6 +1130,7 @@ function normalisePipeline(p: NonNullable<RawApp['pipeline']>): PipelineConfig {
     allowSelfApproval: p.allowSelfApproval ?? false,
     approvalDeadlineHours: p.approvalDeadlineHours ?? 72,
     autoApprove: p.autoApprove ?? false,
+    imageWaitMinutes: p.imageWaitMinutes ?? 60,
     ...((pw || gh) && {
       gate: {
         ...(pw && { playwright: { ...pw, retries: pw.retries ?? 1, timeoutMinutes: pw.timeoutMinutes ?? 30 } }),

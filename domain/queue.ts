@@ -5,6 +5,9 @@
 import type { PipelineState } from '../contract';
 
 /**
+ * The pick of pipeline runs started before git ancestry decided it (domain/ancestry.ts),
+ * kept so their histories replay.
+ *
  * Makes the next waiting entry the candidate, by the queue policy: `fifo` takes the oldest;
  * `latest` takes the newest and marks the older waiting ones superseded (the newest contains
  * them). Does nothing when no entry waits.

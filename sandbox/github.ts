@@ -30,6 +30,7 @@ import { type Body, type CompiledRoute, HttpError, type Reply, compileRoute, mat
 import { ROUTE_KEYS, ROUTES, UNMETERED } from './github/routes';
 import { type Membership, type Repo, type Team, type Workflow, World } from './github/state';
 import type {
+  AddCommitOptions,
   AddMergedPullInput,
   AddRepoOptions,
   AddTeamOptions,
@@ -160,11 +161,15 @@ class Sandbox implements GitHubSandbox {
     return repo;
   }
 
-  addCommit(owner: string, name: string, opts: { branch?: string; message?: string; files?: Record<string, string> } = {}): string {
+  addCommit(owner: string, name: string, opts: AddCommitOptions = {}): string {
     const repo = this.repoOrThrow(owner, name);
     const branch = opts.branch ?? repo.defaultBranch;
     const parent = repo.refs.get(`refs/heads/${branch}`) ?? repo.refs.get(`refs/heads/${repo.defaultBranch}`);
     const c = this.world.commit(repo, parent, opts.message ?? 'Update', this.world.viewer, opts.files);
+    for (const other of opts.merge ?? []) {
+      if (!repo.commits.has(other)) throw new Error(`GitHub sandbox: cannot merge ${other}: no such commit in ${owner}/${name}`);
+      c.parents.push(other);
+    }
     repo.refs.set(`refs/heads/${branch}`, c.sha);
     repo.pushedAt = c.date;
     return c.sha;

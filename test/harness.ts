@@ -217,3 +217,8 @@ export function pipelineUntil(stack: Stack, app: string, what: string, pred: (s:
     100,
   );
 }
+
+/** Runs `bin/slipway` in `cwd` with exactly `env`. */
+export function runSlipway(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ProcessRun> {
+  return runProcess(join(REPO_ROOT, 'bin', 'slipway'), args, opts);
+}

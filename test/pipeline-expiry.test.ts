@@ -11,6 +11,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import type { Target } from '../domain/config';
+import { NotFound } from '../domain/errors';
 import { toolPath } from '../sandbox/tools';
 import { workflowBundlePath } from '../worker/bundle';
 import { temporal } from '@temporalio/proto';
@@ -34,18 +35,26 @@ const target = (env: string): Target => ({
 });
 
 /** Activities that answer as a healthy world would. */
-function stubs(opts: { autoApprove?: boolean } = {}): Partial<Activities> {
+function stubs(opts: { autoApprove?: boolean; imagesNeverAppear?: () => void } = {}): Partial<Activities> {
   const plan: PipelinePlan = {
     app: 'api',
-    settings: { policy: 'latest', approvals: 1, allowSelfApproval: false, approvalDeadlineHours: 72, autoApprove: opts.autoApprove ?? false },
+    settings: { policy: 'latest', approvals: 1, allowSelfApproval: false, approvalDeadlineHours: 72, autoApprove: opts.autoApprove ?? false, imageWaitMinutes: 60 },
     staging: target('staging'),
     production: target('production'),
   };
   return {
     resolvePipeline: async () => plan,
     resolveTarget: async (i) => target(i.env),
+    // One merge on main, nothing released yet: it is its own base.
+    relateCommits: async (i) => ({ branch: 'main', base: i.shas[0], baseIsEntry: true, commits: [], older: [], offBranch: [] }),
     authorize: async () => ({ checked: false }),
-    checkImageTags: async () => undefined,
+    checkImageTags: async () => {
+      if (!opts.imagesNeverAppear) return undefined;
+      opts.imagesNeverAppear();
+      throw new NotFound(`'${SHA}' does not appear to be a valid tag for the openverse-api image.`);
+    },
+    // A plain rolling service with the circuit breaker on, as most are.
+    readDeploymentSettings: async () => ({ desiredCount: 1, strategy: 'ROLLING', bakeTimeInMinutes: 0, hooks: [], circuitBreaker: { enable: true, rollback: true } }),
     registerRevision: async () => ({ taskDefinitionArn: 'arn:aws:ecs:us-east-1:1:task-definition/staging-api:2', revision: 2, images: [], reused: false }),
     updateService: async () => ({ serviceDeploymentArn: 'arn:sd', startedAt: 0, reused: false }),
     watchDeployment: async (i) => ({
@@ -120,6 +129,41 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
       const entry = s.queue.find((e) => e.sha === SHA);
       assert.equal(entry?.status, 'expired');
       assert.match(entry?.note ?? '', /no approval within 72 h/);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('a merge whose images never appear expires with that reason after imageWaitMinutes, and staging is never touched', async () => {
+    const taskQueue = 'images-never';
+    let checks = 0;
+    let updates = 0;
+    const acts = stubs({ imagesNeverAppear: () => void checks++ });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: await workflowBundlePath() },
+      activities: { ...acts, updateService: async (i: Parameters<Activities['updateService']>[0]) => (updates++, acts.updateService!(i)) },
+    });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart('pipeline', {
+        workflowId: pipelineWorkflowId('api'),
+        taskQueue,
+        args: [{ app: 'api' }],
+        signal: mergedSignal,
+        signalArgs: [{ sha: SHA, actor: 'dhruv', title: 'Reported before CI published its images' }],
+      });
+      let s: PipelineState;
+      for (;;) {
+        s = await handle.query(pipelineStateQuery);
+        if (s.queue.some((e) => e.sha === SHA && e.status === 'expired')) break;
+        assert.ok(s.phase === 'idle' || s.phase === 'waiting_for_images', s.phase);
+        await env.sleep('5m');
+      }
+      const entry = s.queue.find((e) => e.sha === SHA);
+      assert.match(entry?.note ?? '', /the images never appeared within 60 min: '.*' does not appear to be a valid tag for the openverse-api image/);
+      assert.ok(s.history.some((h) => h.sha === SHA && h.outcome === 'images_missing'));
+      assert.equal(updates, 0, 'staging never deployed');
+      assert.ok(checks >= 5 && checks <= 200, `the registry was checked with backoff (${checks} checks in an hour)`);
       await handle.terminate('test done');
     });
   });

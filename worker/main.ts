@@ -38,13 +38,15 @@ async function main(): Promise<void> {
   const config = loadConfig(configPath);
   const problems = wiringProblems(config, process.env);
   if (problems.length) throw new Error(`cannot start: ${problems.join('; ')}`);
-  const t = temporalSettings();
+  const t = temporalSettings(process.env, config.temporal);
+  // Links in notifications use the namespace and UI the worker really runs with.
+  config.temporal = { ...config.temporal, namespace: t.namespace, uiUrl: t.uiUrl };
   const reach = <T>(connect: Promise<T>): Promise<T> =>
     connect.catch((err: unknown) => {
       throw new Error(unreachableMessage(t, err));
     });
-  const connection = await reach(NativeConnection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey }));
-  const clientConnection = await reach(Connection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey }));
+  const connection = await reach(NativeConnection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey, metadata: t.metadata }));
+  const clientConnection = await reach(Connection.connect({ address: t.address, tls: t.tls, apiKey: t.apiKey, metadata: t.metadata }));
   const client = new Client({ connection: clientConnection, namespace: t.namespace });
   const taskQueue = process.env.SLIPWAY_TASK_QUEUE || config.temporal?.taskQueue || DEFAULT_TASK_QUEUE;
   const bundlePath = process.env.SLIPWAY_WORKFLOW_BUNDLE;

@@ -21,11 +21,13 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
+import { planPick, type Relations } from '../domain/ancestry';
 import { normalizeLogin, sameLogin } from '../domain/identity';
 import { approvalRequestProblem, clip, MAX_REASON, mergeReportProblem, queueActionProblem } from '../domain/input';
 import { gateSummary } from '../domain/gates';
@@ -310,7 +312,12 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       if (shouldContinueAsNew()) break;
       plan = await acts.resolvePipeline({ app: state.app });
       state.policy = plan.settings.policy;
-      pickCandidate(state);
+      if (patched('pick-by-ancestry')) await pickByAncestry(state, now);
+      else pickCandidate(state);
+      if (!state.candidate) {
+        show();
+        continue; // everything waiting was refused or superseded
+      }
     }
     plan ??= await acts.resolvePipeline({ app: state.app });
     const candidate = state.candidate!;
@@ -327,6 +334,20 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       { kind: 'pipeline', app: state.app, env: plan.staging.env, tag: candidate.sha, actor: candidate.actor, reason: candidate.title },
       (l) => state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: l }),
     );
+
+    // 1b. staging only sees images that exist: a merge reported before CI published them waits
+    if (patched('pipeline-waits-for-images')) {
+      const note = candidate.note;
+      const missing = await waitForImages(plan, candidate.sha, (why) => {
+        candidate.note = `waiting for images: ${why}`;
+        setPhase('waiting_for_images');
+      });
+      candidate.note = note;
+      if (missing) {
+        finish('expired', 'images_missing', `the images never appeared within ${plan.settings.imageWaitMinutes} min: ${missing}`);
+        continue;
+      }
+    }
 
     // 2. staging, verified by the deploy itself
     setPhase('deploying_staging');
@@ -428,6 +449,68 @@ function refusal(type: string, message: string): ApplicationFailure {
 function shouldContinueAsNewAfter(limit: number): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || info.historyLength > limit;
+}
+
+/**
+ * Picks the next candidate by git ancestry (one compare through GitHub): `latest` takes the
+ * newest commit on the default branch and supersedes only what it contains; `fifo` keeps
+ * arrival order and says when that differs from git order. A commit not on the default
+ * branch is refused. Without GitHub, arrival order decides and the history says so.
+ */
+async function pickByAncestry(state: PipelineState, now: () => string): Promise<void> {
+  const waiting = state.queue.filter((e) => e.status === 'waiting');
+  if (waiting.length === 0) return;
+  let relations: Relations;
+  try {
+    relations = await acts.relateCommits({ shas: waiting.map((e) => e.sha), base: state.lastValidated });
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? cause.message : (err as Error).message;
+    const next = state.policy === 'fifo' ? waiting[0] : waiting[waiting.length - 1];
+    state.history.push({ sha: next.sha, outcome: 'note', at: now(), note: `git ancestry unknown (${why}): picked by arrival order, nothing superseded` });
+    next.status = 'candidate';
+    state.candidate = next;
+    return;
+  }
+  const plan = planPick(relations, waiting.map((e) => e.sha), state.policy);
+  const entry = (sha: string) => waiting.find((e) => e.sha === sha)!;
+  for (const r of plan.refused) Object.assign(entry(r.sha), { status: 'refused', note: r.note });
+  for (const s of plan.superseded) Object.assign(entry(s.sha), { status: 'superseded', note: s.note });
+  for (const r of plan.refused) state.history.push({ sha: r.sha, outcome: 'refused', at: now(), note: r.note });
+  if (!plan.candidate) return;
+  const next = entry(plan.candidate);
+  next.status = 'candidate';
+  if (plan.note) {
+    next.note = plan.note;
+    state.history.push({ sha: next.sha, outcome: 'note', at: now(), note: plan.note });
+  }
+  state.candidate = next;
+}
+
+/**
+ * Checks the registry for every image of `tag` with growing intervals (2 s doubling, at most
+ * a tenth of the wait or a minute) until they exist — undefined — or `imageWaitMinutes`
+ * pass: then what is still missing. `onWait` hears why each check came up short.
+ */
+async function waitForImages(plan: PipelinePlan, tag: string, onWait: (why: string) => void): Promise<string | undefined> {
+  const waitMs = (plan.settings.imageWaitMinutes ?? 60) * 60_000;
+  const deadline = Date.now() + waitMs;
+  const cap = Math.max(1_000, Math.min(60_000, waitMs / 10));
+  let delay = Math.min(2_000, cap);
+  for (;;) {
+    try {
+      await acts.checkImageTags({ images: plan.staging.images, tag });
+      return undefined;
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      const why = cause instanceof Error ? cause.message : (err as Error).message;
+      const left = deadline - Date.now();
+      if (left <= 0) return why;
+      onWait(why);
+      await sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, cap);
+    }
+  }
 }
 
 type ChildOutcome = { ok: true } | { ok: false; outcome: string; message: string; reasons: string[] };

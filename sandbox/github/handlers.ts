@@ -1,8 +1,8 @@
 /** Handlers of the teams, users, releases, git refs, pull requests, contents and deployments endpoints. */
 import { createHash } from 'node:crypto';
-import { contentEntry, deployment, deploymentStatus, fileCommit, gitRef, publicUser, pullFull, pullSimple, rateLimitOverview, release, teamFull, userByLogin } from './bodies';
+import { commitAuthor, contentEntry, deployment, deploymentStatus, fileCommit, gitRef, nodeId, publicUser, pullFull, pullSimple, rateLimitOverview, release, teamFull, userByLogin, WEB } from './bodies';
 import { type Ctx, type Handler, HttpError, created, notFound, ok, paginate, unprocessable, validationFailed } from './router';
-import type { Blob, Repo, World } from './state';
+import type { Blob, Commit, Repo, World } from './state';
 import type { SandboxDeployment, SandboxDeploymentStatus, SandboxPull, SandboxRelease } from './types';
 
 export const getTeamMembership: Handler = (w, ctx) => {
@@ -386,6 +386,90 @@ export const listDeploymentStatuses: Handler = (w, ctx) => {
   const page = paginate(w, ctx, [...d.statuses].reverse());
   return ok(
     page.items.map((s) => deploymentStatus(w, repo, d, s)),
+    page.headers,
+  );
+};
+
+/** Every commit reachable from `sha` (itself included). */
+function reachable(repo: Repo, sha: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [sha];
+  while (stack.length) {
+    const s = stack.pop()!;
+    if (seen.has(s)) continue;
+    seen.add(s);
+    stack.push(...(repo.commits.get(s)?.parents ?? []));
+  }
+  return seen;
+}
+
+/** A commit as the commits and compare APIs list it (`commit` in the OpenAPI description). */
+function commitEntry(w: World, r: Repo, c: Commit) {
+  const u = `${w.api}/repos/${r.owner.login}/${r.name}`;
+  const web = `${WEB}/${r.owner.login}/${r.name}`;
+  const who = commitAuthor(w, c.author, c.date);
+  return {
+    url: `${u}/commits/${c.sha}`,
+    sha: c.sha,
+    node_id: nodeId('Commit', c.sha),
+    html_url: `${web}/commit/${c.sha}`,
+    comments_url: `${u}/commits/${c.sha}/comments`,
+    commit: {
+      url: `${u}/git/commits/${c.sha}`,
+      author: who,
+      committer: who,
+      message: c.message,
+      comment_count: 0,
+      tree: { sha: c.treeSha, url: `${u}/git/trees/${c.treeSha}` },
+      verification: { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null },
+    },
+    author: userByLogin(w, c.author),
+    committer: userByLogin(w, c.author),
+    parents: c.parents.map((sha) => ({ sha, url: `${u}/commits/${sha}`, html_url: `${web}/commit/${sha}` })),
+  };
+}
+
+/**
+ * `GET /repos/{owner}/{repo}/compare/{base}...{head}`: the commits reachable from head and
+ * not from base (oldest first), how far each side is ahead, and the status GitHub derives
+ * from that (identical, ahead, behind, diverged). Up to 250 commits unless paginated.
+ */
+export const compareCommits: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const m = /^(.+?)\.\.\.(.+)$/.exec(ctx.params.basehead);
+  if (!m) throw notFound();
+  const [base, head] = [w.resolve(repo, m[1]), w.resolve(repo, m[2])];
+  if (!base || !head) throw notFound();
+  const fromBase = reachable(repo, base);
+  const fromHead = reachable(repo, head);
+  const ahead = [...fromHead].filter((s) => !fromBase.has(s));
+  const behind = [...fromBase].filter((s) => !fromHead.has(s));
+  // The merge base: a common ancestor none of whose descendants is common.
+  const common = [...fromHead].filter((s) => fromBase.has(s));
+  const mergeBase = common.find((s) => !common.some((o) => o !== s && reachable(repo, o).has(s))) ?? base;
+  // Oldest first: a commit after every one of its listed ancestors.
+  const aheadCommits = ahead.map((s) => repo.commits.get(s)!).sort((a, b) => reachable(repo, a.sha).size - reachable(repo, b.sha).size || a.date - b.date);
+  const paged = ctx.query.has('page') || ctx.query.has('per_page');
+  const page = paged ? paginate(w, ctx, aheadCommits) : { items: aheadCommits.slice(0, 250), headers: {} };
+  const u = `${w.api}/repos/${repo.owner.login}/${repo.name}`;
+  const web = `${WEB}/${repo.owner.login}/${repo.name}`;
+  const spec = `${m[1]}...${m[2]}`;
+  return ok(
+    {
+      url: `${u}/compare/${spec}`,
+      html_url: `${web}/compare/${spec}`,
+      permalink_url: `${web}/compare/${repo.owner.login}:${base.slice(0, 7)}...${repo.owner.login}:${head.slice(0, 7)}`,
+      diff_url: `${web}/compare/${spec}.diff`,
+      patch_url: `${web}/compare/${spec}.patch`,
+      base_commit: commitEntry(w, repo, repo.commits.get(base)!),
+      merge_base_commit: commitEntry(w, repo, repo.commits.get(mergeBase)!),
+      status: ahead.length && behind.length ? 'diverged' : ahead.length ? 'ahead' : behind.length ? 'behind' : 'identical',
+      ahead_by: ahead.length,
+      behind_by: behind.length,
+      total_commits: ahead.length,
+      commits: page.items.map((c) => commitEntry(w, repo, c)),
+      files: [],
+    },
     page.headers,
   );
 };

@@ -1,6 +1,6 @@
 /** The endpoints served, keyed by the OpenAPI description's method and path. */
 import { cancelWorkflowRun, dispatchWorkflow, getWorkflowRun, listWorkflowRuns } from './actions';
-import { createDeployment, createDeploymentStatus, createPull, createRef, createRelease, getContent, getRateLimit, getRef, getRelease, getReleaseByTag, getTeam, getTeamMembership, getUser, listDeploymentStatuses, listDeployments, listMatchingRefs, listPulls, listReleases, listTeamMembers, putContents, updateRelease } from './handlers';
+import { compareCommits, createDeployment, createDeploymentStatus, createPull, createRef, createRelease, getContent, getRateLimit, getRef, getRelease, getReleaseByTag, getTeam, getTeamMembership, getUser, listDeploymentStatuses, listDeployments, listMatchingRefs, listPulls, listReleases, listTeamMembers, putContents, updateRelease } from './handlers';
 import type { Route } from './router';
 import { searchIssues } from './search';
 
@@ -18,6 +18,7 @@ export const ROUTES: Route[] = [
   { method: 'PATCH', path: '/repos/{owner}/{repo}/releases/{release_id}', handler: updateRelease },
   { method: 'POST', path: '/repos/{owner}/{repo}/git/refs', handler: createRef },
   { method: 'GET', path: '/repos/{owner}/{repo}/git/ref/{ref}', handler: getRef },
+  { method: 'GET', path: '/repos/{owner}/{repo}/compare/{basehead}', handler: compareCommits },
   { method: 'GET', path: '/repos/{owner}/{repo}/git/matching-refs/{ref}', handler: listMatchingRefs },
   { method: 'GET', path: '/repos/{owner}/{repo}/pulls', handler: listPulls },
   { method: 'POST', path: '/repos/{owner}/{repo}/pulls', handler: createPull },

@@ -219,6 +219,15 @@ export interface AddMergedPullInput {
   createdAt?: Date | string | number;
 }
 
+export interface AddCommitOptions {
+  /** Default the default branch; a new branch starts from the default branch's head. */
+  branch?: string;
+  message?: string;
+  files?: Record<string, string>;
+  /** Further parents after the branch's head (a merge commit). */
+  merge?: string[];
+}
+
 export interface GitHubSandbox {
   readonly url: string;
   readonly port: number;
@@ -233,7 +242,7 @@ export interface GitHubSandbox {
   /** Adds a repository with one commit on its default branch. Returns that commit's SHA. */
   addRepo(owner: string, repo: string, opts?: AddRepoOptions): string;
   /** Adds a commit on top of `branch` (default: the default branch) and moves the branch. Returns its SHA. */
-  addCommit(owner: string, repo: string, opts?: { branch?: string; message?: string; files?: Record<string, string> }): string;
+  addCommit(owner: string, repo: string, opts?: AddCommitOptions): string;
   /** Adds a closed, merged pull request (for release notes). Returns its number. */
   addMergedPull(owner: string, repo: string, pull: AddMergedPullInput): number;
   /** Every received request, in order. */

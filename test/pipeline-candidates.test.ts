@@ -1,0 +1,121 @@
+/**
+ * Which candidate, and when, on a real Temporal dev server: the pipeline follows git, not
+ * the order CI reports merges in (the GitHub sandbox's commit graph answers the compare
+ * API), and staging only sees images that exist in the registry.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { reportMerge } from '../client/operations';
+import { approveUpdate, pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
+import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { saveHistory } from './histories';
+
+const OWNER = 'WordPress';
+const REPO = 'openverse';
+
+describe('pipeline candidates: git ancestry and published images', () => {
+  let stack: Stack;
+  let worker: RunningWorker;
+  let tq: string;
+  let policy: 'latest' | 'fifo' = 'latest';
+  before(async () => {
+    stack = await startStack({
+      timing: { taskStartMs: 100, healthyMs: 100, drainMs: 50 },
+      configure: (raw) => {
+        raw.deploy = { ...raw.deploy, verifyBudgetMinutes: 0.1 };
+        raw.apps.api.pipeline = { policy, approvals: 1, allowSelfApproval: false, approvalDeadlineHours: 72, imageWaitMinutes: 2 };
+      },
+    });
+    tq = freshTaskQueue('pipeline-ancestry');
+    worker = await startWorker(stack, tq);
+  });
+  after(async () => {
+    await worker?.stop();
+    await stack?.close();
+  });
+
+  const commit = async (title: string, branch?: string, opts: { publish?: boolean } = {}) => {
+    const sha = stack.world.github.addCommit(OWNER, REPO, { message: title, branch });
+    if (opts.publish !== false) await stack.world.pushTags(sha);
+    return sha;
+  };
+  const handle = () => stack.client.workflow.getHandle(pipelineWorkflowId('api'));
+  const until = (what: string, pred: (s: PipelineState) => boolean) =>
+    eventually(
+      what,
+      async () => {
+        const s = await handle().query(pipelineStateQuery).catch(() => undefined);
+        return s && pred(s) ? s : undefined;
+      },
+      60_000,
+      100,
+    ).catch(async (err) => {
+      throw new Error(`${err.message}: ${JSON.stringify(await handle().query(pipelineStateQuery), null, 1)}`);
+    });
+  const merge = (sha: string, actor: string, title: string) => reportMerge(stack.client, 'api', { sha, actor, title }, { taskQueue: tq });
+  const approve = (tag: string) => handle().executeUpdate(approveUpdate, { args: [{ tag, approver: 'alice' }] });
+
+  it('F reported before its parent E: F is the candidate, E superseded by ancestry, a commit off main refused', async () => {
+    const m0 = await commit('First');
+    await merge(m0, 'dhruv', 'First');
+    await until('m0 awaiting approval', (s) => s.phase === 'awaiting_approval' && s.candidate?.sha === m0);
+
+    const e = await commit('E');
+    const f = await commit('F'); // child of E
+    const x = await commit('X, on a branch never merged', 'feature');
+    await merge(f, 'zack', 'F');
+    await merge(x, 'olga', 'X');
+    await merge(e, 'zack', 'E');
+    await until('three waiting', (s) => s.queue.filter((q) => q.status === 'waiting').length === 3);
+    await approve(m0);
+
+    const s = await until('F the candidate', (x2) => x2.lastValidated === m0 && x2.candidate?.sha === f);
+    const entry = (sha: string) => s.queue.find((q) => q.sha === sha);
+    assert.equal(entry(e)?.status, 'superseded');
+    assert.equal(entry(e)?.note, `contained in ${f}`);
+    assert.equal(entry(x)?.status, 'refused');
+    assert.match(entry(x)?.note ?? '', /is not on WordPress\/openverse's default branch main: it was never merged there/);
+    assert.ok(s.history.some((h) => h.sha === x && h.outcome === 'refused'));
+    assert.deepEqual(stack.world.github.contractViolations, []);
+  });
+
+  it('fifo keeps arrival order and says when it differs from git order', async () => {
+    policy = 'fifo';
+    stack.resetConfig();
+    const s0 = await until('F awaiting approval', (s) => s.phase === 'awaiting_approval' && !!s.candidate);
+    const f = s0.candidate!.sha;
+    const e2 = await commit('E2');
+    const f2 = await commit('F2'); // child of E2
+    await merge(f2, 'zack', 'F2');
+    await merge(e2, 'olga', 'E2');
+    await until('two waiting', (s) => s.queue.filter((q) => q.status === 'waiting').length === 2);
+    await approve(f);
+
+    const s = await until('F2 the candidate', (x) => x.lastValidated === f && x.candidate?.sha === f2);
+    assert.equal(s.policy, 'fifo');
+    assert.equal(s.queue.find((q) => q.sha === e2)?.status, 'waiting', 'fifo supersedes nothing');
+    assert.match(s.candidate?.note ?? '', new RegExp(`fifo keeps arrival order: ${f2.slice(0, 7)} was reported before its ancestor ${e2.slice(0, 7)}`));
+    await saveHistory(handle(), 'pipeline-ancestry');
+  });
+
+  it('a merge reported before its images are published waits for them, then goes to staging', async () => {
+    policy = 'latest';
+    stack.resetConfig();
+    const f2 = (await until('F2 awaiting approval', (x) => x.phase === 'awaiting_approval' && !!x.candidate)).candidate!.sha;
+    await approve(f2);
+    let s = await until('idle after F2, nothing waiting', (x) => x.phase === 'idle' && x.lastValidated === f2 && !x.candidate && !x.queue.some((q) => q.status === 'waiting'));
+    // E2 (F2's parent, reported after it) is in the release now.
+    assert.match(s.queue.find((q) => q.status === 'superseded' && q.note?.includes('released already'))?.note ?? '', new RegExp(`contained in ${f2} \\(released already\\)`));
+
+    const early = await commit('Reported before CI published its images', undefined, { publish: false });
+    await merge(early, 'zack', 'early');
+    s = await until('waiting for images', (x) => x.phase === 'waiting_for_images' && x.candidate?.sha === early);
+    assert.match(s.candidate?.note ?? '', /waiting for images: '[0-9a-f]{40}' does not appear to be a valid tag for the .* image/);
+    assert.notEqual(stack.world.site.release('api-staging'), early);
+
+    await stack.world.pushTags(early);
+    s = await until('deployed to staging once the images exist', (x) => x.phase === 'awaiting_approval' && x.candidate?.sha === early);
+    assert.equal(stack.world.site.release('api-staging'), early);
+    assert.equal(s.candidate?.note, undefined);
+  });
+});
