@@ -123,6 +123,8 @@ describe('faults everywhere', () => {
   let taskQueue: string;
   /** Revisions of every deploy that registered one (deploys and the child deploys of rollbacks). */
   const deployed: { arn: string; what: string }[] = [];
+  /** Rollbacks that re-pointed the service at a validated revision (no registration). */
+  const repointed: { arn: string; what: string }[] = [];
 
   before(async () => {
     registry = await startFlakyRegistry(() => stack.world.registry.url, SEED);
@@ -169,6 +171,21 @@ describe('faults everywhere', () => {
     const updates = stack.ecs.mutations('UpdateService').filter((c) => c.input.taskDefinition === arn);
     assert.equal(updates.length, 1, `${what}: ${updates.length} applied UpdateService calls`);
     deployed.push({ arn, what });
+  }
+
+  /** A rollback to the exact revision that was validated: no registration of its own, one more UpdateService to it. */
+  function assertRepointed(arn: string, what: string): void {
+    const td = stack.ecs.taskDefinitions().find((t) => t.arn === arn);
+    assert.ok(td, `${what}: no task definition ${arn}`);
+    const id = td.tags.find((t) => t.key === DEPLOYMENT_TAG)?.value;
+    const registrations = stack.ecs
+      .mutations('RegisterTaskDefinition')
+      .filter((c) => ((c.input.tags as { key: string; value: string }[] | undefined) ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === id));
+    assert.equal(registrations.length, 1, `${what}: ${arn} was registered once, by the deploy that validated it`);
+    assert.ok(deployed.some((d) => d.arn === arn), `${what}: ${arn} is a revision an earlier deploy registered`);
+    const updates = stack.ecs.mutations('UpdateService').filter((c) => c.input.taskDefinition === arn);
+    assert.equal(updates.length, 2, `${what}: ${updates.length} applied UpdateService calls (its deploy's and the rollback's)`);
+    repointed.push({ arn, what });
   }
 
   async function deploy(app: string, env: string, tag: string, actor: string) {
@@ -259,7 +276,7 @@ describe('faults everywhere', () => {
 
     const last = succeeded(await toLast, A, 'rollback api production');
     assert.equal(last.chosen, 'last-validated');
-    assertOnce(last.taskDefinitionArn, 'rollback api production');
+    assertRepointed(last.taskDefinitionArn, 'rollback api production');
     const tagged = succeeded(await toTag, INITIAL_TAG, 'rollback frontend production');
     assert.equal(tagged.chosen, 'explicit');
     assertOnce(tagged.taskDefinitionArn, 'rollback frontend production');
@@ -275,7 +292,7 @@ describe('faults everywhere', () => {
   it('in all, as many applied registrations and UpdateService calls as deploys', () => {
     assert.ok(stack.ecs.calls.some((c) => c.mutating && c.fault), 'some registrations or UpdateService calls were faulted (and retried)');
     assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, deployed.length, deployed.map((d) => d.what).join('\n'));
-    assert.equal(stack.ecs.mutations('UpdateService').length, deployed.length);
+    assert.equal(stack.ecs.mutations('UpdateService').length, deployed.length + repointed.length);
     assert.equal(new Set(deployed.map((d) => d.arn)).size, deployed.length, 'every deploy its own revision');
     assert.deepEqual(stack.world.github.mutations(), []);
   });

@@ -130,11 +130,15 @@ describe('worker process', () => {
 
       // The pipeline: a candidate awaiting approval (and since when), and the merges queued behind it.
       const merge = (sha: string) => reportMerge(stack.client, 'api', { sha, actor: 'dhruv', title: `merge ${sha.slice(0, 7)}` }, { taskQueue: tq });
+      // Merges are commits on the default branch (the pipeline picks by git ancestry).
+      const commit = (title: string) => stack.world.github.addCommit('WordPress', 'openverse', { message: title });
+      const candidate = commit('merge one');
+      await stack.world.pushTags(candidate);
       const mergedAt = Date.now();
-      await merge(NEW_TAG);
+      await merge(candidate);
       const pipeline = stack.client.workflow.getHandle(pipelineWorkflowId('api'));
       await eventually('the candidate to await approval', async () => (await pipeline.query(pipelineStateQuery)).phase === 'awaiting_approval', 60_000, 100);
-      const queued = ['c'.repeat(40), 'd'.repeat(40)];
+      const queued = [commit('merge two'), commit('merge three')];
       for (const sha of queued) await merge(sha);
       const gauges = await eventually('the pipeline gauges', async () => {
         const text = await scrape();
