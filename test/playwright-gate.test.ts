@@ -222,7 +222,7 @@ describe('Playwright gate', { concurrency: true }, () => {
     const run = env.run(slow.runPlaywrightGate, { suiteDir: SUITE, baseUrl: url('frontend-slow'), grep: SMOKE });
     await isRunning;
     // Mid-test: the suite's browser has asked the slow site for its page.
-    await eventually('the browser to ask the slow site for a page', () => site.requests.some((r) => r.path.startsWith('/frontend-slow/')));
+    await eventually('the browser to ask the slow site for a page', () => site.requests.some((r) => r.path.startsWith('/frontend-slow')), 90_000);
     const cancelledAt = Date.now();
     env.cancel();
     await assert.rejects(run, (err: Error) => err.name === 'CancelledFailure' || /cancel/i.test(err.message));
