@@ -15,21 +15,19 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { NotifyRequest } from '../activities/notifications';
 import { NON_RETRYABLE } from '../domain/errors';
 import { SA } from '../contract';
+import { notify, notifyOnce } from './profiles';
 
 /** Notices of operations started before they were tried once in line replay with the retries in line. */
 const PATCH_NOTIFY_ASIDE = 'notify-without-holding-the-outcome';
 
-const NOTIFY_RETRY: RetryPolicy = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE] };
-
 /** The retries in line (operations started before notices were handed aside), and the notification workflow. */
-const retried = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: NOTIFY_RETRY });
+const retried = proxyActivities<Activities>(notify);
 /** One attempt in line: a notification service that is down costs the operation one answer, not its retries. */
-const once = proxyActivities<Activities>({ startToCloseTimeout: '15s', retry: { maximumAttempts: 1 } });
+const once = proxyActivities<Activities>(notifyOnce);
 
 export type NotifyBase = Omit<NotifyRequest, 'phase' | 'outcome' | 'failure' | 'stoppedReasons'>;
 

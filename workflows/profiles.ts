@@ -56,6 +56,9 @@ export const notify: ActivityOptions = {
   retry: { ...retry, initialInterval: '2s', maximumAttempts: 5 },
 };
 
+/** A notice tried once in line; one that fails is handed to its own `notification` workflow (`notify`). */
+export const notifyOnce: ActivityOptions = { startToCloseTimeout: '15s', retry: { maximumAttempts: 1 } };
+
 /**
  * GitHub writes (a release, its failure mark, the changelog pull request). They heartbeat,
  * and their client sits out rate limits of up to a minute in-process, so an attempt gets
