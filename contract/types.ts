@@ -206,6 +206,12 @@ export interface ReleaseInput {
   idToken?: string;
   /** Overrides the production deploy's wait budget (seconds). */
   budgetSeconds?: number;
+  /**
+   * The caller deploys production itself, alongside this release (the pipeline, so that an
+   * approval reaches production at once): the release only tags, writes the notes, aliases
+   * the images and opens the changelog pull request.
+   */
+  productionByCaller?: boolean;
 }
 
 export interface ReleaseResult {
@@ -214,6 +220,8 @@ export interface ReleaseResult {
   /** `<app>-<YYYY.MM.DD.HH.MM.SS>` */
   name: string;
   releaseUrl: string;
+  /** The GitHub Release's ID (to mark it failed later). */
+  releaseId?: number;
   /** True when this request found the image already released and answered with that release. */
   existing: boolean;
   aliases: { repository: string; digest: string; created: boolean }[];

@@ -118,4 +118,39 @@ describe('pipeline candidates: git ancestry and published images', () => {
     assert.equal(stack.world.site.release('api-staging'), early);
     assert.equal(s.candidate?.note, undefined);
   });
+
+  it('an approval starts production at once; GitHub writes that fail meanwhile are completed by retries, exactly once', async () => {
+    const s0 = await until('a candidate awaiting approval', (x) => x.phase === 'awaiting_approval' && !!x.candidate);
+    const tag = s0.candidate!.sha;
+    const gh = stack.world.github;
+    // Every GitHub write fails until production runs the tag; reads (authorisation) still answer.
+    gh.setFaults({ writeErrorRate: 1 });
+    try {
+      await approve(tag);
+      await eventually('production runs the approved tag while GitHub refuses every write', () => stack.world.site.release('api-production') === tag, 60_000, 100);
+      assert.equal(gh.releases(OWNER, REPO).filter((r) => r.targetCommitish === tag).length, 0, 'no release written yet');
+      // Then half the writes lose their answer after taking effect: a retry must find its own write.
+      gh.setFaults({ writeErrorRate: 0.5, writeErrorsApplied: true, seed: 7 });
+      await eventually(
+        'released',
+        async () => (await handle().query(pipelineStateQuery)).lastValidated === tag,
+        180_000,
+        200,
+      ).catch(async (err) => {
+        throw new Error(`${err.message}: ${JSON.stringify(await handle().query(pipelineStateQuery), null, 1)}`);
+      });
+    } finally {
+      gh.setFaults({});
+    }
+    const releases = gh.releases(OWNER, REPO).filter((r) => r.targetCommitish === tag);
+    assert.equal(releases.length, 1, 'one GitHub Release');
+    const tags = Object.entries(gh.refs(OWNER, REPO)).filter(([ref, sha]) => ref.startsWith('refs/tags/api-') && sha === tag);
+    assert.deepEqual(tags.map(([ref]) => ref), [`refs/tags/${releases[0].tagName}`], 'one tag');
+    assert.equal(gh.pulls(OWNER, REPO).filter((p) => p.headRef === `changelog/${releases[0].tagName}`).length, 1, 'one changelog pull request');
+    assert.equal(stack.world.site.release('api-production'), tag);
+    const s = await handle().query(pipelineStateQuery);
+    assert.equal(s.queue.find((q) => q.sha === tag)?.status, 'released');
+    assert.deepEqual(gh.contractViolations, []);
+    await saveHistory(handle(), 'pipeline-promote-alongside');
+  });
 });

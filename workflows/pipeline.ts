@@ -3,7 +3,8 @@
  * the lock) that takes merges to main from a queue, one cycle at a time:
  *
  *   pick → deploy to staging (verified) → gate (Playwright or a GitHub workflow) →
- *   approval → promote the tag staging reports (release + production deploy) →
+ *   approval → promote the tag staging reports (production deploy, and the release's
+ *   GitHub writes alongside) →
  *   production reports what staging reports → record → next.
  *
  * The queue loses nothing: merges arriving during a cycle wait, the same SHA twice is one
@@ -37,8 +38,8 @@ import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
 import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
-import { PATCH_LOGINS_AS_GITHUB, PATCH_PIPELINE_CONTROL } from './patches';
-import { githubGate, playwrightGate, quick } from './profiles';
+import { PATCH_LOGINS_AS_GITHUB, PATCH_PIPELINE_CONTROL, PATCH_PROMOTE_ALONGSIDE } from './patches';
+import { githubGate, githubWrite, playwrightGate, quick } from './profiles';
 import { release } from './release';
 import {
   approveSignal,
@@ -65,6 +66,8 @@ import {
 } from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
+/** GitHub writes: a release's failure mark. */
+const writes = proxyActivities<Activities>(githubWrite);
 
 /** Kept in the state: finished entries and approvals beyond these are dropped. */
 const KEEP_FINISHED = 50;
@@ -405,16 +408,53 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       finish('failed', 'staging_moved', `staging reports ${reported}, not the approved candidate`);
       continue;
     }
-    const released = await runChild(() =>
-      executeChild(release, {
-        workflowId: releaseWorkflowId(state.app, candidate.sha),
-        args: [{ app: state.app, tag: candidate.sha, actor: [...decision.approvers.values()][0] ?? candidate.actor }],
-        staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
-      }),
-    );
-    if (!released.ok) {
-      finish('failed', 'release_failed', released.message);
-      continue;
+    const approver = [...decision.approvers.values()][0] ?? candidate.actor;
+    if (patched(PATCH_PROMOTE_ALONGSIDE)) {
+      // Production starts at once; the release's GitHub writes (tag, release, aliases,
+      // changelog pull request) run alongside, as a child whose writes are retried until
+      // done and never repeated.
+      const prodEnv = plan.production.env;
+      const [deployed, released] = await Promise.all([
+        runChild(() =>
+          executeChild(deploy, {
+            workflowId: deployWorkflowId(state.app, prodEnv),
+            args: [{ app: state.app, env: prodEnv, tag: candidate.sha, actor: approver, reason: `pipeline: ${candidate.title} (approved by @${approver})` }],
+            staticSummary: `deploy ${state.app} ${shortTag(candidate.sha)} → ${prodEnv} (pipeline)`,
+          }),
+        ),
+        runChild(() =>
+          executeChild(release, {
+            workflowId: releaseWorkflowId(state.app, candidate.sha),
+            args: [{ app: state.app, tag: candidate.sha, actor: approver, productionByCaller: true }],
+            staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
+          }),
+        ),
+      ]);
+      if (!deployed.ok) {
+        const why = `the ${prodEnv} deploy failed: ${deployed.message}`;
+        if (released.ok && released.value.releaseId !== undefined) await writes.markReleaseFailed({ releaseId: released.value.releaseId, reason: why });
+        await notifier.failed(deployed.outcome, `${shortTag(candidate.sha)}: ${why}`, deployed.reasons);
+        finish('failed', 'production_failed', why);
+        continue;
+      }
+      if (!released.ok) {
+        state.production = candidate.sha;
+        await notifier.failed('release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
+        finish('failed', 'release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
+        continue;
+      }
+    } else {
+      const released = await runChild(() =>
+        executeChild(release, {
+          workflowId: releaseWorkflowId(state.app, candidate.sha),
+          args: [{ app: state.app, tag: candidate.sha, actor: approver }],
+          staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
+        }),
+      );
+      if (!released.ok) {
+        finish('failed', 'release_failed', released.message);
+        continue;
+      }
     }
 
     // 6. production must report what staging reports
@@ -513,12 +553,11 @@ async function waitForImages(plan: PipelinePlan, tag: string, onWait: (why: stri
   }
 }
 
-type ChildOutcome = { ok: true } | { ok: false; outcome: string; message: string; reasons: string[] };
+type ChildOutcome<T> = { ok: true; value: T } | { ok: false; outcome: string; message: string; reasons: string[] };
 
-async function runChild(fn: () => Promise<unknown>): Promise<ChildOutcome> {
+async function runChild<T>(fn: () => Promise<T>): Promise<ChildOutcome<T>> {
   try {
-    await fn();
-    return { ok: true };
+    return { ok: true, value: await fn() };
   } catch (err) {
     const child = childEnding(err);
     if (child) return { ok: false, outcome: child.outcome, message: child.message, reasons: child.reasons };
