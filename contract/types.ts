@@ -242,7 +242,9 @@ export type PipelinePhase =
   | 'gating'
   | 'awaiting_approval'
   | 'promoting'
-  | 'verifying_production';
+  | 'verifying_production'
+  | 'smoke_testing_production'
+  | 'rolling_back_production';
 
 export interface QueueEntry {
   sha: string;

@@ -45,6 +45,10 @@ export interface SiteOverride {
   body?: string;
   /** Hold each answer this long. */
   delayMs?: number;
+  /** The override spares the version endpoint: the pages break, the version still answers. */
+  pagesOnly?: boolean;
+  /** The override answers this many requests, then clears itself (a passing fault). */
+  times?: number;
 }
 
 /** One received request. */
@@ -152,7 +156,11 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
     if (!spec) return send(res, entry, 404, 'text/plain', `no site at /${prefix}\n`);
     entry.prefix = prefix;
     const sub = rest.join('/');
-    const over = overrides.get(prefix) ?? {};
+    let over = overrides.get(prefix) ?? {};
+    if (over.pagesOnly && versionPaths(spec).some((p) => sub === p)) over = {};
+    if (over.times !== undefined && (over.status !== undefined || over.body !== undefined)) {
+      if (--over.times <= 0) overrides.delete(prefix);
+    }
 
     if (over.status !== undefined || over.body !== undefined) {
       const status = over.status ?? 200;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { reportMerge } from '../client/operations';
 import { approveUpdate, pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
-import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { eventually, freshTaskQueue, pipelineUntil, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
 const OWNER = 'WordPress';
@@ -40,18 +40,7 @@ describe('pipeline candidates: git ancestry and published images', () => {
     return sha;
   };
   const handle = () => stack.client.workflow.getHandle(pipelineWorkflowId('api'));
-  const until = (what: string, pred: (s: PipelineState) => boolean) =>
-    eventually(
-      what,
-      async () => {
-        const s = await handle().query(pipelineStateQuery).catch(() => undefined);
-        return s && pred(s) ? s : undefined;
-      },
-      60_000,
-      100,
-    ).catch(async (err) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await handle().query(pipelineStateQuery), null, 1)}`);
-    });
+  const until = (what: string, pred: (s: PipelineState) => boolean) => pipelineUntil(stack, 'api', what, pred);
   const merge = (sha: string, actor: string, title: string) => reportMerge(stack.client, 'api', { sha, actor, title }, { taskQueue: tq });
   const approve = (tag: string) => handle().executeUpdate(approveUpdate, { args: [{ tag, approver: 'alice' }] });
 
@@ -131,14 +120,7 @@ describe('pipeline candidates: git ancestry and published images', () => {
       assert.equal(gh.releases(OWNER, REPO).filter((r) => r.targetCommitish === tag).length, 0, 'no release written yet');
       // Then half the writes lose their answer after taking effect: a retry must find its own write.
       gh.setFaults({ writeErrorRate: 0.5, writeErrorsApplied: true, seed: 7 });
-      await eventually(
-        'released',
-        async () => (await handle().query(pipelineStateQuery)).lastValidated === tag,
-        180_000,
-        200,
-      ).catch(async (err) => {
-        throw new Error(`${err.message}: ${JSON.stringify(await handle().query(pipelineStateQuery), null, 1)}`);
-      });
+      await pipelineUntil(stack, 'api', 'released', (x) => x.lastValidated === tag, 180_000);
     } finally {
       gh.setFaults({});
     }

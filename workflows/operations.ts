@@ -38,7 +38,10 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     op.check(operationInputProblem(input, false));
     op.check(lockProblem(`a rollback of ${input.app} in ${input.env}`, rollbackWorkflowId(input.app, input.env)));
     const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
-    const auth = await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env, idToken: input.idToken }));
+    // A rollback started by another Slipway workflow (the pipeline's, after a failed smoke suite) acts for the actor that workflow proved.
+    const auth = await op.preflight(() =>
+      authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
+    );
     if (auth.proven) op.note(provenLine(auth.proven));
 
     let tag = input.tag;

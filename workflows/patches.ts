@@ -27,3 +27,5 @@ export const PATCH_LOGINS_AS_GITHUB = 'logins-compare-as-github';
 export const PATCH_PIPELINE_CONTROL = 'pipeline-control-authorized';
 /** Pipeline: an approval starts the production deploy at once, the release's GitHub writes alongside (earlier runs released first, production inside the release). */
 export const PATCH_PROMOTE_ALONGSIDE = 'promote-production-alongside-release';
+/** Pipeline: the production smoke suite after a promotion, rolling production back when it fails. */
+export const PATCH_PRODUCTION_SMOKE = 'production-smoke-suite';

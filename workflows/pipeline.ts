@@ -5,7 +5,8 @@
  *   pick → deploy to staging (verified) → gate (Playwright or a GitHub workflow) →
  *   approval → promote the tag staging reports (production deploy, and the release's
  *   GitHub writes alongside) →
- *   production reports what staging reports → record → next.
+ *   production reports what staging reports → production smoke suite (a failure rolls
+ *   production back to the previous validated release) → record → next.
  *
  * The queue loses nothing: merges arriving during a cycle wait, the same SHA twice is one
  * entry, and every entry ends in a visible status. State lives in one object; the
@@ -38,8 +39,9 @@ import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
 import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
-import { PATCH_LOGINS_AS_GITHUB, PATCH_PIPELINE_CONTROL, PATCH_PROMOTE_ALONGSIDE } from './patches';
+import { PATCH_LOGINS_AS_GITHUB, PATCH_PIPELINE_CONTROL, PATCH_PRODUCTION_SMOKE, PATCH_PROMOTE_ALONGSIDE } from './patches';
 import { githubGate, githubWrite, playwrightGate, quick } from './profiles';
+import { rollback } from './operations';
 import { release } from './release';
 import {
   approveSignal,
@@ -54,6 +56,7 @@ import {
   rejectUpdate,
   releaseWorkflowId,
   resumeUpdate,
+  rollbackWorkflowId,
   FailureType,
   SA,
   type ApprovalRecord,
@@ -409,6 +412,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       continue;
     }
     const approver = [...decision.approvers.values()][0] ?? candidate.actor;
+    let releaseId: number | undefined;
     if (patched(PATCH_PROMOTE_ALONGSIDE)) {
       // Production starts at once; the release's GitHub writes (tag, release, aliases,
       // changelog pull request) run alongside, as a child whose writes are retried until
@@ -437,6 +441,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         finish('failed', 'production_failed', why);
         continue;
       }
+      if (released.ok) releaseId = released.value.releaseId;
       if (!released.ok) {
         state.production = candidate.sha;
         await notifier.failed('release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
@@ -455,6 +460,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         finish('failed', 'release_failed', released.message);
         continue;
       }
+      releaseId = released.value.releaseId;
     }
 
     // 6. production must report what staging reports
@@ -470,9 +476,43 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       continue;
     }
 
+    // 6b. the production smoke suite; a failure rolls production back to the previous validated release
+    let smoked = '';
+    const smoke = plan.settings.productionSmoke?.playwright;
+    if (smoke && patched(PATCH_PRODUCTION_SMOKE)) {
+      setPhase('smoke_testing_production');
+      const result = await runPlaywright(smoke, plan.smokeUrls ?? {}, candidate.sha);
+      if (result.ok) {
+        state.history.push({ sha: candidate.sha, outcome: 'smoke_passed', at: now(), note: result.summary });
+        smoked = `; production smoke suite: ${result.summary}`;
+      } else {
+        const prodEnv = plan.production.env;
+        const failedWhy = `the ${prodEnv} smoke suite failed: ${result.summary}`;
+        state.history.push({ sha: candidate.sha, outcome: 'smoke_failed', at: now(), note: result.summary });
+        setPhase('rolling_back_production');
+        const back = await runChild(() =>
+          executeChild(rollback, {
+            workflowId: rollbackWorkflowId(state.app, prodEnv),
+            args: [{ app: state.app, env: prodEnv, actor: approver, reason: clip(`pipeline: ${shortTag(candidate.sha)} failed the ${prodEnv} smoke suite`, MAX_REASON) }],
+            staticSummary: `rollback ${state.app} → ${prodEnv}: ${shortTag(candidate.sha)} failed the smoke suite (pipeline)`,
+          }),
+        );
+        const after = back.ok ? `${prodEnv} rolled back to ${back.value.tag} (${back.value.taskDefinitionArn.split('/').pop()})` : `the rollback of ${prodEnv} failed: ${back.message}`;
+        if (back.ok) state.production = back.value.tag;
+        if (releaseId !== undefined) await writes.markReleaseFailed({ releaseId, reason: `${failedWhy}; ${after}` });
+        const productionNotifier = new Notifier(
+          { kind: 'pipeline', app: state.app, env: prodEnv, tag: candidate.sha, actor: approver, reason: candidate.title },
+          (l) => state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: l }),
+        );
+        await productionNotifier.failed('smoke_failed', `${shortTag(candidate.sha)}: ${failedWhy}; ${after}`);
+        finish('failed', 'smoke_failed', `${failedWhy}; ${after}`);
+        continue;
+      }
+    }
+
     // 7. the validated release
     state.lastValidated = candidate.sha;
-    finish('released', 'released', `${stag === prod ? 'staging and production report' : 'production reports'} ${shortTag(candidate.sha)}`);
+    finish('released', 'released', `${stag === prod ? 'staging and production report' : 'production reports'} ${shortTag(candidate.sha)}${smoked}`);
     if (shouldContinueAsNew()) break;
   }
 
@@ -569,30 +609,45 @@ async function runChild<T>(fn: () => Promise<T>): Promise<ChildOutcome<T>> {
   }
 }
 
+/** A Playwright suite against `urls`, expecting `sha`: its verdict in one line; a suite that cannot run fails (`what` could not run). */
+async function runPlaywright(
+  pw: { suiteDir: string; grep?: string; taskQueue?: string; retries?: number; timeoutMinutes: number },
+  urls: { baseUrl?: string; apiUrl?: string },
+  sha: string,
+  what = 'the suite',
+): Promise<{ ok: boolean; summary: string }> {
+  try {
+    const { runPlaywrightGate } = proxyActivities<Activities>(playwrightGate(pw.taskQueue, pw.timeoutMinutes));
+    const r = await runPlaywrightGate({
+      suiteDir: pw.suiteDir,
+      baseUrl: urls.baseUrl ?? '',
+      apiUrl: urls.apiUrl,
+      grep: pw.grep,
+      ...(pw.retries !== undefined && { retries: pw.retries }),
+      timeoutSeconds: pw.timeoutMinutes * 60,
+      expectedRelease: sha,
+    });
+    return { ok: r.ok, summary: gateSummary(r) };
+  } catch (err) {
+    return { ok: false, summary: `${what} could not run: ${causeOf(err)}` };
+  }
+}
+
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : (err as Error).message;
+}
+
 async function runGate(plan: PipelinePlan, sha: string): Promise<{ ok: boolean; summary: string }> {
   const gate = plan.settings.gate;
   if (!gate?.playwright && !gate?.githubWorkflow) return { ok: true, summary: 'no gate configured' };
+  if (gate.playwright) return runPlaywright(gate.playwright, { baseUrl: plan.gateUrls?.baseUrl ?? plan.staging.url, apiUrl: plan.gateUrls?.apiUrl }, sha, 'the gate');
   try {
-    if (gate.playwright) {
-      const pw = gate.playwright;
-      const { runPlaywrightGate } = proxyActivities<Activities>(playwrightGate(pw.taskQueue, pw.timeoutMinutes));
-      const r = await runPlaywrightGate({
-        suiteDir: pw.suiteDir,
-        baseUrl: plan.gateUrls?.baseUrl ?? plan.staging.url ?? '',
-        apiUrl: plan.gateUrls?.apiUrl,
-        grep: pw.grep,
-        retries: pw.retries,
-        timeoutSeconds: pw.timeoutMinutes * 60,
-        expectedRelease: sha,
-      });
-      return { ok: r.ok, summary: gateSummary(r) };
-    }
     const gh = gate.githubWorkflow!;
     const { dispatchGitHubGate } = proxyActivities<Activities>(githubGate);
     const r = await dispatchGitHubGate({ owner: plan.github!.owner, repo: plan.github!.repo, workflow: gh.workflow, ref: gh.ref, inputs: { sha } });
     return { ok: r.ok, summary: `${gh.workflow}: ${r.conclusion} ${r.runUrl}` };
   } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    return { ok: false, summary: `the gate could not run: ${cause instanceof Error ? cause.message : (err as Error).message}` };
+    return { ok: false, summary: `the gate could not run: ${causeOf(err)}` };
   }
 }
