@@ -123,6 +123,19 @@ export interface RecordState {
   pending?: ValidatedRelease[];
   /** Reports that were not accepted, and why (newest last; the last 20 are kept). */
   refused?: RefusedValidation[];
+  /** Releases taken out of `validated` because they failed afterwards (newest last; the last 20 are kept). */
+  withdrawn?: (WithdrawalReport & { at: string })[];
+}
+
+/**
+ * A validated release that failed afterwards, reported by the pipeline that saw it fail
+ * (`workflowId`); the record confirms it in that pipeline's own state before taking the
+ * release out of `validated`.
+ */
+export interface WithdrawalReport {
+  tag: string;
+  workflowId: string;
+  reason: string;
 }
 
 /** A `validated` signal the record did not accept. */

@@ -2,14 +2,14 @@
  * The production smoke suite after a promotion, on a real Temporal dev server against the
  * sandboxes, with real Playwright on Debian's Chromium: a pass changes nothing, a test that
  * passes on its retry is reported flaky, and a failure rolls production back to the
- * previous validated release (its exact revision), marks the GitHub Release failed and
- * tells the maintainers on Slack.
+ * previous validated release (its exact revision), withdraws it from the record of
+ * validated releases, marks the GitHub Release failed and tells the maintainers on Slack.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { reportMerge } from '../client/operations';
-import { approveUpdate, pipelineStateQuery, pipelineWorkflowId, rollbackWorkflowId, type PipelineState } from '../contract';
+import { approveUpdate, pipelineStateQuery, pipelineWorkflowId, recordQuery, recordWorkflowId, rollbackWorkflowId, withdrawnSignal, type PipelineState } from '../contract';
 import { startSlackReceiver, type SlackReceiver } from '../sandbox/slack';
 import { eventually, freshTaskQueue, pipelineUntil, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
@@ -119,6 +119,15 @@ describe('pipeline: the production smoke suite', () => {
     assert.equal(rolledBack.chosen, 'last-validated');
     assert.equal(rolledBack.tag, previous);
 
+    // The release leaves the record of validated releases: no later rollback picks it.
+    const record = await eventually('the release withdrawn from the record', async () => {
+      const r = await stack.client.workflow.getHandle(recordWorkflowId(APP, 'production')).query(recordQuery);
+      return r.withdrawn?.some((w) => w.tag === bad) ? r : undefined;
+    });
+    assert.ok(!record.validated.some((v) => v.tag === bad), 'no longer validated');
+    assert.ok(record.validated.some((v) => v.tag === previous));
+    assert.match(record.withdrawn!.find((w) => w.tag === bad)!.reason, /smoke suite failed/);
+
     // The GitHub Release says so at the top of its body.
     const rel = stack.world.github.releases(OWNER, REPO).find((r) => r.targetCommitish === bad);
     assert.ok(rel, 'the release was made');
@@ -132,5 +141,25 @@ describe('pipeline: the production smoke suite', () => {
     assert.ok(JSON.stringify(told).includes(bad.slice(0, 7)));
     assert.deepEqual(stack.world.github.contractViolations, []);
     await saveHistory(handle(), 'pipeline-production-smoke');
+  });
+
+  it('a withdrawal that the pipeline does not confirm changes nothing', async () => {
+    const record = stack.client.workflow.getHandle(recordWorkflowId(APP, 'production'));
+    const before = await record.query(recordQuery);
+    const good = before.validated.at(-1)!.tag;
+    const refusedBefore = before.refused?.length ?? 0;
+    await record.signal(withdrawnSignal, { tag: good, workflowId: pipelineWorkflowId(APP), reason: 'it is bad, trust me' });
+    await record.signal(withdrawnSignal, { tag: good, workflowId: pipelineWorkflowId('api'), reason: 'another pipeline says so' });
+    await record.signal(withdrawnSignal, null as never);
+    const after = await eventually('three withdrawals refused', async () => {
+      const r = await record.query(recordQuery);
+      return (r.refused?.length ?? 0) >= refusedBefore + 3 ? r : undefined;
+    });
+    assert.deepEqual(after.validated, before.validated, 'the validated releases are unchanged');
+    assert.deepEqual(after.withdrawn, before.withdrawn);
+    const reasons = after.refused!.slice(refusedBefore).map((r) => r.reason).join('\n');
+    assert.match(reasons, new RegExp(`pipeline/frontend records no failed smoke suite of '${good}'`));
+    assert.match(reasons, /pipeline\/api is not the pipeline of frontend/);
+    assert.match(reasons, /withdrawal refused: tag: /);
   });
 });

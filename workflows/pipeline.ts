@@ -19,6 +19,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -56,7 +57,9 @@ import {
   rejectUpdate,
   releaseWorkflowId,
   resumeUpdate,
+  recordWorkflowId,
   rollbackWorkflowId,
+  withdrawnSignal,
   FailureType,
   SA,
   type ApprovalRecord,
@@ -490,6 +493,16 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         const failedWhy = `the ${prodEnv} smoke suite failed: ${result.summary}`;
         state.history.push({ sha: candidate.sha, outcome: 'smoke_failed', at: now(), note: result.summary });
         setPhase('rolling_back_production');
+        // The deploy recorded the release as validated; it is not: no rollback may pick it again.
+        try {
+          await getExternalWorkflowHandle(recordWorkflowId(state.app, prodEnv)).signal(withdrawnSignal, {
+            tag: candidate.sha,
+            workflowId: workflowInfo().workflowId,
+            reason: clip(failedWhy, 500),
+          });
+        } catch (err) {
+          state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: `could not withdraw ${shortTag(candidate.sha)} from the validated releases of ${prodEnv}: ${causeOf(err)}` });
+        }
         const back = await runChild(() =>
           executeChild(rollback, {
             workflowId: rollbackWorkflowId(state.app, prodEnv),
