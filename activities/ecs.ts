@@ -18,7 +18,6 @@ import {
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type Deployment,
-  type Service,
   type ServiceDeployment,
   type Task,
   type TaskDefinition,
