@@ -10,8 +10,8 @@ export type ProgressLevel = 'info' | 'warn' | 'error';
 
 /** Each code and the data it carries. Codes are stable: add new ones, never change a meaning. */
 export interface ProgressData {
-  /** The request as it arrived. */
-  'operation.requested': { operation: string; app: string; env: string; tag: string; actor: string; reason?: string };
+  /** The request as it arrived (a rollback may leave the tag to Slipway; a release has no environment). */
+  'operation.requested': { operation: string; app: string; env?: string; tag?: string; actor: string; reason?: string };
   /** A GitHub Actions ID token proved who acted. */
   'identity.proven': { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string };
   /** The actor may do this: a member of the team, or an allowed bot. */
@@ -48,6 +48,14 @@ export interface ProgressData {
   'verify.checking': { url: string; tag: string };
   'verify.reported': { url: string; release: string };
   'deploy.succeeded': { service: string; revision: string; running?: number; desired?: number };
+  /** Rollback: the last validated release it goes back to, and what runs now (from the version endpoint). */
+  'rollback.target': { tag: string; running?: string; validatedAt: string; validatedBy: string };
+  /** Rollback: the deploy in flight it cancelled. */
+  'rollback.preempted': { tag?: string; runId: string };
+  /** Redeploy: what the version endpoint reports, deployed again from the current template. */
+  'redeploy.reported': { url: string; release: string };
+  /** Rollback, redeploy: the child deploy succeeded. */
+  'operation.succeeded': { env: string; tag: string };
   /** The operation ended otherwise than in success: the outcome and the failure's message. */
   'operation.ended': { outcome: string; message: string };
   /** A notification that could not be sent (yet): what and why, in the words of the layer that knows. */

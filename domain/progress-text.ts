@@ -16,7 +16,8 @@ export function progressText(e: ProgressEvent): string {
   switch (e.code) {
     case 'operation.requested': {
       const d = e.data;
-      return `${d.operation} ${d.app} ${shortTag(d.tag)} → ${d.env} by @${d.actor}${d.reason ? ` (${d.reason})` : ''}`;
+      const where = d.tag !== undefined ? ` ${shortTag(d.tag)}${d.env !== undefined ? ` → ${d.env}` : ''}` : d.env !== undefined ? ` in ${d.env}` : '';
+      return `${d.operation} ${d.app}${where} by @${d.actor}${d.reason ? ` (${d.reason})` : ''}`;
     }
     case 'identity.proven':
       return provenLine(e.data);
@@ -66,6 +67,14 @@ export function progressText(e: ProgressEvent): string {
       return `${e.data.url} reports '${shortTag(e.data.release)}'`;
     case 'deploy.succeeded':
       return `succeeded: ${e.data.service} runs ${e.data.revision} (${e.data.running}/${e.data.desired} tasks)`;
+    case 'rollback.target':
+      return `target: ${shortTag(e.data.tag)}, the last validated release${e.data.running ? ` before ${shortTag(e.data.running)} (running now)` : ''}, validated ${e.data.validatedAt} by @${e.data.validatedBy}`;
+    case 'rollback.preempted':
+      return `cancelled the deploy in flight (${e.data.tag ? shortTag(e.data.tag) : '?'}, run ${e.data.runId})`;
+    case 'redeploy.reported':
+      return `${e.data.url} reports '${shortTag(e.data.release)}': deploying it again from the current template`;
+    case 'operation.succeeded':
+      return `succeeded: ${e.data.env} runs ${shortTag(e.data.tag)}`;
     case 'operation.ended':
       return e.data.message;
     case 'notification.unsent':

@@ -34,6 +34,10 @@ const EXAMPLES: { [C in ProgressCode]: [ProgressData[C], string] } = {
   'verify.checking': [{ url: 'https://api.example/version', tag: SHA }, "checking https://api.example/version reports 'aaaaaaa'"],
   'verify.reported': [{ url: 'https://api.example/version', release: SHA }, "https://api.example/version reports 'aaaaaaa'"],
   'deploy.succeeded': [{ service: 'staging-api', revision: 'staging-api:5', running: 2, desired: 2 }, 'succeeded: staging-api runs staging-api:5 (2/2 tasks)'],
+  'rollback.target': [{ tag: SHA, running: 'b'.repeat(40), validatedAt: at, validatedBy: 'alice' }, `target: aaaaaaa, the last validated release before bbbbbbb (running now), validated ${at} by @alice`],
+  'rollback.preempted': [{ tag: 'c'.repeat(40), runId: 'r-1' }, 'cancelled the deploy in flight (ccccccc, run r-1)'],
+  'redeploy.reported': [{ url: 'https://api.example/version', release: SHA }, "https://api.example/version reports 'aaaaaaa': deploying it again from the current template"],
+  'operation.succeeded': [{ env: 'production', tag: SHA }, 'succeeded: production runs aaaaaaa'],
   'operation.ended': [{ outcome: 'timed_out', message: 'timed out: ECS had not finished' }, 'timed out: ECS had not finished'],
   'notification.unsent': [{ message: 'notification not sent (slack): 500' }, 'notification not sent (slack): 500'],
 };
@@ -44,6 +48,11 @@ describe('progressText', () => {
       assert.equal(progressText({ code, level: 'info', at, data } as ProgressEvent), words);
     });
   }
+
+  it('a request without a tag (rollback to the last validated release) or without an environment (release)', () => {
+    assert.equal(progressText({ code: 'operation.requested', level: 'info', at, data: { operation: 'rollback', app: 'api', env: 'production', actor: 'bob' } }), 'rollback api in production by @bob');
+    assert.equal(progressText({ code: 'operation.requested', level: 'info', at, data: { operation: 'release', app: 'api', tag: SHA, actor: 'bob' } }), 'release api aaaaaaa by @bob');
+  });
 
   it('a hook other than awaiting action, and a re-run by another person', () => {
     assert.equal(progressText({ code: 'ecs.hook', level: 'info', at, data: { name: 'gate', status: 'SUCCEEDED' } }), 'lifecycle hook gate: succeeded');

@@ -17,6 +17,7 @@ import {
 import type { Activities } from '../activities';
 import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
+import { provenShown } from '../domain/identity';
 import { progressText, stopText, tasksText } from '../domain/progress-text';
 import { keyword, operationInputProblem } from '../domain/input';
 import { deployBudget, describeSettings, formatDuration, type DeploymentSettings } from '../domain/strategy';
@@ -166,10 +167,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     const auth = await step(() =>
       authorize({ actor: input.actor, operation, app: input.app, env: input.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
     );
-    if (auth.proven) {
-      const { actor, triggeringActor, workflowRef, runId } = auth.proven;
-      say('identity.proven', { actor, ...(triggeringActor && { triggeringActor }), ...(workflowRef && { workflowRef }), ...(runId && { runId }) });
-    }
+    if (auth.proven) say('identity.proven', provenShown(auth.proven));
     if (auth.checked) say('actor.authorised', { actor: input.actor, via: auth.via === 'team' ? 'team' : 'bot', ...(auth.team ? { team: auth.team } : {}) });
 
     enter('checking_images');
