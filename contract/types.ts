@@ -243,7 +243,10 @@ export type PipelinePhase =
 
 export interface QueueEntry {
   sha: string;
+  /** The merger the report named. */
   actor: string;
+  /** Who merged it as GitHub records it (the pull request's `merged_by`), once it is the candidate; absent for a direct push or without GitHub. */
+  mergedBy?: string;
   title: string;
   /** ISO time the merge was reported. */
   at: string;
