@@ -2,6 +2,7 @@
  * Inputs, results, progress and state of the workflows: what a caller passes, what comes
  * back, and what a query shows while an operation runs.
  */
+import type { ProgressEvent } from './progress';
 import type { Outcome } from './search-attributes';
 
 export interface DeployInput {
@@ -78,9 +79,13 @@ export interface DeployProgress {
   events: string[];
   /** Reasons given for stopped tasks of this deploy's revision. */
   stoppedReasons: string[];
-  /** Human-readable lines, one per change, oldest first (the last 100). */
+  /** Typed progress events, one per change, oldest first (the last 100). */
+  entries: ProgressEvent[];
+  /** Number of events ever emitted (so a follower can ask only for what is new). */
+  entryCount: number;
+  /** `entries` in words (domain/progress-text.ts), for readers that predate them. */
   log: string[];
-  /** Number of log lines ever written (so a follower can ask only for what is new). */
+  /** = `entryCount`. */
   logCount: number;
   /** The rollback or redeploy that runs this deploy as its child. */
   parentWorkflowId?: string;
@@ -261,7 +266,10 @@ export type PipelinePhase =
 
 export interface QueueEntry {
   sha: string;
+  /** The merger the report named. */
   actor: string;
+  /** Who merged it as GitHub records it (the pull request's `merged_by`), once it is the candidate; absent for a direct push or without GitHub. */
+  mergedBy?: string;
   title: string;
   /** ISO time the merge was reported. */
   at: string;

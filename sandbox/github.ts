@@ -205,7 +205,7 @@ class Sandbox implements GitHubSandbox {
       updatedAt: mergedAt,
       closedAt: mergedAt,
       mergedAt,
-      mergeCommitSha: w.newSha(`merge:${number}`),
+      mergeCommitSha: input.mergeCommitSha ?? w.newSha(`merge:${number}`),
       mergedBy: input.mergedBy ?? w.viewer,
     });
     return number;

@@ -5,8 +5,9 @@
  */
 import { executeChild, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { provenLine } from '../domain/identity';
+import { provenShown } from '../domain/identity';
 import { keyword, operationInputProblem } from '../domain/input';
+import { progressText } from '../domain/progress-text';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
@@ -21,6 +22,10 @@ import {
   SA,
   type DeployInput,
   type DeployResult,
+  type ProgressCode,
+  type ProgressData,
+  type ProgressEvent,
+  type ProgressLevel,
   type RedeployInput,
   type RedeployResult,
   type RollbackInput,
@@ -42,7 +47,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     const auth = await op.preflight(() =>
       authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
     );
-    if (auth.proven) op.note(provenLine(auth.proven));
+    op.proven(auth.proven);
 
     let tag = input.tag;
     let chosen: RollbackResult['chosen'] = 'explicit';
@@ -61,7 +66,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       chosen = 'last-validated';
       // The exact revision that was proven, unless the template itself must change.
       if (pick.taskDefinitionArn && !input.rerender) proven = pick.taskDefinitionArn;
-      op.note(`target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`);
+      op.note('rollback.target', { tag, ...(current && { running: current }), validatedAt: pick.at, validatedBy: pick.actor });
     }
     await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
     upsertSearchAttributes([{ key: SA.tag, value: tag }]);
@@ -71,7 +76,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
       env: input.env,
       notice: { by: workflowInfo().workflowId, actor: input.actor, reason: input.reason },
     });
-    if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
+    if (preempted) op.note('rollback.preempted', { ...(preempted.tag && { tag: preempted.tag }), runId: preempted.runId }, 'warn');
 
     const result = await op.deployChild(tag, proven);
     return { ...result, chosen, ...(preempted && { preempted }) };
@@ -90,13 +95,13 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
     // Redeploys recorded under either earlier marker replay with their one check.
     if (patched(PATCH_REDEPLOY_AUTHORIZES) || patched(PATCH_REDEPLOY_PROVES_IDENTITY)) {
       const auth = await op.preflight(() => authorize({ actor: input.actor, operation: 'redeploy', app: input.app, env: input.env, idToken: input.idToken }));
-      if (auth.proven) op.note(provenLine(auth.proven));
+      op.proven(auth.proven);
     }
     if (!target.versionEndpoint) {
       op.fail(FailureType.badInput, `refused: ${input.app} in ${input.env} has no versionEndpoint in the config, so there is no running version to redeploy; deploy a tag instead`);
     }
     const reported = await op.preflight(() => readVersion({ url: target.versionEndpoint! }));
-    op.note(`${reported.url} reports '${shortTag(reported.release)}': deploying it again from the current template`);
+    op.note('redeploy.reported', { url: reported.url, release: reported.release });
     upsertSearchAttributes([{ key: SA.tag, value: keyword(reported.release) }]);
     const result = await op.deployChild(reported.release);
     return { ...result, reportedBy: reported.url };
@@ -105,8 +110,10 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
 
 /** The parts rollback and redeploy share: search attributes, refusals, the child deploy, the ending. */
 class Operation {
-  private lines: string[] = [];
-  private readonly closing = new Closing({ say: (line) => this.note(line) });
+  private entries: ProgressEvent[] = [];
+  private readonly closing = new Closing({
+    say: (message, outcome) => (outcome ? this.note('operation.ended', { outcome, message }, 'error') : this.note('notification.unsent', { message }, 'warn')),
+  });
   constructor(
     private readonly kind: 'rollback' | 'redeploy',
     private readonly input: RollbackInput | RedeployInput,
@@ -130,12 +137,25 @@ class Operation {
       { key: SA.outcome, value: 'running' },
       ...(tag !== undefined ? [{ key: SA.tag, value: keyword(tag) }] : []),
     ]);
-    this.note(`${this.kind} ${keyword(i.app)} in ${keyword(i.env)} by @${keyword(i.actor)}${i.reason ? ` (${keyword(i.reason)})` : ''}`);
+    this.note('operation.requested', {
+      operation: this.kind,
+      app: keyword(i.app),
+      env: keyword(i.env),
+      actor: keyword(i.actor),
+      ...(i.reason ? { reason: keyword(i.reason) } : {}),
+    });
   }
 
-  note(line: string): void {
-    this.lines.push(line);
-    setCurrentDetails(this.lines.slice(-10).map((l) => `- ${l}`).join('\n'));
+  /** A typed progress event; the UI's current details show the last ten in words. */
+  note<C extends ProgressCode>(code: C, data: ProgressData[C], level: ProgressLevel = 'info'): void {
+    this.entries.push({ code, level, at: new Date().toISOString(), data } as ProgressEvent);
+    if (this.entries.length > 10) this.entries.shift();
+    setCurrentDetails(this.entries.map((e) => `- ${progressText(e)}`).join('\n'));
+  }
+
+  /** The identity a GitHub Actions ID token proved, when it did. */
+  proven(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string } | undefined): void {
+    if (p) this.note('identity.proven', provenShown(p));
   }
 
   check(problem: string | undefined): void {
@@ -154,7 +174,7 @@ class Operation {
   async deployChild(tag: string, taskDefinitionArn?: string): Promise<DeployResult> {
     const i = this.input;
     if (patched(PATCH_NOTIFY)) {
-      this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
+      this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (message) => this.note('notification.unsent', { message }, 'warn'));
       this.closing.notifier.started();
     }
     const deployInput: DeployInput = {
@@ -173,7 +193,7 @@ class Operation {
       staticSummary: `${this.kind} ${i.app} ${shortTag(tag)} → ${i.env} by @${i.actor}`,
     });
     await this.closing.notifier?.succeeded();
-    this.note(`succeeded: ${i.env} runs ${shortTag(tag)}`);
+    this.note('operation.succeeded', { env: i.env, tag });
     upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
     return result;
   }

@@ -40,7 +40,7 @@ import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
 import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
-import { PATCH_LOGINS_AS_GITHUB, PATCH_PIPELINE_CONTROL, PATCH_PRODUCTION_SMOKE, PATCH_PROMOTE_ALONGSIDE } from './patches';
+import { PATCH_LOGINS_AS_GITHUB, PATCH_MERGER_FROM_GITHUB, PATCH_PIPELINE_CONTROL, PATCH_PRODUCTION_SMOKE, PATCH_PROMOTE_ALONGSIDE } from './patches';
 import { githubGate, githubWrite, playwrightGate, quick } from './profiles';
 import { rollback } from './operations';
 import { release } from './release';
@@ -113,7 +113,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     setCurrentDetails(
       [
         `**${state.paused ? 'paused' : state.phase.replace(/_/g, ' ')}** — pipeline of ${state.app} (${state.policy})`,
-        c ? `candidate: \`${shortTag(c.sha)}\` ${c.title} (merged by @${c.actor})` : 'candidate: —',
+        c ? `candidate: \`${shortTag(c.sha)}\` ${c.title} (merged by @${c.mergedBy ?? c.actor})` : 'candidate: —',
         `waiting: ${waiting.length ? waiting.map((e) => shortTag(e.sha)).join(', ') : '—'}`,
         `staging: ${state.staging ? shortTag(state.staging) : '?'} · production: ${state.production ? shortTag(state.production) : '?'} · last validated: ${state.lastValidated ? shortTag(state.lastValidated) : '—'}`,
         ...state.approvals.slice(-3).map((a) => `- ${a.decision} ${shortTag(a.tag)} by @${a.approver} at ${a.at}${a.refused ? ` — refused: ${a.refused}` : ''}`),
@@ -140,6 +140,8 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   const githubLogins = patched(PATCH_LOGINS_AS_GITHUB);
   const loginKey = (login: string) => (githubLogins ? normalizeLogin(login) : login);
   const isMerger = (login: string, merger: string) => (githubLogins ? sameLogin(login, merger) : login === merger);
+  /** The reported merger, or the one GitHub records. */
+  const mergedIt = (login: string, c: QueueEntry) => isMerger(login, c.actor) || (c.mergedBy !== undefined && isMerger(login, c.mergedBy));
   // Pause, resume and cancel need an authorised (and, in oidc mode, proven) actor.
   const controlAuthorized = patched(PATCH_PIPELINE_CONTROL);
 
@@ -210,7 +212,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       // The merger's approval never suffices alone (unless allowed); with one approval
       // required it is refused outright, with more it counts beside someone else's.
       const required = plan?.settings.approvals ?? 1;
-      if (isMerger(record.approver, candidate.actor) && !plan?.settings.allowSelfApproval && required <= 1) {
+      if (mergedIt(record.approver, candidate) && !plan?.settings.allowSelfApproval && required <= 1) {
         return refuse(`@${record.approver} merged ${shortTag(candidate.sha)} and may not approve it alone: another authorised approver is needed`);
       }
       decision.approvers.set(loginKey(record.approver), record.approver);
@@ -330,6 +332,19 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     }
     plan ??= await acts.resolvePipeline({ app: state.app });
     const candidate = state.candidate!;
+    // The merger GitHub vouches for, beside the one the report named: either may not approve alone.
+    if (candidate.mergedBy === undefined && patched(PATCH_MERGER_FROM_GITHUB)) {
+      const { merger, pull } = await acts.mergerOf({ sha: candidate.sha }).catch((err: unknown) => {
+        state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: clip(`who merged it is unknown to Slipway (GitHub: ${(err as Error).message}); the reported merger @${candidate.actor} counts`, 300) });
+        return {} as { merger?: string; pull?: number };
+      });
+      if (merger) {
+        candidate.mergedBy = merger;
+        if (!isMerger(merger, candidate.actor)) {
+          state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: `reported as merged by @${candidate.actor}; GitHub says @${merger} merged #${pull}` });
+        }
+      }
+    }
     decision = { approvers: new Map() };
     const finish = (status: QueueEntry['status'], outcome: string, note?: string) => {
       candidate.status = status;
@@ -387,7 +402,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     // 4. approval
     setPhase('awaiting_approval');
     const required = plan.settings.approvals;
-    const hasApproval = () => decision.approvers.size >= required && (plan!.settings.allowSelfApproval || [...decision.approvers.values()].some((a) => !isMerger(a, candidate.actor)));
+    const hasApproval = () => decision.approvers.size >= required && (plan!.settings.allowSelfApproval || [...decision.approvers.values()].some((a) => !mergedIt(a, candidate)));
     if (plan.settings.autoApprove) {
       state.approvals.push({ approver: 'slipway', tag: candidate.sha, at: now(), decision: 'approve', via: 'update', reason: 'autoApprove' });
     } else {

@@ -219,6 +219,8 @@ export interface AddMergedPullInput {
   /** Default `pr-<number>`. */
   head?: string;
   mergedBy?: string;
+  /** The merge commit on the base branch (e.g. from `addCommit`); default a made-up SHA. */
+  mergeCommitSha?: string;
   /** Default one hour before `mergedAt`. */
   createdAt?: Date | string | number;
 }
