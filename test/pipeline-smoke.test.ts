@@ -33,7 +33,8 @@ describe('pipeline: the production smoke suite', () => {
         raw.deploy = { ...raw.deploy, verifyBudgetMinutes: 0.2 };
         const p = raw.apps[APP].pipeline;
         delete p.gate; // the staging gate has tests of its own
-        p.productionSmoke = { playwright: { suiteDir: 'examples/playwright-smoke', grep: '@deployment-smoketest', apiUrlFrom: 'api', retries: 1 } };
+        // No `retries`: the suite's own setting (examples/playwright-smoke retries once).
+        p.productionSmoke = { playwright: { suiteDir: 'examples/playwright-smoke', grep: '@deployment-smoketest', apiUrlFrom: 'api' } };
         raw.notifications = { ...raw.notifications, slack: { webhookUrlEnv: 'SLACK_WEBHOOK_URL', maintainersMention: MAINTAINERS } };
       },
     });
