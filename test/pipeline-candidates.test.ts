@@ -135,4 +135,25 @@ describe('pipeline candidates: git ancestry and published images', () => {
     assert.deepEqual(gh.contractViolations, []);
     await saveHistory(handle(), 'pipeline-promote-alongside');
   });
+
+  it('a production deploy that fails beside its release marks the release failed; production keeps what it ran', async () => {
+    const running = stack.world.site.release('api-production');
+    const sha = await commit('Breaks in production');
+    await merge(sha, 'zack', 'Breaks in production');
+    await until('awaiting approval', (x) => x.phase === 'awaiting_approval' && x.candidate?.sha === sha);
+    // Staging ran it; production's tasks of this image stop at start.
+    stack.ecs.failImage(`openverse-api:${sha}`, { reason: 'CannotStartContainerError: production secrets missing' });
+    try {
+      await approve(sha);
+      const s = await until('failed', (x) => x.queue.some((q) => q.sha === sha && q.status === 'failed'));
+      assert.match(s.queue.find((q) => q.sha === sha)?.note ?? '', /^the production deploy failed: .*rolled back/i);
+      assert.notEqual(s.lastValidated, sha);
+    } finally {
+      stack.ecs.clearFailures();
+    }
+    assert.equal(stack.world.site.release('api-production'), running, 'production serves what it ran before');
+    const rel = stack.world.github.releases(OWNER, REPO).find((r) => r.targetCommitish === sha);
+    assert.ok(rel, 'the release was made alongside');
+    assert.match(rel.body ?? '', /^<!-- slipway: failed -->\n> \[!CAUTION\]\n> \*\*The production deployment of this release failed\*\*: the production deploy failed/);
+  });
 });
