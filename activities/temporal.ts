@@ -13,6 +13,7 @@ import {
   SA,
   validatedSignal,
   type DeployResult,
+  type LatestDeploy,
   type PreemptNotice,
   type ValidatedRelease,
   type ValidationCheck,
@@ -128,6 +129,27 @@ export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: 
         );
       }
       return pick;
+    },
+
+    /** The newest execution of `deploy/<app>/<env>` (running or closed), or undefined when there was none. */
+    async latestDeploy(input: { app: string; env: string }): Promise<LatestDeploy | undefined> {
+      const workflowId = deployWorkflowId(input.app, input.env);
+      try {
+        const d = await client.workflow.getHandle(workflowId).describe();
+        const tag = d.typedSearchAttributes.get(SA.tag);
+        const outcome = d.typedSearchAttributes.get(SA.outcome);
+        return {
+          workflowId,
+          runId: d.runId,
+          status: d.status.name,
+          ...(d.closeTime && { closeTime: d.closeTime.toISOString() }),
+          ...(tag !== undefined && { tag }),
+          ...(outcome !== undefined && { outcome }),
+        };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
     },
 
     /**

@@ -3,7 +3,7 @@
  * result on stdout (or JSON), and in GitHub Actions a job summary and an annotation.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import type { DeployResult } from '../contract';
+import type { DeployResult, RollbackUnneeded } from '../contract';
 import type { Context } from './context';
 import { EXIT, exitCodeFor } from './exit-codes';
 import { followProgress } from './follow';
@@ -20,6 +20,13 @@ export async function followAndReport(ctx: Context, handle: WorkflowHandle, titl
   const parent = progressHandle.workflowId === handle.workflowId ? undefined : handle.workflowId;
   await followProgress(progressHandle, (l) => ctx.info(l), outcomeP, { parent });
   const outcome = await outcomeP;
+  if (outcome.ok && (outcome.result as { outcome: string }).outcome === 'already_running') {
+    // An answer, not a failure: nothing needed doing.
+    const r = outcome.result as unknown as RollbackUnneeded;
+    ctx.result(`✔ ${title}: ${r.message}`, { ...r, workflowId: handle.workflowId, url: link });
+    ctx.summary(`### ✔ ${title}: nothing to do\n\n${r.message}\n\nExecution: [${handle.workflowId}](${link})\n`);
+    return EXIT.ok;
+  }
   if (outcome.ok) {
     const r = outcome.result;
     const revision = r.taskDefinitionArn.split('/').pop();

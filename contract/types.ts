@@ -180,6 +180,41 @@ export interface RollbackResult extends DeployResult {
   preempted?: { workflowId: string; runId: string; tag?: string };
 }
 
+/**
+ * A rollback to the last validated release that found the environment already running it
+ * (typically right after ECS rolled a later deploy back): an answer, nothing changed.
+ */
+export interface RollbackUnneeded {
+  outcome: 'already_running';
+  app: string;
+  env: string;
+  /** The last validated release, which runs now. */
+  tag: string;
+  /** Its validated revision, which the service runs. */
+  taskDefinitionArn: string;
+  /** ISO time it has run again since: when the deploy after it ended (or when it was validated). */
+  since: string;
+  validated: ValidatedRelease;
+  /** The deploy after it that did not take over. */
+  after?: { workflowId: string; runId: string; tag?: string; outcome?: string };
+  /** The answer, in words. */
+  message: string;
+}
+
+/** What a rollback returns: the deploy it ran, or the answer that none was needed. */
+export type RollbackAnswer = RollbackResult | RollbackUnneeded;
+
+/** The newest execution of `deploy/<app>/<env>`, as Temporal describes it. */
+export interface LatestDeploy {
+  workflowId: string;
+  runId: string;
+  /** RUNNING, COMPLETED, FAILED, CANCELLED, … */
+  status: string;
+  closeTime?: string;
+  tag?: string;
+  outcome?: string;
+}
+
 export interface RedeployResult extends DeployResult {
   /** What the version endpoint reported before the redeploy. */
   reportedBy: string;

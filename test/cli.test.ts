@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRegistryClient } from '../activities/registry';
-import { deployOutcome } from '../client/operations';
+import { deployOutcome, startDeploy } from '../client/operations';
 import { seedImages } from '../sandbox/registry';
 import { REPO_ROOT } from '../sandbox/tools';
 import { OUTSIDER } from '../sandbox/world';
@@ -296,6 +296,22 @@ describe('slipway CLI', () => {
       ['rollback', 'succeeded'],
       ['rollback', 'unauthorized'],
     ]);
+  });
+
+  it('a rollback when the last validated release runs again (ECS rolled the next deploy back) answers so with exit 0', async () => {
+    const deploy = async (tag: string) => deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag, actor: 'alice' }, { taskQueue: env.SLIPWAY_TASK_QUEUE! }));
+    assert.equal((await deploy(C)).ok, true);
+    stack.ecs.failImage(`openverse-frontend:${BAD}`, { reason: 'CannotStartContainerError: nuxt exited' });
+    try {
+      assert.equal((await deploy(BAD)).ok, false);
+    } finally {
+      stack.ecs.clearFailures();
+    }
+    stack.ecs.resetCalls();
+    const r = await slipway(['rollback', 'frontend', 'staging', '--actor', 'bob']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, new RegExp(`^✔ rollback frontend in staging: staging already runs the last validated release ${C} \\(since \\d{4}-[^)]+\\)`, 'm'));
+    assert.deepEqual(stack.ecs.mutations(), [], 'nothing registered or updated');
   });
 
   it('pipeline: merged starts it, status shows the queue, approve checks tag and approver', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployOutcome, startDeploy, startRedeploy, startRollback } from '../client/operations';
 import { OUTSIDER } from '../sandbox/world';
-import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult } from '../contract';
+import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult, type RollbackUnneeded } from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
@@ -96,6 +96,36 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(outcome.result.tag, A);
     assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 1);
     assert.equal(stack.ecs.service('staging-default', 'staging-api').taskDefinition, outcome.result.taskDefinitionArn);
+  });
+
+  it('a rollback right after ECS rolled a deploy back answers that the last validated release runs already, and changes nothing', async () => {
+    const a = await deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag: A, actor: 'alice' }, { taskQueue: tq }));
+    assert.ok(a.ok, JSON.stringify(a));
+    stack.ecs.failImage(`openverse-frontend:${D}`, { reason: 'CannotStartContainerError: nuxt exited' });
+    try {
+      const d = await deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag: D, actor: 'alice' }, { taskQueue: tq }));
+      assert.equal(d.ok, false);
+      if (!d.ok) assert.equal(d.type, FailureType.rolledBack);
+    } finally {
+      stack.ecs.clearFailures();
+    }
+    assert.equal(stack.world.site.release('frontend-staging'), A, 'ECS rolled back to A');
+
+    stack.ecs.resetCalls();
+    const handle = await startRollback(stack.client, { app: 'frontend', env: 'staging', actor: 'bob', reason: 'D broke the site' }, { taskQueue: tq });
+    const outcome = await deployOutcome<RollbackUnneeded>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    const r = outcome.result;
+    assert.equal(r.outcome, 'already_running');
+    assert.equal(r.tag, A);
+    assert.equal(r.taskDefinitionArn, a.ok ? a.result.taskDefinitionArn : '');
+    assert.match(r.message, new RegExp(`^staging already runs the last validated release ${A} \\(since \\d{4}-\\d\\d-\\d\\dT[^)]+\\): the deploy of 4444444 after it ended rolled back by ecs`));
+    assert.equal(r.after?.tag, D);
+    assert.deepEqual(stack.ecs.mutations(), [], 'nothing registered or updated');
+    const deploys = await stack.client.workflow.getHandle(deployWorkflowId('frontend', 'staging')).describe();
+    assert.equal(deploys.runId, r.after?.runId, 'no deploy was started');
+    await saveHistory(handle, 'rollback-already-running');
   });
 
   it('rollback to an explicit tag', async () => {

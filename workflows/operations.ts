@@ -6,12 +6,13 @@
 import { executeChild, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { provenLine } from '../domain/identity';
+import { revisionOf } from '../domain/outcome';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES, PATCH_REDEPLOY_PROVES_IDENTITY } from './patches';
+import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES, PATCH_REDEPLOY_PROVES_IDENTITY, PATCH_ROLLBACK_ALREADY_THERE } from './patches';
 import { preempt, quick } from './profiles';
 import {
   deployWorkflowId,
@@ -23,15 +24,21 @@ import {
   type DeployResult,
   type RedeployInput,
   type RedeployResult,
+  type RollbackAnswer,
   type RollbackInput,
   type RollbackResult,
+  type RollbackUnneeded,
 } from '../contract';
+import type { Target } from '../domain/config';
 
-const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = proxyActivities<Activities>(quick);
+const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated, readDeploymentSettings, latestDeploy } = proxyActivities<Activities>(quick);
 const { preemptDeploy } = proxyActivities<Activities>(preempt);
 
 
-export async function rollback(input: RollbackInput): Promise<RollbackResult> {
+/** How a deploy ends when what ran before it runs on (or again): ECS rolled it back, or it gave up. */
+const GAVE_WAY = ['rolled_back_by_ecs', 'rolled_back_by_alarm', 'timed_out', 'failed', 'cancelled'];
+
+export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
   const op = new Operation('rollback', input);
   return op.run(async () => {
     op.start(input.tag);
@@ -53,6 +60,18 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
           () => undefined,
         );
       }
+      // Right after ECS rolled a deploy back, the last validated release runs again: say so, change nothing.
+      if (current !== undefined && patched(PATCH_ROLLBACK_ALREADY_THERE)) {
+        const answer = await alreadyThere(input, target, current);
+        if (answer) {
+          op.note(answer.message);
+          upsertSearchAttributes([
+            { key: SA.tag, value: keyword(answer.tag) },
+            { key: SA.outcome, value: 'succeeded' },
+          ]);
+          return answer;
+        }
+      }
       const pick = await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] }));
       tag = pick.tag;
       chosen = 'last-validated';
@@ -73,6 +92,37 @@ export async function rollback(input: RollbackInput): Promise<RollbackResult> {
     const result = await op.deployChild(tag, proven);
     return { ...result, chosen, ...(preempted && { preempted }) };
   });
+}
+
+/**
+ * The answer to a rollback to the last validated release when the environment runs it
+ * already: it is the newest validated release, its version endpoint reports it, the service
+ * runs its validated revision, and the deploy after it gave way (ECS rolled it back, or it
+ * failed, timed out or was cancelled). Undefined otherwise (then the rollback goes on).
+ */
+async function alreadyThere(input: RollbackInput, target: Target, current: string): Promise<RollbackUnneeded | undefined> {
+  const { app, env } = input;
+  const newest = await lastValidated({ app, env, exclude: [] }).catch(() => undefined);
+  if (!newest || newest.tag !== current) return undefined;
+  const [settings, last] = await Promise.all([readDeploymentSettings({ target }).catch(() => undefined), latestDeploy({ app, env }).catch(() => undefined)]);
+  if (!settings || settings.taskDefinitionArn !== newest.taskDefinitionArn) return undefined;
+  if (!last || last.runId === newest.runId || !GAVE_WAY.includes(last.outcome ?? '')) return undefined;
+  const since = last.closeTime ?? newest.at;
+  const outcome = (last.outcome ?? '').replace(/_/g, ' ');
+  return {
+    outcome: 'already_running',
+    app,
+    env,
+    tag: newest.tag,
+    taskDefinitionArn: newest.taskDefinitionArn,
+    since,
+    validated: newest,
+    after: { workflowId: last.workflowId, runId: last.runId, ...(last.tag !== undefined && { tag: last.tag }), ...(last.outcome !== undefined && { outcome: last.outcome }) },
+    message:
+      `${env} already runs the last validated release ${newest.tag} (since ${since}): the deploy of ${last.tag ? shortTag(last.tag) : 'another tag'} after it ended ${outcome}, ` +
+      `and ${target.service} runs ${revisionOf(newest.taskDefinitionArn)} again (validated ${newest.at} by @${newest.actor}). Nothing was changed. ` +
+      `To go further back, name the tag: slipway rollback ${app} ${env} --tag <tag>`,
+  };
 }
 
 export async function redeploy(input: RedeployInput): Promise<RedeployResult> {

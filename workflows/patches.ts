@@ -25,3 +25,5 @@ export const PATCH_REDEPLOY_PROVES_IDENTITY = 'redeploy-proves-identity';
 export const PATCH_LOGINS_AS_GITHUB = 'logins-compare-as-github';
 /** Pipeline: pause, resume and cancel need an authorised (and, in oidc mode, proven) actor. */
 export const PATCH_PIPELINE_CONTROL = 'pipeline-control-authorized';
+/** Rollback (to the last validated release): when the environment already runs it after a later deploy did not take over, answers so and changes nothing. */
+export const PATCH_ROLLBACK_ALREADY_THERE = 'rollback-answers-already-running';
