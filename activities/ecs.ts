@@ -5,6 +5,7 @@
  * finds the service deployment it started before.
  */
 import {
+  ContinueServiceDeploymentCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
@@ -132,13 +133,24 @@ export interface StopDeploymentInput {
   stopType: StopType;
 }
 
+export interface ContinueDeploymentInput {
+  target: Target;
+  serviceDeploymentArn: string;
+  /** The PAUSE hook awaiting action (its `hookId` in `lifecycleHookDetails`). */
+  hookId: string;
+  action: 'CONTINUE' | 'ROLLBACK';
+}
+
 export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
   const pollMax = deps.pollMaxMs ?? 1500;
 
   async function send<T>(region: string, what: string, command: any, signal?: AbortSignal, notFoundHint?: string): Promise<T> {
     const mutating =
-      command instanceof RegisterTaskDefinitionCommand || command instanceof UpdateServiceCommand || command instanceof StopServiceDeploymentCommand;
+      command instanceof RegisterTaskDefinitionCommand ||
+      command instanceof UpdateServiceCommand ||
+      command instanceof StopServiceDeploymentCommand ||
+      command instanceof ContinueServiceDeploymentCommand;
     try {
       return (await deps.ecs(region, { mutating }).send(command, signal ? { abortSignal: signal } : undefined)) as T;
     } catch (err) {
@@ -234,6 +246,33 @@ export function createEcsActivities(deps: EcsDeps) {
         throw err;
       }
       return { stopped: true, status: await look() };
+    },
+
+    /**
+     * Answers a PAUSE lifecycle hook (ContinueServiceDeployment). Safe to repeat: a hook no
+     * longer awaiting action (answered by an earlier attempt, timed out) is left alone and
+     * reported as it is.
+     */
+    async continueServiceDeployment(input: ContinueDeploymentInput): Promise<{ answered: boolean; hookStatus: string }> {
+      const { target, serviceDeploymentArn, hookId, action } = input;
+      const look = async () => {
+        const out = await send<{ serviceDeployments?: ServiceDeployment[] }>(
+          target.region,
+          'describing the service deployment',
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
+        );
+        return out.serviceDeployments?.[0]?.lifecycleHookDetails?.find((h) => h.hookId === hookId)?.status ?? 'UNKNOWN';
+      };
+      const before = await look();
+      if (before !== 'AWAITING_ACTION') return { answered: false, hookStatus: before };
+      try {
+        await send(target.region, `answering the PAUSE hook (${action})`, new ContinueServiceDeploymentCommand({ serviceDeploymentArn, hookId, action }));
+      } catch (err) {
+        const now = await look();
+        if (now !== 'AWAITING_ACTION') return { answered: false, hookStatus: now };
+        throw err;
+      }
+      return { answered: true, hookStatus: await look() };
     },
 
     /**

@@ -35,6 +35,8 @@ export type DeployPhase =
   | 'registering'
   | 'updating'
   | 'waiting'
+  /** ECS holds the new revision on test traffic (a PAUSE hook): Slipway checks it there. */
+  | 'gating'
   | 'rolling_back'
   | 'verifying'
   /** Where it ended: the same values as the `Outcome` search attribute. */
@@ -74,6 +76,8 @@ export interface DeployProgress {
   trafficShiftedAt?: string;
   /** Set when Slipway ended the ECS deployment it started (StopServiceDeployment). */
   stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
+  /** The checks on test traffic while ECS held the new revision at a PAUSE hook. */
+  gate?: TestGateProgress;
   /** Service events seen since this deploy's UpdateService, oldest first (the last 50). */
   events: string[];
   /** Reasons given for stopped tasks of this deploy's revision. */
@@ -84,6 +88,20 @@ export interface DeployProgress {
   logCount: number;
   /** The rollback or redeploy that runs this deploy as its child. */
   parentWorkflowId?: string;
+}
+
+/** The checks Slipway runs on test traffic while a PAUSE hook at POST_TEST_TRAFFIC_SHIFT holds the deployment. */
+export interface TestGateProgress {
+  state: 'checking' | 'awaiting_approval' | 'passed' | 'failed';
+  hookId: string;
+  /** ISO time by which the checks must pass (then ROLLBACK). */
+  deadline: string;
+  /** Why it failed. */
+  reason?: string;
+  /** How Slipway answered the hook (ContinueServiceDeployment). */
+  answered?: 'CONTINUE' | 'ROLLBACK';
+  /** Approvals and rejections of the tag on test traffic, refused ones included. */
+  approvals: ApprovalRecord[];
 }
 
 export interface DeployResult {

@@ -202,6 +202,45 @@ const environmentSchema: JsonSchema = {
       description:
         "How long the rollout of a deployment to this environment may take before it counts as failed. Defaults to `deploy.budgetMinutes`. The service's own bake time, linear/canary step bake times and lifecycle hook timeouts are added to it.",
     },
+    testTraffic: {
+      type: 'object',
+      description:
+        "The test route of a blue/green (or linear, canary) service whose deploymentConfiguration has a `PAUSE` lifecycle hook at `POST_TEST_TRAFFIC_SHIFT`: while ECS holds the new revision on test traffic only, Slipway checks it there — the test route's version endpoint must report the new tag, then (where configured) the app's Playwright gate runs against `url` and a person approves the exact tag — and answers the hook with `ContinueServiceDeployment` `CONTINUE`, or `ROLLBACK` on a failed check, a rejection or the deadline, so production traffic never reaches a revision that failed. Without such a hook on the service the deploy says so and carries on as usual.",
+      required: ['versionEndpoint'],
+      additionalProperties: false,
+      properties: {
+        versionEndpoint: {
+          type: 'string',
+          pattern: HTTP_URL,
+          description: 'Version endpoint behind the test listener (`{"release": "<sha>"}`): it must report the new tag while production still serves the old one.',
+          examples: ['https://api-staging.openverse.org:8443/version'],
+        },
+        url: {
+          type: 'string',
+          pattern: HTTP_URL,
+          description: 'Base URL of the app behind the test listener: PLAYWRIGHT_BASE_URL of the Playwright gate.',
+          examples: ['https://api-staging.openverse.org:8443'],
+        },
+        playwright: {
+          type: 'boolean',
+          default: false,
+          description: "Run the app's `pipeline.gate.playwright` suite against `url` (needs both).",
+        },
+        approval: {
+          type: 'boolean',
+          default: false,
+          description:
+            'Wait for an authorised person to approve the exact tag (the `approve`/`reject` Update, or the `approveSignal`/`rejectSignal` Signal, on `deploy/<app>/<env>`) before production traffic moves.',
+        },
+        deadlineMinutes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1440,
+          default: 60,
+          description: "How long the checks on test traffic may take (approval included) before Slipway answers the hook with ROLLBACK. Within the deploy's budget.",
+        },
+      },
+    },
     stopType: {
       enum: ['ROLLBACK', 'ABORT'],
       description:
@@ -629,6 +668,16 @@ export interface EnvironmentConfig {
   /** Already defaulted from `deploy.budgetMinutes`. */
   budgetMinutes: number;
   stopType?: 'ROLLBACK' | 'ABORT';
+  testTraffic?: TestTraffic;
+}
+
+/** The test route of a service with a PAUSE hook at POST_TEST_TRAFFIC_SHIFT, and the checks run there. */
+export interface TestTraffic {
+  versionEndpoint: string;
+  url?: string;
+  playwright: boolean;
+  approval: boolean;
+  deadlineMinutes: number;
 }
 
 /** Everything a deployment of one app to one environment needs to know. */
@@ -651,6 +700,11 @@ export interface Target {
   verifyBudgetSeconds: number;
   /** How Slipway ends the ECS deployment it started when it gives up on it (absent in targets resolved before it existed: ROLLBACK). */
   stopType?: 'ROLLBACK' | 'ABORT';
+  /** The checks run while ECS holds the new revision on test traffic (a PAUSE hook at POST_TEST_TRAFFIC_SHIFT). */
+  testTraffic?: TestTraffic & {
+    /** The app's Playwright suite, when `playwright` is set. */
+    playwrightGate?: NonNullable<NonNullable<PipelineConfig['gate']>['playwright']>;
+  };
 }
 
 /** The suffix every template family carries and the rendered family drops. */
@@ -894,8 +948,19 @@ function appProblems(appName: string, app: Dict, declared: string[] | undefined,
       problems.push(`${formatPath(path)}: "${envName}" is not one of the declared environments (${[...new Set(declared)].join(', ')})`);
     }
     const env = dict(envRaw);
-    if (env) problems.push(...containerProblems(path, env, appName, images), ...seen.check(path, env));
+    if (env) problems.push(...containerProblems(path, env, appName, images), ...seen.check(path, env), ...testTrafficProblems(path, env, app));
   }
+  return problems;
+}
+
+/** The Playwright gate on test traffic needs the app's suite and the test route's URL. */
+function testTrafficProblems(path: string[], env: Dict, app: Dict): string[] {
+  const t = dict(env.testTraffic);
+  if (!t || t.playwright !== true) return [];
+  const problems: string[] = [];
+  const at = formatPath([...path, 'testTraffic', 'playwright']);
+  if (!dict(dict(dict(app.pipeline)?.gate)?.playwright)) problems.push(`${at}: needs the app's \`pipeline.gate.playwright\` (the suite to run against the test route)`);
+  if (t.url === undefined) problems.push(`${at}: needs \`testTraffic.url\` (the base URL the suite runs against)`);
   return problems;
 }
 
@@ -1021,7 +1086,13 @@ interface RawApp {
   };
   releaseOnly?: boolean;
   images: Record<string, string>;
-  environments?: Record<string, Omit<EnvironmentConfig, 'budgetMinutes'> & { budgetMinutes?: number }>;
+  environments?: Record<
+    string,
+    Omit<EnvironmentConfig, 'budgetMinutes' | 'testTraffic'> & {
+      budgetMinutes?: number;
+      testTraffic?: Partial<TestTraffic> & { versionEndpoint: string };
+    }
+  >;
 }
 
 function normalise(raw: RawConfig, source: string): SlipwayConfig {
@@ -1110,6 +1181,15 @@ function normaliseApp(name: string, app: RawApp, budgetMinutes: number): AppConf
       ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
       budgetMinutes: e.budgetMinutes ?? budgetMinutes,
       ...(e.stopType !== undefined && { stopType: e.stopType }),
+      ...(e.testTraffic && {
+        testTraffic: {
+          versionEndpoint: e.testTraffic.versionEndpoint,
+          ...(e.testTraffic.url !== undefined && { url: e.testTraffic.url }),
+          playwright: e.testTraffic.playwright ?? false,
+          approval: e.testTraffic.approval ?? false,
+          deadlineMinutes: e.testTraffic.deadlineMinutes ?? 60,
+        },
+      }),
     };
   }
   return {
@@ -1183,6 +1263,9 @@ function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: Environ
     budgetSeconds: Math.round(e.budgetMinutes * 60),
     verifyBudgetSeconds: Math.round(config.deploy.verifyBudgetMinutes * 60),
     stopType: e.stopType ?? 'ROLLBACK',
+    ...(e.testTraffic && {
+      testTraffic: { ...e.testTraffic, ...(e.testTraffic.playwright && app.pipeline?.gate?.playwright && { playwrightGate: app.pipeline.gate.playwright }) },
+    }),
   };
 }
 

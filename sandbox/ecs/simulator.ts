@@ -178,6 +178,8 @@ export interface ServiceDeploymentState {
   /** Traffic weights (percent) requested for the target revision. */
   production: number;
   test: number;
+  /** The most production traffic the target revision was ever given (a rollback sets `production` back to 0). */
+  productionPeak: number;
   /** Simulated time of the last production traffic step. */
   stepSim?: number;
   alarmStatus: ServiceDeploymentRollbackMonitorsStatus;
@@ -675,6 +677,7 @@ export class EcsSimulator {
         const s = sd.settings;
         const shift = (weight: number) => {
           sd.production = Math.min(100, Math.round(weight * 10) / 10);
+          sd.productionPeak = Math.max(sd.productionPeak, sd.production);
           sd.stepSim = sim;
           sd.updatedAt = now;
           this.event(svc, `(service ${svc.name}) shifted ${sd.production}% of production traffic to (service-revision ${sd.target.id}).`, now);
@@ -1077,6 +1080,7 @@ export class EcsSimulator {
       hookedStages: [],
       production: 0,
       test: 0,
+      productionPeak: 0,
       alarmStatus: svc.settings.alarms.enable ? 'MONITORING' : 'DISABLED',
       triggeredAlarms: [],
     };
