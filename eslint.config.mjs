@@ -22,7 +22,7 @@ const notInWorkflows = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.slipway/', 'test-results/'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.slipway/', 'test-results/', 'domain/config/validate.generated.ts'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -61,7 +61,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': ['error', notInWorkflows] },
   },
   {
-    files: ['**/*.mjs', '**/*.js'],
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -12,7 +12,8 @@ import { UsageError, Unreachable } from './errors';
 import { EXIT, exitCodeFor } from './exit-codes';
 
 const EXIT_CODES = `Exit codes: 0 success · 1 deployment failed · 2 refused (bad input) · 3 rolled back by ECS ·
-4 timed out · 5 unauthorised · 6 cannot reach Temporal · 7 another operation holds the service ·
+4 timed out · 5 unauthorised · 6 cannot reach Temporal (or its namespace lacks Slipway's search attributes) ·
+7 another operation holds the service ·
 8 rolled back by ECS on an alarm`;
 
 const GLOBAL_HELP = `

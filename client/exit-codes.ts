@@ -24,6 +24,7 @@ const BY_FAILURE_TYPE: Record<string, number> = {
   DeployTimedOut: EXIT.timedOut,
   DeployFailed: EXIT.failed,
   AlreadyRunning: EXIT.busy,
+  SearchAttributesMissing: EXIT.unreachable,
 };
 
 export function exitCodeFor(failureType: string): number {

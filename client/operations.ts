@@ -3,6 +3,7 @@
  * place decides workflow IDs, search attributes, summaries and what a conflict says.
  */
 import {
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   type Client,
@@ -19,6 +20,7 @@ import {
   redeployWorkflowId,
   rollbackWorkflowId,
   SA,
+  SEARCH_ATTRIBUTE_DECLARATIONS,
   type DeployFailureDetails,
   type DeployInput,
   type DeployResult,
@@ -75,8 +77,23 @@ async function startOperation(client: Client, kind: Kind, workflowId: string, in
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) throw await describeConflict(client, workflowId, opts);
-    throw err;
+    throw missingSearchAttribute(err, client.options.namespace) ?? err;
   }
+}
+
+/** The namespace does not know one of Slipway's search attributes: say how to register them. */
+export class SearchAttributesMissing extends Error {
+  override name = 'SearchAttributesMissing';
+}
+
+function missingSearchAttribute(err: unknown, namespace: string): SearchAttributesMissing | undefined {
+  const details = err instanceof ServiceError ? String((err.cause as { details?: unknown } | undefined)?.details ?? '') : '';
+  const name = /no mapping defined for search attribute (\S+)/.exec(details)?.[1];
+  if (!name) return undefined;
+  const create = SEARCH_ATTRIBUTE_DECLARATIONS.map((d) => `--name ${d.split('=')[0]} --type Keyword`).join(' ');
+  return new SearchAttributesMissing(
+    `Temporal namespace "${namespace}" has no search attribute ${name}: Slipway's search attributes must be registered once per namespace (the dev server started by ./scripts/start.sh registers them). Run: temporal operator search-attribute create --namespace ${namespace} ${create}`,
+  );
 }
 
 export async function startDeploy(client: Client, input: DeployInput, opts: StartOptions): Promise<WorkflowHandleWithFirstExecutionRunId> {

@@ -82,7 +82,7 @@ if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modu
 fi
 
 # --- the CLI, compiled to dist/ (bin/slipway runs it with plain node) ------------------
-if [ ! -f dist/client/cli.js ] || [ -n "$(find client domain workflows activities worker package.json tsconfig.build.json -newer dist/client/cli.js -print -quit 2>/dev/null)" ]; then
+if [ ! -f dist/client/cli.js ] || [ -n "$(find contract client domain workflows activities worker package.json tsconfig.build.json -newer dist/client/cli.js -print -quit 2>/dev/null)" ]; then
   log "building the CLI and the worker (npm run build)"
   npm run --silent build >&2
 fi

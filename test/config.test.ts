@@ -7,6 +7,7 @@ import { appImages, configSchema, deployableApps, parseConfig, resolveTarget, ty
 import { loadConfig } from '../domain/config-file';
 import { BadInput } from '../domain/errors';
 import { CONFIG_REFERENCE_PATH, renderConfigReference } from '../scripts/config-reference';
+import { CONFIG_VALIDATOR_PATH, renderConfigValidator } from '../scripts/config-validator';
 
 const EXAMPLE_PATH = join(__dirname, '..', 'config', 'openverse.yaml');
 const exampleText = readFileSync(EXAMPLE_PATH, 'utf8');
@@ -394,7 +395,11 @@ describe('the schema', () => {
     assert.equal(configSchema.$schema, 'http://json-schema.org/draft-07/schema#');
   });
 
-  it('docs/config-reference.md is up to date (regenerate: npx tsx scripts/config-reference.ts)', () => {
+  it('docs/config-reference.md is up to date (regenerate: npm run config-reference)', () => {
     assert.equal(readFileSync(CONFIG_REFERENCE_PATH, 'utf8'), renderConfigReference());
+  });
+
+  it('the compiled validator is the schema as it is now (regenerate: npm run config-validator)', () => {
+    assert.ok(readFileSync(CONFIG_VALIDATOR_PATH, 'utf8') === renderConfigValidator(), `${CONFIG_VALIDATOR_PATH} is out of date: run npm run config-validator`);
   });
 });

@@ -100,4 +100,17 @@ describe('temporal.namespace and temporal.uiUrl in the config', () => {
     assert.match(elsewhere.stderr, /no pipeline running yet/);
     await handle.terminate('test done');
   });
+
+  it('a namespace without Slipway\'s search attributes: exit 6 with the command that registers them, nothing started', async () => {
+    const bare = `${NS}-bare`;
+    await stack.connection.workflowService.registerNamespace({ namespace: bare, workflowExecutionRetentionPeriod: { seconds: 86_400 as unknown as Long } });
+    await eventually('the namespace to be known', () => stack.connection.workflowService.describeNamespace({ namespace: bare }).then(() => true, () => false));
+    const run = await slipway(['deploy', 'api', 'staging', 'a'.repeat(40), '--actor', 'alice', '--no-wait'], { TEMPORAL_NAMESPACE: bare });
+    assert.equal(run.code, 6, `${run.stdout}${run.stderr}`);
+    assert.match(run.stderr, new RegExp(`namespace "${bare}" has no search attribute \\w+`));
+    assert.match(run.stderr, new RegExp(`temporal operator search-attribute create --namespace ${bare} --name SlipwayOperation --type Keyword`));
+    assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    const inBare = new Client({ connection: stack.connection, namespace: bare });
+    await assert.rejects(inBare.workflow.getHandle('deploy/api/staging').describe(), /not found/i, 'nothing started');
+  });
 });
