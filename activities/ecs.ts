@@ -141,6 +141,24 @@ export interface ContinueDeploymentInput {
   action: 'CONTINUE' | 'ROLLBACK';
 }
 
+export interface AwaitRollbackInput {
+  target: Target;
+  /** A service deployment stopped with ROLLBACK. */
+  serviceDeploymentArn: string;
+  /** The revision the caller wants the service back on: any other rollback target is answered at once. */
+  expectedTaskDefinitionArn: string;
+  maxWaitSeconds: number;
+}
+
+export interface AwaitedRollback {
+  /** The service deployment's status when the wait ended. */
+  status: string;
+  /** The task definition ECS rolls (or rolled) the service back to, once it says. */
+  rolledBackTo?: string;
+  /** What runs once the rollback succeeded. */
+  counts?: TaskCounts;
+}
+
 export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
   const pollMax = deps.pollMaxMs ?? 1500;
@@ -246,6 +264,50 @@ export function createEcsActivities(deps: EcsDeps) {
         throw err;
       }
       return { stopped: true, status: await look() };
+    },
+
+    /**
+     * Follows the rollback ECS runs for a stopped service deployment: which revision it
+     * returns the service to, and — when that is the expected one — until it ends.
+     */
+    async awaitEcsRollback(input: AwaitRollbackInput): Promise<AwaitedRollback> {
+      const ctx = Context.current();
+      const { target, serviceDeploymentArn } = input;
+      const deadline = Date.now() + input.maxWaitSeconds * 1000;
+      for (;;) {
+        const out = await send<{ serviceDeployments?: ServiceDeployment[] }>(
+          target.region,
+          'describing the service deployment',
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
+          ctx.cancellationSignal,
+        );
+        const sd = out.serviceDeployments?.[0];
+        const status = sd?.status ?? 'UNKNOWN';
+        let rolledBackTo: string | undefined;
+        if (sd?.rollback?.serviceRevisionArn) {
+          const revs = await send<{ serviceRevisions?: { taskDefinition?: string }[] }>(
+            target.region,
+            'describing the revision rolled back to',
+            new DescribeServiceRevisionsCommand({ serviceRevisionArns: [sd.rollback.serviceRevisionArn] }),
+            ctx.cancellationSignal,
+          );
+          rolledBackTo = revs.serviceRevisions?.[0]?.taskDefinition;
+        }
+        const rollingBack = status === 'ROLLBACK_REQUESTED' || status === 'ROLLBACK_IN_PROGRESS';
+        if ((rolledBackTo && rolledBackTo !== input.expectedTaskDefinitionArn) || !rollingBack || Date.now() > deadline) {
+          if (status !== 'ROLLBACK_SUCCESSFUL') return { status, ...(rolledBackTo && { rolledBackTo }) };
+          const svc = await send<{ services?: Service[] }>(
+            target.region,
+            `describing service ${target.cluster}/${target.service}`,
+            new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
+            ctx.cancellationSignal,
+          );
+          const primary = svc.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY');
+          return { status, ...(rolledBackTo && { rolledBackTo }), counts: countsOf(primary, undefined, 0) };
+        }
+        ctx.heartbeat();
+        await ctx.sleep(pollMin);
+      }
     },
 
     /**

@@ -8,12 +8,14 @@ import { NotFound } from '../domain/errors';
 import {
   deployWorkflowId,
   preemptSignal,
+  progressQuery,
   recordQuery,
   recordWorkflowId,
   SA,
   validatedSignal,
   type DeployResult,
   type LatestDeploy,
+  type PreemptedDeploy,
   type PreemptNotice,
   type ValidatedRelease,
   type ValidationCheck,
@@ -156,7 +158,7 @@ export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: 
      * Cancels the deploy of (app, env) that is in flight, telling it why first, and waits
      * until it has closed. Returns what it preempted, or undefined if nothing ran.
      */
-    async preemptDeploy(input: { app: string; env: string; notice: PreemptNotice }): Promise<{ workflowId: string; runId: string; tag?: string } | undefined> {
+    async preemptDeploy(input: { app: string; env: string; notice: PreemptNotice }): Promise<PreemptedDeploy | undefined> {
       const workflowId = deployWorkflowId(input.app, input.env);
       const handle = client.workflow.getHandle(workflowId);
       let desc;
@@ -179,7 +181,15 @@ export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: 
         ctx.heartbeat();
         await ctx.sleep(250);
       }
-      return { workflowId, runId: desc.runId, tag };
+      // How it left ECS: the service deployment it had started, and whether it stopped it.
+      const last = await running.query(progressQuery).catch(() => undefined);
+      return {
+        workflowId,
+        runId: desc.runId,
+        tag,
+        ...(last?.serviceDeploymentArn && { serviceDeploymentArn: last.serviceDeploymentArn }),
+        ...(last?.stoppedEcsDeployment && { stoppedEcsDeployment: last.stoppedEcsDeployment }),
+      };
     },
   };
 }

@@ -30,7 +30,8 @@ export async function followAndReport(ctx: Context, handle: WorkflowHandle, titl
   if (outcome.ok) {
     const r = outcome.result;
     const revision = r.taskDefinitionArn.split('/').pop();
-    ctx.result(`✔ ${title} succeeded: ${revision} running ${r.counts.running}/${r.counts.desired}${r.verified ? `, ${r.verified.url} reports ${r.verified.release}` : ''}`, {
+    const how = typeof r.how === 'string' ? ` (${r.how.replace(/-/g, ' ')})` : '';
+    ctx.result(`✔ ${title} succeeded${how}: ${revision} running ${r.counts.running}/${r.counts.desired}${r.verified ? `, ${r.verified.url} reports ${r.verified.release}` : ''}`, {
       ...r,
       workflowId: handle.workflowId,
       url: link,

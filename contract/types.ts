@@ -195,7 +195,25 @@ export interface RollbackResult extends DeployResult {
   /** How the target was chosen. */
   chosen: 'explicit' | 'last-validated';
   /** The deploy this rollback cancelled, if one was in flight. */
-  preempted?: { workflowId: string; runId: string; tag?: string };
+  preempted?: PreemptedDeploy;
+  /**
+   * How the service got back: ECS rolled the stopped deployment back to the target's
+   * revision (`stopped-and-rolled-back`), the service was pointed at the validated revision
+   * (`re-pointed`), or a revision was rendered and registered (`rendered`). Absent in
+   * results of earlier versions.
+   */
+  how?: 'stopped-and-rolled-back' | 're-pointed' | 'rendered';
+}
+
+/** A deploy a rollback cancelled, and how it left ECS. */
+export interface PreemptedDeploy {
+  workflowId: string;
+  runId: string;
+  tag?: string;
+  /** The ECS service deployment it had started. */
+  serviceDeploymentArn?: string;
+  /** Set when it ended that deployment (StopServiceDeployment) as it was cancelled. */
+  stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
 }
 
 /**

@@ -12,8 +12,8 @@ import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES, PATCH_REDEPLOY_PROVES_IDENTITY, PATCH_ROLLBACK_ALREADY_THERE } from './patches';
-import { preempt, quick } from './profiles';
+import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES, PATCH_REDEPLOY_PROVES_IDENTITY, PATCH_ROLLBACK_ADOPTS_STOP, PATCH_ROLLBACK_ALREADY_THERE } from './patches';
+import { ecsRollback, preempt, quick, verify } from './profiles';
 import {
   deployWorkflowId,
   FailureType,
@@ -22,12 +22,14 @@ import {
   SA,
   type DeployInput,
   type DeployResult,
+  type PreemptedDeploy,
   type RedeployInput,
   type RedeployResult,
   type RollbackAnswer,
   type RollbackInput,
   type RollbackResult,
   type RollbackUnneeded,
+  type ValidatedRelease,
 } from '../contract';
 import type { Target } from '../domain/config';
 
@@ -61,23 +63,30 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
         );
       }
       // Right after ECS rolled a deploy back, the last validated release runs again: say so, change nothing.
+      // While another deploy is in flight and the site still serves it, it is the target.
+      let serving: ValidatedRelease | undefined;
       if (current !== undefined && patched(PATCH_ROLLBACK_ALREADY_THERE)) {
-        const answer = await alreadyThere(input, target, current);
-        if (answer) {
-          op.note(answer.message);
+        const there = await alreadyThere(input, target, current);
+        if (there && 'answer' in there) {
+          op.note(there.answer.message);
           upsertSearchAttributes([
-            { key: SA.tag, value: keyword(answer.tag) },
+            { key: SA.tag, value: keyword(there.answer.tag) },
             { key: SA.outcome, value: 'succeeded' },
           ]);
-          return answer;
+          return there.answer;
         }
+        serving = there?.serving;
       }
-      const pick = await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] }));
+      const pick = serving ?? (await op.preflight(() => lastValidated({ app: input.app, env: input.env, exclude: current ? [current] : [] })));
       tag = pick.tag;
       chosen = 'last-validated';
       // The exact revision that was proven, unless the template itself must change.
       if (pick.taskDefinitionArn && !input.rerender) proven = pick.taskDefinitionArn;
-      op.note(`target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`);
+      op.note(
+        serving
+          ? `target: ${shortTag(tag)}, the last validated release, which ${input.env} still serves while another deploy is in flight (validated ${pick.at} by @${pick.actor})`
+          : `target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`,
+      );
     }
     await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
     upsertSearchAttributes([{ key: SA.tag, value: tag }]);
@@ -89,8 +98,15 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
     });
     if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
 
+    // The cancelled deploy stopped its ECS deployment with ROLLBACK: when ECS returns the
+    // service to the very revision this rollback targets, that is the rollback.
+    if (proven && preempted?.stoppedEcsDeployment === 'ROLLBACK' && preempted.serviceDeploymentArn && patched(PATCH_ROLLBACK_ADOPTS_STOP)) {
+      const adopted = await op.adoptEcsRollback(target, tag, proven, preempted);
+      if (adopted) return { ...adopted, chosen, preempted, how: 'stopped-and-rolled-back' };
+    }
     const result = await op.deployChild(tag, proven);
-    return { ...result, chosen, ...(preempted && { preempted }) };
+    if (preempted && proven) op.note(`re-pointed ${target.service} at ${revisionOf(proven)}, the revision validated with ${shortTag(tag)}`);
+    return { ...result, chosen, ...(preempted && { preempted }), how: proven ? 're-pointed' : 'rendered' };
   });
 }
 
@@ -98,18 +114,22 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
  * The answer to a rollback to the last validated release when the environment runs it
  * already: it is the newest validated release, its version endpoint reports it, the service
  * runs its validated revision, and the deploy after it gave way (ECS rolled it back, or it
- * failed, timed out or was cancelled). Undefined otherwise (then the rollback goes on).
+ * failed, timed out or was cancelled). `serving` when a later deploy is still in flight and
+ * the site still serves the newest validated release (the target, then). Undefined
+ * otherwise (then the rollback goes on as before).
  */
-async function alreadyThere(input: RollbackInput, target: Target, current: string): Promise<RollbackUnneeded | undefined> {
+async function alreadyThere(input: RollbackInput, target: Target, current: string): Promise<{ answer: RollbackUnneeded } | { serving: ValidatedRelease } | undefined> {
   const { app, env } = input;
   const newest = await lastValidated({ app, env, exclude: [] }).catch(() => undefined);
   if (!newest || newest.tag !== current) return undefined;
   const [settings, last] = await Promise.all([readDeploymentSettings({ target }).catch(() => undefined), latestDeploy({ app, env }).catch(() => undefined)]);
+  // A deploy in flight whose revision the site does not serve yet (blue/green before the shift): what it serves is the target.
+  if (last?.status === 'RUNNING' && last.tag !== newest.tag) return { serving: newest };
   if (!settings || settings.taskDefinitionArn !== newest.taskDefinitionArn) return undefined;
   if (!last || last.runId === newest.runId || !GAVE_WAY.includes(last.outcome ?? '')) return undefined;
   const since = last.closeTime ?? newest.at;
   const outcome = (last.outcome ?? '').replace(/_/g, ' ');
-  return {
+  const answer: RollbackUnneeded = {
     outcome: 'already_running',
     app,
     env,
@@ -123,6 +143,7 @@ async function alreadyThere(input: RollbackInput, target: Target, current: strin
       `and ${target.service} runs ${revisionOf(newest.taskDefinitionArn)} again (validated ${newest.at} by @${newest.actor}). Nothing was changed. ` +
       `To go further back, name the tag: slipway rollback ${app} ${env} --tag <tag>`,
   };
+  return { answer };
 }
 
 export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
@@ -198,12 +219,63 @@ class Operation {
     return this.closing.step(fn);
   }
 
-  async deployChild(tag: string, taskDefinitionArn?: string): Promise<DeployResult> {
+  /**
+   * Lets ECS's rollback of a stopped deployment be the rollback, when it returns the service
+   * to `proven`: waits for it to succeed and the version endpoint to report `tag`. Undefined
+   * when ECS rolls back elsewhere or does not finish (the caller re-points instead).
+   */
+  async adoptEcsRollback(target: Target, tag: string, proven: string, stopped: PreemptedDeploy): Promise<DeployResult | undefined> {
+    const i = this.input;
+    const { awaitEcsRollback } = proxyActivities<Activities>(ecsRollback(target.budgetSeconds));
+    const r = await awaitEcsRollback({ target, serviceDeploymentArn: stopped.serviceDeploymentArn!, expectedTaskDefinitionArn: proven, maxWaitSeconds: target.budgetSeconds }).catch(
+      () => undefined,
+    );
+    if (!r || r.rolledBackTo !== proven || r.status !== 'ROLLBACK_SUCCESSFUL') {
+      const where = r?.rolledBackTo ? `to ${revisionOf(r.rolledBackTo)}` : 'without saying where';
+      this.note(`ECS rolls the stopped deployment back ${where} (${r?.status.toLowerCase().replace(/_/g, ' ') ?? 'status unknown'}), not to ${revisionOf(proven)}: re-pointing the service instead`);
+      return undefined;
+    }
+    this.startNotices(tag);
+    let verified: DeployResult['verified'];
+    if (target.versionEndpoint) {
+      const { awaitVersion } = proxyActivities<Activities>(verify(target.verifyBudgetSeconds));
+      try {
+        const seen = await awaitVersion({ url: target.versionEndpoint, expected: tag, budgetSeconds: target.verifyBudgetSeconds });
+        verified = { url: seen.url, release: seen.release };
+      } catch (err) {
+        const cause = (err as { cause?: unknown }).cause;
+        this.closing.end('verification_failed', FailureType.verificationFailed, `ECS rolled back to ${revisionOf(proven)}, but ${cause instanceof Error ? cause.message : (err as Error).message}`);
+      }
+    }
+    this.note(
+      `stopped the deploy in flight with StopServiceDeployment ROLLBACK: ECS rolled ${target.service} back to ${revisionOf(proven)}, the revision validated with ${shortTag(tag)} (nothing registered or re-pointed)`,
+    );
+    await this.closing.notifier?.succeeded();
+    upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
+    return {
+      outcome: 'succeeded',
+      app: i.app,
+      env: i.env,
+      tag,
+      taskDefinitionArn: proven,
+      revision: Number(proven.slice(proven.lastIndexOf(':') + 1)),
+      serviceDeploymentArn: stopped.serviceDeploymentArn!,
+      counts: r.counts ?? { desired: 0, running: 0, pending: 0, failed: 0 },
+      ...(verified && { verified }),
+    };
+  }
+
+  private startNotices(tag: string): void {
     const i = this.input;
     if (patched(PATCH_NOTIFY)) {
       this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
       this.closing.notifier.started();
     }
+  }
+
+  async deployChild(tag: string, taskDefinitionArn?: string): Promise<DeployResult> {
+    const i = this.input;
+    this.startNotices(tag);
     const deployInput: DeployInput = {
       app: i.app,
       env: i.env,

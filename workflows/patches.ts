@@ -27,5 +27,7 @@ export const PATCH_LOGINS_AS_GITHUB = 'logins-compare-as-github';
 export const PATCH_PIPELINE_CONTROL = 'pipeline-control-authorized';
 /** Rollback (to the last validated release): when the environment already runs it after a later deploy did not take over, answers so and changes nothing. */
 export const PATCH_ROLLBACK_ALREADY_THERE = 'rollback-answers-already-running';
+/** Rollback: when the preempted deploy's StopServiceDeployment ROLLBACK returns the service to the target's validated revision, ECS's rollback is the rollback (no re-pointing). */
+export const PATCH_ROLLBACK_ADOPTS_STOP = 'rollback-adopts-ecs-rollback';
 /** Deploy: checks the new revision on test traffic at a PAUSE hook (POST_TEST_TRAFFIC_SHIFT) and answers it with ContinueServiceDeployment. */
 export const PATCH_TEST_GATE = 'test-traffic-gate';
