@@ -110,11 +110,15 @@ export interface WatchInput {
    * only, so it is described at every look.
    */
   staged?: boolean;
+  /** ROLLING with early success criteria: the share of desired tasks that makes a success (percent). */
+  earlySuccessPercent?: number;
 }
 
 export interface WatchReport {
   verdict: Verdict;
   status: string;
+  /** Why the service deployment is in its status, as ECS says (e.g. early success, a rollback). */
+  statusReason?: string;
   counts: TaskCounts;
   newEvents: string[];
   newStoppedReasons: string[];
@@ -236,6 +240,14 @@ export function createEcsActivities(deps: EcsDeps) {
         })),
         ...(dc.alarms?.enable ? { alarms: { names: [...(dc.alarms.alarmNames ?? [])], rollback: dc.alarms.rollback === true } } : {}),
         circuitBreaker: { enable: dc.deploymentCircuitBreaker?.enable === true, rollback: dc.deploymentCircuitBreaker?.rollback === true },
+        ...(strategy === 'ROLLING' && dc.earlySuccessCriteria?.enable
+          ? {
+              earlySuccess: {
+                healthyPercent: dc.earlySuccessCriteria.healthyPercent ?? 100,
+                cleanup: dc.earlySuccessCriteria.sourceServiceRevisionCleanup === 'DEFERRED' ? ('DEFERRED' as const) : ('BLOCKING' as const),
+              },
+            }
+          : {}),
       };
     },
 
@@ -428,7 +440,7 @@ export function createEcsActivities(deps: EcsDeps) {
       let interval = pollMin;
       const pace = deps.ecsPace?.(target.region);
       for (;;) {
-        const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, input.staged === true, ctx.cancellationSignal);
+        const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, input.staged === true, input.earlySuccessPercent, ctx.cancellationSignal);
         const changed =
           report.newEvents.length > 0 ||
           report.newStoppedReasons.length > 0 ||
@@ -474,7 +486,15 @@ export function createEcsActivities(deps: EcsDeps) {
    * another revision PRIMARY (a rollback), new failed tasks, or our deployment gone.
    * One call per look while a rollout simply proceeds.
    */
-  async function observeOnce(target: Target, ourTd: string, sdArn: string, cursor: WatchCursor, staged: boolean, signal?: AbortSignal): Promise<WatchReport> {
+  async function observeOnce(
+    target: Target,
+    ourTd: string,
+    sdArn: string,
+    cursor: WatchCursor,
+    staged: boolean,
+    earlySuccessPercent: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<WatchReport> {
     const svcOut = await send<{ services?: Service[] }>(
       target.region,
       `describing service ${target.cluster}/${target.service}`,
@@ -486,8 +506,10 @@ export function createEcsActivities(deps: EcsDeps) {
     const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
     const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
 
+    // Staged deployments (stage, traffic) and early success (ECS may succeed mid-rollout) show only there.
     const verdictMayChange =
       staged ||
+      earlySuccessPercent !== undefined ||
       cursor.status === undefined ||
       !ours ||
       primary?.taskDefinition !== ourTd ||
@@ -508,6 +530,7 @@ export function createEcsActivities(deps: EcsDeps) {
     const obs: Observation = {
       serviceDeploymentStatus: sd ? (sd.status ?? 'PENDING') : cursor.status!,
       serviceDeploymentStatusReason: sd?.statusReason,
+      ...(earlySuccessPercent !== undefined && { earlySuccessPercent }),
       rollbackReason: sd?.rollback?.reason,
       primary: primary && {
         taskDefinition: primary.taskDefinition ?? '',
@@ -569,6 +592,7 @@ export function createEcsActivities(deps: EcsDeps) {
     return {
       verdict,
       status: obs.serviceDeploymentStatus,
+      ...(sd?.statusReason && { statusReason: sd.statusReason }),
       counts,
       newEvents,
       newStoppedReasons,

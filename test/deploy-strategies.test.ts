@@ -170,6 +170,29 @@ describe('deploy with ECS deployment strategies', () => {
     }
   });
 
+  it("ECS's early success criteria are honoured: success once the share ECS waits for is healthy, with ECS's statusReason", async () => {
+    const desired = stack.ecs.service(CLUSTER, SERVICE).desiredCount;
+    // Two tasks replaced one at a time (no surge, half may be down); success at 50% healthy, old tasks drained after.
+    await configure({ ...ROLLING, maximumPercent: 100, minimumHealthyPercent: 50, earlySuccessCriteria: { enable: true, healthyPercent: 50, sourceServiceRevisionCleanup: 'DEFERRED' } }, 2);
+    await eventually('two tasks running', async () => {
+      const svc = stack.ecs.service(CLUSTER, SERVICE);
+      return svc.steady && svc.runningCount === 2;
+    });
+    stack.ecs.setSpeed(0.05);
+    try {
+      const { outcome, progress } = await run('early', tags[2]);
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      if (!outcome.ok) return;
+      assert.match(progress.strategy ?? '', /early success at 50% healthy \(deferred cleanup\)/);
+      assert.match(progress.log.join('\n'), /ECS deployment successful: Service deployment met its early success criteria: 1 of 2 tasks healthy/);
+      assert.equal(outcome.result.counts.desired, 2);
+      assert.ok(outcome.result.counts.running >= 1 && outcome.result.counts.running < 2, `succeeded before the second task ran: ${JSON.stringify(outcome.result.counts)}\n${progress.log.join('\n')}`);
+    } finally {
+      stack.ecs.setSpeed(1);
+      await configure({ ...ROLLING, maximumPercent: 200, minimumHealthyPercent: 100, earlySuccessCriteria: { enable: false } }, desired);
+    }
+  });
+
   it('a service at desiredCount 0 is refused before anything is registered or updated', async () => {
     const desired = stack.ecs.service(CLUSTER, SERVICE).desiredCount;
     await configure(ROLLING, 0);

@@ -248,13 +248,14 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       cursor,
       maxWaitSeconds: Math.min(MAX_WATCH_SECONDS, remaining),
       ...(settings && settings.strategy !== 'ROLLING' ? { staged: true } : {}),
+      ...(settings?.earlySuccess ? { earlySuccessPercent: settings.earlySuccess.healthyPercent } : {}),
     });
     cursor = report.cursor;
     const c = report.counts;
     const countsMoved = JSON.stringify(c) !== JSON.stringify(progress.counts);
     progress.counts = c;
     if (report.status !== progress.serviceDeploymentStatus) {
-      say(`ECS deployment ${report.status.toLowerCase().replace(/_/g, ' ')}`);
+      say(`ECS deployment ${report.status.toLowerCase().replace(/_/g, ' ')}${report.statusReason ? `: ${report.statusReason}` : ''}`);
       progress.serviceDeploymentStatus = report.status;
     }
     if (countsMoved) say(`tasks${c.revision ? ` (${c.revision}, what runs)` : ''}: ${c.running}/${c.desired} running, ${c.pending} pending, ${c.failed} failed`);
