@@ -19,10 +19,14 @@ import {
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type Deployment,
-  type Service,
   type ServiceDeployment,
   type Task,
+  type TaskDefinition,
+  type ECSClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
 } from '@aws-sdk/client-ecs';
+import type { Command } from '@smithy/types';
 import { Context } from '@temporalio/activity';
 import type { Target } from '../domain/config';
 import { NotFound } from '../domain/errors';
@@ -167,14 +171,21 @@ export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
   const pollMax = deps.pollMaxMs ?? 1500;
 
-  async function send<T>(region: string, what: string, command: any, signal?: AbortSignal, notFoundHint?: string): Promise<T> {
+  /** One ECS call through the account's budget, its AWS error translated; the output typed as the SDK types it. */
+  async function send<I extends ServiceInputTypes, O extends ServiceOutputTypes>(
+    region: string,
+    what: string,
+    command: Command<ServiceInputTypes, I, ServiceOutputTypes, O, ECSClientResolvedConfig>,
+    signal?: AbortSignal,
+    notFoundHint?: string,
+  ): Promise<O> {
     const mutating =
       command instanceof RegisterTaskDefinitionCommand ||
       command instanceof UpdateServiceCommand ||
       command instanceof StopServiceDeploymentCommand ||
       command instanceof ContinueServiceDeploymentCommand;
     try {
-      return (await deps.ecs(region, { mutating }).send(command, signal ? { abortSignal: signal } : undefined)) as T;
+      return await deps.ecs(region, { mutating }).send(command, signal ? { abortSignal: signal } : undefined);
     } catch (err) {
       rethrowAws(err, what, notFoundHint);
     }
@@ -182,7 +193,7 @@ export function createEcsActivities(deps: EcsDeps) {
 
   /** Finds a revision of the family tagged with this deployment's identity (a retry after a lost answer). */
   async function findOwnRevision(target: Target, deploymentId: string, signal?: AbortSignal) {
-    const list = await send<{ taskDefinitionArns?: string[] }>(
+    const list = await send(
       target.region,
       'listing task definitions',
       new ListTaskDefinitionsCommand({ familyPrefix: target.family, sort: 'DESC', maxResults: 10 }),
@@ -190,13 +201,13 @@ export function createEcsActivities(deps: EcsDeps) {
     );
     for (const arn of list.taskDefinitionArns ?? []) {
       if (!revisionOf(arn).startsWith(`${target.family}:`)) continue;
-      const d = await send<any>(
+      const d = await send(
         target.region,
         `describing ${revisionOf(arn)}`,
         new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }),
         signal,
       );
-      if ((d.tags ?? []).some((t: any) => t.key === DEPLOYMENT_TAG && t.value === deploymentId)) return d;
+      if ((d.tags ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === deploymentId)) return d;
     }
     return undefined;
   }
@@ -205,7 +216,7 @@ export function createEcsActivities(deps: EcsDeps) {
     /** How the service deploys (strategy, bake time, hooks, alarms) and how many tasks it wants: read before any change. */
     async readDeploymentSettings(input: { target: Target }): Promise<DeploymentSettings> {
       const { target } = input;
-      const out = await send<{ services?: Service[] }>(
+      const out = await send(
         target.region,
         `describing service ${target.cluster}/${target.service}`,
         new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
@@ -258,7 +269,7 @@ export function createEcsActivities(deps: EcsDeps) {
     async stopServiceDeployment(input: StopDeploymentInput): Promise<{ stopped: boolean; status: string }> {
       const { target, serviceDeploymentArn, stopType } = input;
       const look = async () => {
-        const out = await send<{ serviceDeployments?: ServiceDeployment[] }>(
+        const out = await send(
           target.region,
           'describing the service deployment',
           new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
@@ -287,7 +298,7 @@ export function createEcsActivities(deps: EcsDeps) {
       const { target, serviceDeploymentArn } = input;
       const deadline = Date.now() + input.maxWaitSeconds * 1000;
       for (;;) {
-        const out = await send<{ serviceDeployments?: ServiceDeployment[] }>(
+        const out = await send(
           target.region,
           'describing the service deployment',
           new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
@@ -297,7 +308,7 @@ export function createEcsActivities(deps: EcsDeps) {
         const status = sd?.status ?? 'UNKNOWN';
         let rolledBackTo: string | undefined;
         if (sd?.rollback?.serviceRevisionArn) {
-          const revs = await send<{ serviceRevisions?: { taskDefinition?: string }[] }>(
+          const revs = await send(
             target.region,
             'describing the revision rolled back to',
             new DescribeServiceRevisionsCommand({ serviceRevisionArns: [sd.rollback.serviceRevisionArn] }),
@@ -308,7 +319,7 @@ export function createEcsActivities(deps: EcsDeps) {
         const rollingBack = status === 'ROLLBACK_REQUESTED' || status === 'ROLLBACK_IN_PROGRESS';
         if ((rolledBackTo && rolledBackTo !== input.expectedTaskDefinitionArn) || !rollingBack || Date.now() > deadline) {
           if (status !== 'ROLLBACK_SUCCESSFUL') return { status, ...(rolledBackTo && { rolledBackTo }) };
-          const svc = await send<{ services?: Service[] }>(
+          const svc = await send(
             target.region,
             `describing service ${target.cluster}/${target.service}`,
             new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
@@ -330,7 +341,7 @@ export function createEcsActivities(deps: EcsDeps) {
     async continueServiceDeployment(input: ContinueDeploymentInput): Promise<{ answered: boolean; hookStatus: string }> {
       const { target, serviceDeploymentArn, hookId, action } = input;
       const look = async () => {
-        const out = await send<{ serviceDeployments?: ServiceDeployment[] }>(
+        const out = await send(
           target.region,
           'describing the service deployment',
           new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
@@ -358,16 +369,9 @@ export function createEcsActivities(deps: EcsDeps) {
       return withHeartbeat(async (signal) => {
         if (attempt() > 1) {
           const own = await findOwnRevision(target, deploymentId, signal);
-          if (own?.taskDefinition) {
-            return {
-              taskDefinitionArn: own.taskDefinition.taskDefinitionArn,
-              revision: own.taskDefinition.revision,
-              images: (own.taskDefinition.containerDefinitions ?? []).map((c: any) => c.image),
-              reused: true,
-            };
-          }
+          if (own?.taskDefinition) return { ...registered(own.taskDefinition, `describing ${target.family}`), reused: true };
         }
-        const template = await send<any>(
+        const template = await send(
           target.region,
           `fetching the template task definition ${target.templateFamily}`,
           new DescribeTaskDefinitionCommand({ taskDefinition: target.templateFamily }),
@@ -381,18 +385,13 @@ export function createEcsActivities(deps: EcsDeps) {
           }
           throw err;
         });
+        if (!template.taskDefinition) throw new Error(`ECS described the template ${target.templateFamily} without its task definition`);
         const request = renderTaskDefinition(template.taskDefinition, target, tag, [
           { key: DEPLOYMENT_TAG, value: deploymentId },
           { key: IMAGE_TAG_TAG, value: tag },
         ]);
-        const out = await send<any>(target.region, `registering ${target.family}`, new RegisterTaskDefinitionCommand(request), signal);
-        const td = out.taskDefinition;
-        return {
-          taskDefinitionArn: td.taskDefinitionArn,
-          revision: td.revision,
-          images: (td.containerDefinitions ?? []).map((c: any) => c.image),
-          reused: false,
-        };
+        const out = await send(target.region, `registering ${target.family}`, new RegisterTaskDefinitionCommand(request), signal);
+        return { ...registered(out.taskDefinition, `registering ${target.family}`), reused: false };
       });
     },
 
@@ -405,7 +404,7 @@ export function createEcsActivities(deps: EcsDeps) {
           const existing = await findServiceDeployment(target, taskDefinitionArn, signal);
           if (existing) return { ...existing, reused: true };
         }
-        const out = await send<{ service?: Service }>(
+        const out = await send(
           target.region,
           `updating service ${svc}`,
           new UpdateServiceCommand({ cluster: target.cluster, service: target.service, taskDefinition: taskDefinitionArn }),
@@ -457,8 +456,14 @@ export function createEcsActivities(deps: EcsDeps) {
     },
   };
 
+  /** A registered revision as Slipway records it; ECS's answer must name it. */
+  function registered(td: TaskDefinition | undefined, what: string): Omit<RegisteredRevision, 'reused'> {
+    if (!td?.taskDefinitionArn || td.revision === undefined) throw new Error(`ECS answered ${what} without the task definition's ARN and revision`);
+    return { taskDefinitionArn: td.taskDefinitionArn, revision: td.revision, images: (td.containerDefinitions ?? []).flatMap((c) => (c.image ? [c.image] : [])) };
+  }
+
   async function findServiceDeployment(target: Target, taskDefinitionArn: string, signal?: AbortSignal) {
-    const list = await send<{ serviceDeployments?: { serviceDeploymentArn?: string; targetServiceRevisionArn?: string; createdAt?: Date }[] }>(
+    const list = await send(
       target.region,
       'listing service deployments',
       new ListServiceDeploymentsCommand({ cluster: target.cluster, service: target.service, maxResults: 10 }),
@@ -467,7 +472,7 @@ export function createEcsActivities(deps: EcsDeps) {
     const briefs = list.serviceDeployments ?? [];
     const revisionArns = briefs.map((b) => b.targetServiceRevisionArn).filter((a): a is string => !!a);
     if (revisionArns.length === 0) return undefined;
-    const revs = await send<{ serviceRevisions?: { serviceRevisionArn?: string; taskDefinition?: string }[] }>(
+    const revs = await send(
       target.region,
       'describing service revisions',
       new DescribeServiceRevisionsCommand({ serviceRevisionArns: revisionArns.slice(0, 20) }),
@@ -495,7 +500,7 @@ export function createEcsActivities(deps: EcsDeps) {
     earlySuccessPercent: number | undefined,
     signal?: AbortSignal,
   ): Promise<WatchReport> {
-    const svcOut = await send<{ services?: Service[] }>(
+    const svcOut = await send(
       target.region,
       `describing service ${target.cluster}/${target.service}`,
       new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
@@ -517,7 +522,7 @@ export function createEcsActivities(deps: EcsDeps) {
       (ours.failedTasks ?? 0) > cursor.failedSeen;
     let sd: ServiceDeployment | undefined;
     if (verdictMayChange) {
-      const sdOut = await send<{ serviceDeployments?: ServiceDeployment[] }>(
+      const sdOut = await send(
         target.region,
         'describing the service deployment',
         new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [sdArn] }),
@@ -613,7 +618,7 @@ export function createEcsActivities(deps: EcsDeps) {
   }
 
   async function stoppedTasks(target: Target, ourTd: string, signal?: AbortSignal): Promise<Task[]> {
-    const list = await send<{ taskArns?: string[] }>(
+    const list = await send(
       target.region,
       'listing stopped tasks',
       new ListTasksCommand({ cluster: target.cluster, serviceName: target.service, desiredStatus: 'STOPPED' }),
@@ -621,7 +626,7 @@ export function createEcsActivities(deps: EcsDeps) {
     );
     const arns = (list.taskArns ?? []).slice(0, 100);
     if (arns.length === 0) return [];
-    const out = await send<{ tasks?: Task[] }>(target.region, 'describing stopped tasks', new DescribeTasksCommand({ cluster: target.cluster, tasks: arns }), signal);
+    const out = await send(target.region, 'describing stopped tasks', new DescribeTasksCommand({ cluster: target.cluster, tasks: arns }), signal);
     // Tasks the scheduler stopped (scaling in, draining for a rollback) are no failure reasons.
     return (out.tasks ?? []).filter((t) => t.taskDefinitionArn === ourTd && !/^Scaling activity initiated by/.test(t.stoppedReason ?? ''));
   }

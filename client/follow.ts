@@ -1,9 +1,10 @@
 /**
- * Follows a running deploy: prints each new progress line once (phase changes, counts,
- * new ECS events), the way a GitHub Actions log reader wants them.
+ * Follows a running deploy: prints each new progress event once, in words (phase changes,
+ * counts, new ECS events), the way a GitHub Actions log reader wants them.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery, type DeployProgress } from '../contract';
+import { progressText } from '../domain/progress-text';
 
 export async function followProgress(
   handle: WorkflowHandle,
@@ -27,13 +28,16 @@ export async function followProgress(
     }
     // Following a rollback's child deploy: skip an earlier deploy of the same service.
     if (opts.parent !== undefined && p.parentWorkflowId !== opts.parent) return;
-    const firstKept = p.logCount - p.log.length;
+    // Typed events rendered here; a worker that predates them sends only the words.
+    const lines = p.entries ? p.entries.map(progressText) : p.log;
+    const count = p.entries ? p.entryCount : p.logCount;
+    const firstKept = count - lines.length;
     if (printed < firstKept) {
       print(`… ${firstKept - printed} earlier lines not shown`);
       printed = firstKept;
     }
-    for (const line of p.log.slice(printed - firstKept)) print(line);
-    printed = p.logCount;
+    for (const line of lines.slice(printed - firstKept)) print(line);
+    printed = count;
   };
   while (!finished) {
     await drain();

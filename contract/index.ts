@@ -10,3 +10,4 @@ export * from './search-attributes';
 export * from './failures';
 export * from './types';
 export * from './messages';
+export * from './progress';

@@ -2,6 +2,7 @@
  * Inputs, results, progress and state of the workflows: what a caller passes, what comes
  * back, and what a query shows while an operation runs.
  */
+import type { ProgressEvent } from './progress';
 import type { Outcome } from './search-attributes';
 
 export interface DeployInput {
@@ -82,9 +83,13 @@ export interface DeployProgress {
   events: string[];
   /** Reasons given for stopped tasks of this deploy's revision. */
   stoppedReasons: string[];
-  /** Human-readable lines, one per change, oldest first (the last 100). */
+  /** Typed progress events, one per change, oldest first (the last 100). */
+  entries: ProgressEvent[];
+  /** Number of events ever emitted (so a follower can ask only for what is new). */
+  entryCount: number;
+  /** `entries` in words (domain/progress-text.ts), for readers that predate them. */
   log: string[];
-  /** Number of log lines ever written (so a follower can ask only for what is new). */
+  /** = `entryCount`. */
   logCount: number;
   /** The rollback or redeploy that runs this deploy as its child. */
   parentWorkflowId?: string;

@@ -62,6 +62,11 @@ export const OIDC_HOWTO =
   'or, from another client, put a fresh token in the request\'s `idToken` field';
 
 /** The line an operation's log shows for a verified identity (never the token). */
+/** The claims of a proven identity that progress shows (no repository, no expiry). */
+export function provenShown(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string }): { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string } {
+  return { actor: p.actor, ...(p.triggeringActor && { triggeringActor: p.triggeringActor }), ...(p.workflowRef && { workflowRef: p.workflowRef }), ...(p.runId && { runId: p.runId }) };
+}
+
 export function provenLine(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string }): string {
   const where = [p.workflowRef && `workflow ${p.workflowRef}`, p.runId && `run ${p.runId}`].filter(Boolean).join(', ');
   return `@${p.actor} proven by a GitHub Actions ID token${where ? ` (${where})` : ''}${p.triggeringActor ? `, re-run by @${p.triggeringActor}` : ''}`;

@@ -68,12 +68,12 @@ describe('deploy with ECS deployment strategies', () => {
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
     assert.deepEqual(progress.budget, { seconds: 1203, breakdown: '20 min 3 s: rollout 3 s + bake time 20 min' });
     assert.match(progress.strategy ?? '', /^BLUE_GREEN, bake 20 min/);
-    const log = progress.log.join('\n');
     // Quick stages can pass between two looks; the long ones are always seen, in order.
-    const stages = progress.log.map((l) => /^ECS stage: (\w+)/.exec(l)?.[1]).filter(Boolean);
+    const stages = progress.entries.flatMap((e) => (e.code === 'ecs.stage' ? [e.data.stage] : []));
     assert.ok(stages.indexOf('SCALE_UP') >= 0 && stages.indexOf('SCALE_UP') < stages.indexOf('BAKE_TIME'), stages.join(','));
-    assert.match(log, /production traffic shifted at \d{4}-/);
-    assert.ok(progress.trafficShiftedAt);
+    const shifted = progress.entries.find((e) => e.code === 'ecs.traffic-shifted');
+    assert.ok(shifted?.code === 'ecs.traffic-shifted' && shifted.data.at === progress.trafficShiftedAt, JSON.stringify(shifted));
+    assert.ok(progress.log.includes(`production traffic shifted at ${progress.trafficShiftedAt}`), progress.log.join('\n'));
     assert.deepEqual(progress.traffic, { production: 100, test: 100 });
   });
 
@@ -81,8 +81,8 @@ describe('deploy with ECS deployment strategies', () => {
     await configure({ strategy: 'LINEAR', linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 3 } });
     const { outcome, progress } = await run('linear', tags[1]);
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
-    const steps = progress.log.map((l) => /production (\d+)%/.exec(l)?.[1]).filter(Boolean);
-    assert.deepEqual(steps, ['0', '25', '50', '75', '100']);
+    const steps = progress.entries.flatMap((e) => (e.code === 'ecs.traffic' ? [e.data.production] : []));
+    assert.deepEqual(steps, [0, 25, 50, 75, 100]);
     assert.match(progress.budget?.breakdown ?? '', /4 linear steps 12 min/);
   });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployOutcome, startDeploy } from '../client/operations';
 import { FailureType, type DeployProgress, progressQuery } from '../contract';
+import { progressText } from '../domain/progress-text';
 import { INITIAL_TAG, NEW_TAG, eventually, freshTaskQueue, spawnWorkerProcess, startStack, startWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
@@ -56,6 +57,19 @@ describe('deploy', () => {
       assert.ok(progress.events.some((e) => /steady state|deployment completed/.test(e)), progress.events.join('\n'));
       // Progress reports changes, not ticks: no line repeats its predecessor.
       for (let i = 1; i < progress.log.length; i++) assert.notEqual(progress.log[i], progress.log[i - 1]);
+      // Typed events in order, each with its data; the words are those events rendered.
+      const codes = progress.entries.map((e) => e.code);
+      const order = ['operation.requested', 'images.found', 'revision.rendering', 'revision.registered', 'service.updating', 'ecs.waiting', 'ecs.status', 'verify.checking', 'verify.reported', 'deploy.succeeded'];
+      assert.deepEqual(codes.filter((c) => order.includes(c) && c !== 'ecs.status'), order.filter((c) => c !== 'ecs.status'), codes.join(' '));
+      assert.equal(progress.entryCount, progress.entries.length);
+      const registeredEvent = progress.entries.find((e) => e.code === 'revision.registered');
+      assert.ok(registeredEvent?.code === 'revision.registered', codes.join(' '));
+      assert.deepEqual(
+        { ...registeredEvent.data, images: [...registeredEvent.data.images].sort() },
+        { revision: 'staging-api:2', reused: false, images: [`${host}/wordpress/openverse-api:${NEW_TAG}`, `${host}/wordpress/openverse-api_nginx:${NEW_TAG}`] },
+      );
+      assert.deepEqual(progress.log, progress.entries.map(progressText));
+      assert.ok(progress.entries.every((e) => e.level === 'info' && !Number.isNaN(Date.parse(e.at))), JSON.stringify(progress.entries));
 
       const desc = await handle.describe();
       assert.equal(desc.typedSearchAttributes.get({ name: 'Outcome', type: 'KEYWORD' } as any), 'succeeded');
@@ -87,6 +101,14 @@ describe('deploy', () => {
       const desc = await handle.describe();
       assert.equal(desc.status.name, 'FAILED');
       assert.equal(desc.typedSearchAttributes.get({ name: 'Outcome', type: 'KEYWORD' } as any), 'rolled_back_by_ecs');
+      // The ending and the stopped tasks are typed events a machine can branch on.
+      const { entries } = await handle.query(progressQuery);
+      const ended = entries.at(-1);
+      assert.equal(ended?.code, 'operation.ended');
+      assert.equal(ended?.level, 'error');
+      assert.deepEqual(ended?.code === 'operation.ended' && ended.data, { outcome: 'rolled_back_by_ecs', message: outcome.message });
+      const stopped = entries.filter((e) => e.code === 'ecs.task-stopped');
+      assert.ok(stopped.length > 0 && stopped.every((e) => e.level === 'warn' && /nuxt exited|health check/i.test(e.data.reason)), JSON.stringify(stopped));
       await saveHistory(handle, 'deploy-rolled-back');
     } finally {
       stack.ecs.clearFailures();

@@ -17,7 +17,8 @@ import {
 import type { Activities } from '../activities';
 import type { WatchCursor } from '../activities/ecs';
 import { revisionOf } from '../domain/outcome';
-import { provenLine } from '../domain/identity';
+import { provenShown } from '../domain/identity';
+import { progressText, stopText, tasksText } from '../domain/progress-text';
 import { keyword, operationInputProblem } from '../domain/input';
 import { deployBudget, describeSettings, formatDuration, type DeploymentSettings } from '../domain/strategy';
 import { shortTag } from '../domain/tags';
@@ -39,6 +40,10 @@ import {
   type DeployResult,
   type Outcome,
   type PreemptNotice,
+  type ProgressCode,
+  type ProgressData,
+  type ProgressEvent,
+  type ProgressLevel,
 } from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
@@ -64,28 +69,32 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     phase: 'preflight',
     events: [],
     stoppedReasons: [],
+    entries: [],
+    entryCount: 0,
     log: [],
     logCount: 0,
     parentWorkflowId: workflowInfo().parent?.workflowId,
   };
-  setHandler(progressQuery, () => progress);
-  // Approvals of the tag on test traffic arrive whenever ECS holds it there (a PAUSE hook).
-  const gate = new TestGate(input, progress, (line) => say(line));
+  // The words are rendered when asked for, from the typed events.
+  setHandler(progressQuery, () => ({ ...progress, log: progress.entries.map(progressText), logCount: progress.entryCount }));
 
-  const say = (line: string) => {
-    progress.log.push(line);
-    progress.logCount++;
-    if (progress.log.length > LOG_KEEP) progress.log.splice(0, progress.log.length - LOG_KEEP);
+  /** Emits a typed progress event (the last LOG_KEEP are kept). */
+  const say = <C extends ProgressCode>(code: C, data: ProgressData[C], level: ProgressLevel = 'info') => {
+    progress.entries.push({ code, level, at: new Date().toISOString(), data } as ProgressEvent);
+    progress.entryCount++;
+    if (progress.entries.length > LOG_KEEP) progress.entries.splice(0, progress.entries.length - LOG_KEEP);
   };
-  const enter = (phase: DeployPhase, line?: string) => {
+  // Approvals of the tag on test traffic arrive whenever ECS holds it there (a PAUSE hook).
+  const gate = new TestGate(input, progress, say);
+  const enter = (phase: DeployPhase, emit?: () => void) => {
     progress.phase = phase;
-    if (line) say(line);
+    emit?.();
     setCurrentDetails(renderDetails(progress));
   };
   // How this deploy ends, whatever ends it. Its notifier is set once the request passed
   // preflight: refusals change nothing, notifications included.
   const closing = new Closing({
-    say: (line, outcome) => (outcome ? enter(outcome, line) : say(line)),
+    say: (message, outcome) => (outcome ? enter(outcome, () => say('operation.ended', { outcome, message }, 'error')) : say('notification.unsent', { message }, 'warn')),
     details: (outcome): DeployFailureDetails => ({
       outcome,
       app: input.app,
@@ -117,9 +126,8 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     const r = await stopServiceDeployment({ target, serviceDeploymentArn: progress.serviceDeploymentArn, stopType });
     if (!r.stopped) return '';
     progress.stoppedEcsDeployment = stopType;
-    const what = stopType === 'ROLLBACK' ? 'ECS rolls the service back to its previous revision' : 'ECS stops it where it is';
-    say(`stopped the ECS deployment (${stopType}): ${what}`);
-    return `; Slipway stopped the ECS deployment (${stopType}: ${what})`;
+    say('ecs.stopped', { stopType }, 'warn');
+    return `; Slipway stopped the ECS deployment (${stopType}: ${stopText(stopType)})`;
   };
 
   try {
@@ -137,7 +145,16 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     { key: SA.actor, value: keyword(input.actor) },
     { key: SA.outcome, value: 'running' },
   ]);
-  enter('preflight', `${operation} ${keyword(input.app)} ${shortTag(keyword(input.tag))} → ${keyword(input.env)} by @${keyword(input.actor)}${input.reason ? ` (${keyword(input.reason)})` : ''}`);
+  enter('preflight', () =>
+    say('operation.requested', {
+      operation,
+      app: keyword(input.app),
+      env: keyword(input.env),
+      tag: keyword(input.tag),
+      actor: keyword(input.actor),
+      ...(input.reason ? { reason: keyword(input.reason) } : {}),
+    }),
+  );
 
   // ---- preflight: nothing below this block runs unless the request is sound ----
   const problem = operationInputProblem(input, true);
@@ -156,12 +173,12 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     const auth = await step(() =>
       authorize({ actor: input.actor, operation, app: input.app, env: input.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
     );
-    if (auth.proven) say(provenLine(auth.proven));
-    if (auth.checked) say(`@${input.actor} is authorised (${auth.via === 'team' ? `member of ${auth.team}` : 'allowed bot'})`);
+    if (auth.proven) say('identity.proven', provenShown(auth.proven));
+    if (auth.checked) say('actor.authorised', { actor: input.actor, via: auth.via === 'team' ? 'team' : 'bot', ...(auth.team ? { team: auth.team } : {}) });
 
     enter('checking_images');
     await step(() => checkImageTags({ images: target.images, tag: input.tag }));
-    say(`'${shortTag(input.tag)}' exists for every image: ${target.images.map((i) => i.repository.split('/').pop()).join(', ')}`);
+    say('images.found', { tag: input.tag, images: target.images.map((i) => i.repository.split('/').pop() ?? i.repository) });
   }
 
   // How the service deploys decides the budget; a service that runs nothing is no target.
@@ -177,9 +194,9 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       );
     }
     progress.strategy = describeSettings(settings);
-    say(`${target.service} deploys ${progress.strategy}`);
+    say('service.strategy', { service: target.service, strategy: progress.strategy });
     if (target.testTraffic && !settings.hooks.some((h) => h.targetType === 'PAUSE' && h.stages.includes(TEST_STAGE))) {
-      say(`testTraffic is configured for ${input.env}, but ${target.service} has no PAUSE lifecycle hook at ${TEST_STAGE}: the checks on test traffic do not run`);
+      say('gate.unhooked', { env: input.env, service: target.service, stage: TEST_STAGE }, 'warn');
     }
   }
 
@@ -187,7 +204,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   if (!workflowInfo().parent && patched(PATCH_NOTIFY)) {
     closing.notifier = new Notifier(
       { kind: operation, app: input.app, env: input.env, tag: input.tag, actor: input.actor, reason: input.reason, service: target.service },
-      say,
+      (message) => say('notification.unsent', { message }, 'warn'),
     );
     closing.notifier.started();
   }
@@ -202,18 +219,18 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     }
     registered = { taskDefinitionArn: exact, revision: Number(exact.slice(exact.lastIndexOf(':') + 1)) };
     progress.taskDefinitionArn = exact;
-    say(`re-pointing the service at ${revisionOf(exact)}, the revision validated with ${shortTag(input.tag)} (no render, no registration)`);
+    say('revision.repointing', { revision: revisionOf(exact), tag: input.tag });
   } else {
     // ---- register the rendered revision (once) ----
-    enter('registering', `rendering ${target.templateFamily} with ${shortTag(input.tag)} and registering ${target.family}`);
+    enter('registering', () => say('revision.rendering', { templateFamily: target.templateFamily, family: target.family, tag: input.tag }));
     const fresh = await step(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }));
     registered = fresh;
     progress.taskDefinitionArn = fresh.taskDefinitionArn;
-    say(`registered ${revisionOf(fresh.taskDefinitionArn)}${fresh.reused ? ' (found from an earlier attempt)' : ''}: ${fresh.images.join(', ')}`);
+    say('revision.registered', { revision: revisionOf(fresh.taskDefinitionArn), reused: fresh.reused, images: fresh.images });
   }
 
   // ---- point the service at it ----
-  enter('updating', `updating service ${target.cluster}/${target.service}`);
+  enter('updating', () => say('service.updating', { cluster: target.cluster, service: target.service }));
   const started = await step(() => updateService({ target, taskDefinitionArn: registered.taskDefinitionArn }));
   progress.serviceDeploymentArn = started.serviceDeploymentArn;
 
@@ -230,7 +247,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   const budgetSeconds = budget.seconds;
   progress.budget = budget;
   const deadline = Date.now() + budgetSeconds * 1000;
-  enter('waiting', `waiting for ECS (budget ${budget.breakdown})`);
+  enter('waiting', () => say('ecs.waiting', { budget: budget.breakdown }));
   let cursor: WatchCursor = { since: started.startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
   const hookSeen = new Map<string, string>();
   const gated = new Set<string>();
@@ -255,39 +272,35 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     const countsMoved = JSON.stringify(c) !== JSON.stringify(progress.counts);
     progress.counts = c;
     if (report.status !== progress.serviceDeploymentStatus) {
-      say(`ECS deployment ${report.status.toLowerCase().replace(/_/g, ' ')}${report.statusReason ? `: ${report.statusReason}` : ''}`);
+      say('ecs.status', { status: report.status, ...(report.statusReason && { reason: report.statusReason }) });
       progress.serviceDeploymentStatus = report.status;
     }
-    if (countsMoved) say(`tasks${c.revision ? ` (${c.revision}, what runs)` : ''}: ${c.running}/${c.desired} running, ${c.pending} pending, ${c.failed} failed`);
+    if (countsMoved) say('ecs.tasks', { counts: c });
     if (report.lifecycleStage && report.lifecycleStage !== progress.lifecycleStage && settings?.strategy !== 'ROLLING') {
       progress.lifecycleStage = report.lifecycleStage;
-      say(`ECS stage: ${report.lifecycleStage}`);
+      say('ecs.stage', { stage: report.lifecycleStage });
     }
     if (report.traffic && JSON.stringify(report.traffic) !== JSON.stringify(progress.traffic)) {
       progress.traffic = report.traffic;
-      say(`traffic on ${shortTag(input.tag)}: production ${report.traffic.production}%, test ${report.traffic.test}%`);
+      say('ecs.traffic', { tag: input.tag, production: report.traffic.production, test: report.traffic.test });
       if (report.traffic.production >= 100 && !progress.trafficShiftedAt) {
         progress.trafficShiftedAt = new Date().toISOString();
-        say(`production traffic shifted at ${progress.trafficShiftedAt}`);
+        say('ecs.traffic-shifted', { at: progress.trafficShiftedAt });
       }
     }
     for (const h of report.hooks ?? []) {
       if (hookSeen.get(h.hookId) === h.status) continue;
       hookSeen.set(h.hookId, h.status);
-      say(
-        h.status === 'AWAITING_ACTION'
-          ? `ECS holds the deployment at a ${h.name} lifecycle hook (${progress.lifecycleStage ?? 'stage unknown'}) until ContinueServiceDeployment answers it`
-          : `lifecycle hook ${h.name}: ${h.status.toLowerCase().replace(/_/g, ' ')}`,
-      );
+      say('ecs.hook', { name: h.name, status: h.status, ...(progress.lifecycleStage ? { stage: progress.lifecycleStage } : {}) });
     }
     for (const e of report.newEvents) {
       progress.events.push(e);
-      say(`ECS: ${e}`);
+      say('ecs.event', { message: e });
     }
     if (progress.events.length > 50) progress.events.splice(0, progress.events.length - 50);
     for (const r of report.newStoppedReasons) {
       progress.stoppedReasons.push(r);
-      say(`stopped: ${r}`);
+      say('ecs.task-stopped', { reason: r }, 'warn');
     }
 
     const v = report.verdict;
@@ -307,14 +320,14 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       end('rolled_back_by_ecs', FailureType.rolledBack, `rolled back by ECS: ${v.reason}${reasonsSuffix(progress)}`);
     }
     if (v.state === 'failed') end('failed', FailureType.failed, `failed: ${v.reason}${reasonsSuffix(progress)}`);
-    if (v.state === 'in_progress' && v.rollingBack && progress.phase !== 'rolling_back') enter('rolling_back', 'ECS is rolling the deployment back');
+    if (v.state === 'in_progress' && v.rollingBack && progress.phase !== 'rolling_back') enter('rolling_back', () => say('ecs.rolling-back', {}, 'warn'));
     else setCurrentDetails(renderDetails(progress));
 
     // ---- ECS holds the new revision on test traffic: Slipway's gate decides ----
     const paused = report.lifecycleStage === TEST_STAGE ? report.hooks?.find((h) => h.name === 'PAUSE' && h.status === 'AWAITING_ACTION') : undefined;
     if (v.state === 'in_progress' && !v.rollingBack && paused && target.testTraffic && !gated.has(paused.hookId) && patched(PATCH_TEST_GATE)) {
       gated.add(paused.hookId);
-      enter('gating', `ECS holds ${shortTag(input.tag)} on test traffic (PAUSE hook at ${TEST_STAGE}): checking it there before production traffic moves`);
+      enter('gating', () => say('gate.started', { tag: input.tag, stage: TEST_STAGE }));
       const gateDeadline = Math.min(Date.now() + target.testTraffic.deadlineMinutes * 60_000, deadline - GATE_MARGIN_MS);
       const verdict = await gate.run(target as TestTrafficTarget, paused.hookId, gateDeadline);
       const action = verdict.ok ? 'CONTINUE' : 'ROLLBACK';
@@ -322,19 +335,14 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
         continueServiceDeployment({ target, serviceDeploymentArn: started.serviceDeploymentArn, hookId: paused.hookId, action }),
       );
       if (answer.answered) progress.gate!.answered = action;
-      enter(
-        'waiting',
-        answer.answered
-          ? `answered the PAUSE hook with ${action}${verdict.ok ? ': production traffic may move' : ': ECS rolls back to the revision production runs'}`
-          : `the PAUSE hook was ${answer.hookStatus.toLowerCase().replace(/_/g, ' ')} before Slipway answered it (${action})`,
-      );
+      enter('waiting', () => say('gate.answered', { action, answered: answer.answered, hookStatus: answer.hookStatus }, verdict.ok ? 'info' : 'warn'));
     }
   }
 
   // ---- the site must serve what ECS runs ----
   let verified: DeployResult['verified'];
   if (target.versionEndpoint && patched(PATCH_VERIFY)) {
-    enter('verifying', `checking ${target.versionEndpoint} reports '${shortTag(input.tag)}'`);
+    enter('verifying', () => say('verify.checking', { url: target.versionEndpoint!, tag: input.tag }));
     const { awaitVersion } = proxyActivities<Activities>(verify(target.verifyBudgetSeconds));
     try {
       const seen = await awaitVersion({ url: target.versionEndpoint, expected: input.tag, budgetSeconds: target.verifyBudgetSeconds });
@@ -344,7 +352,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       const msg = cause instanceof ApplicationFailure ? cause.message : (err as Error).message;
       end('verification_failed', FailureType.verificationFailed, `ECS succeeded, but ${msg}`);
     }
-    say(`${verified!.url} reports '${shortTag(verified!.release)}'`);
+    say('verify.reported', { url: verified!.url, release: verified!.release });
     await recordValidated({
       app: input.app,
       env: input.env,
@@ -361,7 +369,9 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   }
 
   await closing.notifier?.succeeded();
-  enter('succeeded', `succeeded: ${target.service} runs ${revisionOf(registered.taskDefinitionArn)} (${progress.counts?.running}/${progress.counts?.desired} tasks)`);
+  enter('succeeded', () =>
+    say('deploy.succeeded', { service: target.service, revision: revisionOf(registered.taskDefinitionArn), running: progress.counts?.running, desired: progress.counts?.desired }),
+  );
   upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
   return {
     outcome: 'succeeded',
@@ -399,14 +409,14 @@ function renderDetails(p: DeployProgress): string {
   ];
   if (p.service) lines.push(`service: ${p.cluster}/${p.service}`);
   if (p.taskDefinitionArn) lines.push(`revision: ${revisionOf(p.taskDefinitionArn)}`);
-  if (p.counts) lines.push(`tasks: ${p.counts.running}/${p.counts.desired} running, ${p.counts.pending} pending, ${p.counts.failed} failed`);
+  if (p.counts) lines.push(`tasks: ${tasksText(p.counts)}`);
   if (p.strategy) lines.push(`strategy: ${p.strategy}`);
   if (p.budget) lines.push(`budget: ${p.budget.breakdown}`);
   if (p.serviceDeploymentStatus) lines.push(`ECS deployment: ${p.serviceDeploymentStatus}${p.lifecycleStage ? ` (${p.lifecycleStage})` : ''}`);
   if (p.traffic) lines.push(`traffic on the new revision: production ${p.traffic.production}%, test ${p.traffic.test}%`);
   if (p.trafficShiftedAt) lines.push(`production traffic shifted at ${p.trafficShiftedAt}`);
   if (p.gate) lines.push(`test traffic gate: ${p.gate.state.replace(/_/g, ' ')}${p.gate.reason ? ` (${p.gate.reason})` : ''}${p.gate.answered ? `, answered ${p.gate.answered}` : ''}`);
-  const recent = p.log.slice(-5);
+  const recent = p.entries.slice(-5).map(progressText);
   if (recent.length) lines.push('', ...recent.map((l) => `- ${l}`));
   return lines.join('\n');
 }

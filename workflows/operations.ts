@@ -5,9 +5,10 @@
  */
 import { executeChild, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { provenLine } from '../domain/identity';
-import { revisionOf } from '../domain/outcome';
+import { provenShown } from '../domain/identity';
 import { keyword, operationInputProblem } from '../domain/input';
+import { revisionOf } from '../domain/outcome';
+import { progressText } from '../domain/progress-text';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
 import { Closing, lockProblem } from './failures';
@@ -23,6 +24,10 @@ import {
   type DeployInput,
   type DeployResult,
   type PreemptedDeploy,
+  type ProgressCode,
+  type ProgressData,
+  type ProgressEvent,
+  type ProgressLevel,
   type RedeployInput,
   type RedeployResult,
   type RollbackAnswer,
@@ -48,7 +53,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
     op.check(lockProblem(`a rollback of ${input.app} in ${input.env}`, rollbackWorkflowId(input.app, input.env)));
     const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
     const auth = await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env, idToken: input.idToken }));
-    if (auth.proven) op.note(provenLine(auth.proven));
+    op.proven(auth.proven);
 
     let tag = input.tag;
     let chosen: RollbackResult['chosen'] = 'explicit';
@@ -68,7 +73,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
       if (current !== undefined && patched(PATCH_ROLLBACK_ALREADY_THERE)) {
         const there = await alreadyThere(input, target, current);
         if (there && 'answer' in there) {
-          op.note(there.answer.message);
+          op.note('rollback.already-running', there.event);
           upsertSearchAttributes([
             { key: SA.tag, value: keyword(there.answer.tag) },
             { key: SA.outcome, value: 'succeeded' },
@@ -82,11 +87,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
       chosen = 'last-validated';
       // The exact revision that was proven, unless the template itself must change.
       if (pick.taskDefinitionArn && !input.rerender) proven = pick.taskDefinitionArn;
-      op.note(
-        serving
-          ? `target: ${shortTag(tag)}, the last validated release, which ${input.env} still serves while another deploy is in flight (validated ${pick.at} by @${pick.actor})`
-          : `target: ${shortTag(tag)}, the last validated release${current ? ` before ${shortTag(current)} (running now)` : ''}, validated ${pick.at} by @${pick.actor}`,
-      );
+      op.note('rollback.target', { tag, ...(current && !serving && { running: current }), validatedAt: pick.at, validatedBy: pick.actor, ...(serving && { serving: true }) });
     }
     await op.preflight(() => checkImageTags({ images: target.images, tag: tag! }));
     upsertSearchAttributes([{ key: SA.tag, value: tag }]);
@@ -96,7 +97,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
       env: input.env,
       notice: { by: workflowInfo().workflowId, actor: input.actor, reason: input.reason },
     });
-    if (preempted) op.note(`cancelled the deploy in flight (${preempted.tag ? shortTag(preempted.tag) : '?'}, run ${preempted.runId})`);
+    if (preempted) op.note('rollback.preempted', { ...(preempted.tag && { tag: preempted.tag }), runId: preempted.runId }, 'warn');
 
     // The cancelled deploy stopped its ECS deployment with ROLLBACK: when ECS returns the
     // service to the very revision this rollback targets, that is the rollback.
@@ -105,10 +106,12 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
       if (adopted) return { ...adopted, chosen, preempted, how: 'stopped-and-rolled-back' };
     }
     const result = await op.deployChild(tag, proven);
-    if (preempted && proven) op.note(`re-pointed ${target.service} at ${revisionOf(proven)}, the revision validated with ${shortTag(tag)}`);
+    if (preempted && proven) op.note('rollback.repointed', { service: target.service, revision: revisionOf(proven), tag });
     return { ...result, chosen, ...(preempted && { preempted }), how: proven ? 're-pointed' : 'rendered' };
   });
 }
+
+type AlreadyRunningEvent = ProgressData['rollback.already-running'];
 
 /**
  * The answer to a rollback to the last validated release when the environment runs it
@@ -118,7 +121,11 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
  * the site still serves the newest validated release (the target, then). Undefined
  * otherwise (then the rollback goes on as before).
  */
-async function alreadyThere(input: RollbackInput, target: Target, current: string): Promise<{ answer: RollbackUnneeded } | { serving: ValidatedRelease } | undefined> {
+async function alreadyThere(
+  input: RollbackInput,
+  target: Target,
+  current: string,
+): Promise<{ answer: RollbackUnneeded; event: AlreadyRunningEvent } | { serving: ValidatedRelease } | undefined> {
   const { app, env } = input;
   const newest = await lastValidated({ app, env, exclude: [] }).catch(() => undefined);
   if (!newest || newest.tag !== current) return undefined;
@@ -128,7 +135,18 @@ async function alreadyThere(input: RollbackInput, target: Target, current: strin
   if (!settings || settings.taskDefinitionArn !== newest.taskDefinitionArn) return undefined;
   if (!last || last.runId === newest.runId || !GAVE_WAY.includes(last.outcome ?? '')) return undefined;
   const since = last.closeTime ?? newest.at;
-  const outcome = (last.outcome ?? '').replace(/_/g, ' ');
+  const event: AlreadyRunningEvent = {
+    app,
+    env,
+    tag: newest.tag,
+    since,
+    service: target.service,
+    revision: revisionOf(newest.taskDefinitionArn),
+    validatedAt: newest.at,
+    validatedBy: newest.actor,
+    ...(last.tag !== undefined && { afterTag: last.tag }),
+    ...(last.outcome !== undefined && { afterOutcome: last.outcome }),
+  };
   const answer: RollbackUnneeded = {
     outcome: 'already_running',
     app,
@@ -138,12 +156,9 @@ async function alreadyThere(input: RollbackInput, target: Target, current: strin
     since,
     validated: newest,
     after: { workflowId: last.workflowId, runId: last.runId, ...(last.tag !== undefined && { tag: last.tag }), ...(last.outcome !== undefined && { outcome: last.outcome }) },
-    message:
-      `${env} already runs the last validated release ${newest.tag} (since ${since}): the deploy of ${last.tag ? shortTag(last.tag) : 'another tag'} after it ended ${outcome}, ` +
-      `and ${target.service} runs ${revisionOf(newest.taskDefinitionArn)} again (validated ${newest.at} by @${newest.actor}). Nothing was changed. ` +
-      `To go further back, name the tag: slipway rollback ${app} ${env} --tag <tag>`,
+    message: progressText({ code: 'rollback.already-running', level: 'info', at: since, data: event }),
   };
-  return { answer };
+  return { answer, event };
 }
 
 export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
@@ -158,13 +173,13 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
     // Redeploys recorded under either earlier marker replay with their one check.
     if (patched(PATCH_REDEPLOY_AUTHORIZES) || patched(PATCH_REDEPLOY_PROVES_IDENTITY)) {
       const auth = await op.preflight(() => authorize({ actor: input.actor, operation: 'redeploy', app: input.app, env: input.env, idToken: input.idToken }));
-      if (auth.proven) op.note(provenLine(auth.proven));
+      op.proven(auth.proven);
     }
     if (!target.versionEndpoint) {
       op.fail(FailureType.badInput, `refused: ${input.app} in ${input.env} has no versionEndpoint in the config, so there is no running version to redeploy; deploy a tag instead`);
     }
     const reported = await op.preflight(() => readVersion({ url: target.versionEndpoint! }));
-    op.note(`${reported.url} reports '${shortTag(reported.release)}': deploying it again from the current template`);
+    op.note('redeploy.reported', { url: reported.url, release: reported.release });
     upsertSearchAttributes([{ key: SA.tag, value: keyword(reported.release) }]);
     const result = await op.deployChild(reported.release);
     return { ...result, reportedBy: reported.url };
@@ -173,8 +188,10 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
 
 /** The parts rollback and redeploy share: search attributes, refusals, the child deploy, the ending. */
 class Operation {
-  private lines: string[] = [];
-  private readonly closing = new Closing({ say: (line) => this.note(line) });
+  private entries: ProgressEvent[] = [];
+  private readonly closing = new Closing({
+    say: (message, outcome) => (outcome ? this.note('operation.ended', { outcome, message }, 'error') : this.note('notification.unsent', { message }, 'warn')),
+  });
   constructor(
     private readonly kind: 'rollback' | 'redeploy',
     private readonly input: RollbackInput | RedeployInput,
@@ -198,12 +215,25 @@ class Operation {
       { key: SA.outcome, value: 'running' },
       ...(tag !== undefined ? [{ key: SA.tag, value: keyword(tag) }] : []),
     ]);
-    this.note(`${this.kind} ${keyword(i.app)} in ${keyword(i.env)} by @${keyword(i.actor)}${i.reason ? ` (${keyword(i.reason)})` : ''}`);
+    this.note('operation.requested', {
+      operation: this.kind,
+      app: keyword(i.app),
+      env: keyword(i.env),
+      actor: keyword(i.actor),
+      ...(i.reason ? { reason: keyword(i.reason) } : {}),
+    });
   }
 
-  note(line: string): void {
-    this.lines.push(line);
-    setCurrentDetails(this.lines.slice(-10).map((l) => `- ${l}`).join('\n'));
+  /** A typed progress event; the UI's current details show the last ten in words. */
+  note<C extends ProgressCode>(code: C, data: ProgressData[C], level: ProgressLevel = 'info'): void {
+    this.entries.push({ code, level, at: new Date().toISOString(), data } as ProgressEvent);
+    if (this.entries.length > 10) this.entries.shift();
+    setCurrentDetails(this.entries.map((e) => `- ${progressText(e)}`).join('\n'));
+  }
+
+  /** The identity a GitHub Actions ID token proved, when it did. */
+  proven(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string } | undefined): void {
+    if (p) this.note('identity.proven', provenShown(p));
   }
 
   check(problem: string | undefined): void {
@@ -231,8 +261,7 @@ class Operation {
       () => undefined,
     );
     if (!r || r.rolledBackTo !== proven || r.status !== 'ROLLBACK_SUCCESSFUL') {
-      const where = r?.rolledBackTo ? `to ${revisionOf(r.rolledBackTo)}` : 'without saying where';
-      this.note(`ECS rolls the stopped deployment back ${where} (${r?.status.toLowerCase().replace(/_/g, ' ') ?? 'status unknown'}), not to ${revisionOf(proven)}: re-pointing the service instead`);
+      this.note('rollback.ecs-elsewhere', { expected: revisionOf(proven), ...(r?.rolledBackTo && { rolledBackTo: revisionOf(r.rolledBackTo) }), ...(r && { status: r.status }) }, 'warn');
       return undefined;
     }
     this.startNotices(tag);
@@ -247,9 +276,7 @@ class Operation {
         this.closing.end('verification_failed', FailureType.verificationFailed, `ECS rolled back to ${revisionOf(proven)}, but ${cause instanceof Error ? cause.message : (err as Error).message}`);
       }
     }
-    this.note(
-      `stopped the deploy in flight with StopServiceDeployment ROLLBACK: ECS rolled ${target.service} back to ${revisionOf(proven)}, the revision validated with ${shortTag(tag)} (nothing registered or re-pointed)`,
-    );
+    this.note('rollback.ecs-rolled-back', { service: target.service, revision: revisionOf(proven), tag });
     await this.closing.notifier?.succeeded();
     upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
     return {
@@ -268,7 +295,7 @@ class Operation {
   private startNotices(tag: string): void {
     const i = this.input;
     if (patched(PATCH_NOTIFY)) {
-      this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (l) => this.note(l));
+      this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (message) => this.note('notification.unsent', { message }, 'warn'));
       this.closing.notifier.started();
     }
   }
@@ -292,7 +319,7 @@ class Operation {
       staticSummary: `${this.kind} ${i.app} ${shortTag(tag)} → ${i.env} by @${i.actor}`,
     });
     await this.closing.notifier?.succeeded();
-    this.note(`succeeded: ${i.env} runs ${shortTag(tag)}`);
+    this.note('operation.succeeded', { env: i.env, tag });
     upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
     return result;
   }

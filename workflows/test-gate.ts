@@ -22,8 +22,14 @@ import {
   type ApprovalRequest,
   type DeployInput,
   type DeployProgress,
+  type ProgressCode,
+  type ProgressData,
+  type ProgressLevel,
   type TestGateProgress,
 } from '../contract';
+
+/** Emits a typed progress event of the deploy. */
+export type Emit = <C extends ProgressCode>(code: C, data: ProgressData[C], level?: ProgressLevel) => void;
 
 const MAX_REASON = 500;
 
@@ -35,7 +41,7 @@ export class TestGate {
   constructor(
     private readonly input: DeployInput,
     private readonly progress: DeployProgress,
-    private readonly say: (line: string) => void,
+    private readonly say: Emit,
   ) {
     setHandler(approveUpdate, (r) => this.decide(r, 'approve', 'update'), { validator: (r) => this.validate(r, false) });
     setHandler(rejectUpdate, (r) => this.decide(r, 'reject', 'update'), { validator: (r) => this.validate(r, true) });
@@ -56,7 +62,7 @@ export class TestGate {
     const fail = (reason: string) => {
       gate.state = 'failed';
       gate.reason = reason;
-      this.say(`failed on test traffic: ${reason}`);
+      this.say('gate.failed', { reason }, 'warn');
       return { ok: false as const, reason };
     };
 
@@ -65,7 +71,7 @@ export class TestGate {
     const { awaitVersion } = proxyActivities<Activities>(verify(budget));
     try {
       const seen = await awaitVersion({ url: tt.versionEndpoint, expected: tag, budgetSeconds: budget });
-      this.say(`test route ${seen.url} reports '${shortTag(seen.release)}'`);
+      this.say('gate.version', { url: seen.url, release: seen.release });
     } catch (err) {
       return fail(`the test route ${causeOf(err)}`);
     }
@@ -75,7 +81,7 @@ export class TestGate {
     if (pw && tt.url) {
       const minutes = Math.min(pw.timeoutMinutes, Math.max(1, Math.ceil(left() / 60)));
       const { runPlaywrightGate } = proxyActivities<Activities>(playwrightGate(pw.taskQueue, minutes));
-      this.say(`running the Playwright suite against the test route ${tt.url}`);
+      this.say('gate.playwright-running', { url: tt.url });
       try {
         const r = await runPlaywrightGate({
           suiteDir: pw.suiteDir,
@@ -86,7 +92,7 @@ export class TestGate {
           expectedRelease: tag,
         });
         if (!r.ok) return fail(`the Playwright gate on the test route failed: ${gateSummary(r)}`);
-        this.say(`Playwright on the test route: ${gateSummary(r)}`);
+        this.say('gate.playwright-passed', { summary: gateSummary(r) });
       } catch (err) {
         return fail(`the Playwright gate on the test route could not run: ${causeOf(err)}`);
       }
@@ -95,15 +101,11 @@ export class TestGate {
     // 3. A person approves the exact tag.
     if (tt.approval) {
       gate.state = 'awaiting_approval';
-      this.say(
-        `waiting until ${gate.deadline} for an authorised person to approve ${tag} on test traffic ` +
-          `(Update 'approve' or 'reject', or Signal 'approveSignal' or 'rejectSignal', on ${workflowInfo().workflowId})`,
-      );
+      this.say('gate.awaiting-approval', { tag, deadline: gate.deadline, workflowId: workflowInfo().workflowId });
       const answered = await condition(() => this.decision !== undefined, left() * 1000);
       if (!answered) return fail(`nobody approved ${shortTag(tag)} by ${gate.deadline}`);
       const d = this.decision!;
       if (d.decision === 'reject') return fail(`rejected by @${d.approver}${d.reason ? `: ${d.reason}` : ''}`);
-      this.say(`approved by @${d.approver}`);
     }
     gate.state = 'passed';
     return { ok: true };
@@ -150,7 +152,7 @@ export class TestGate {
     if (this.decision || this.progress.gate?.state !== 'awaiting_approval') return refuse(`${shortTag(this.input.tag)} is no longer awaiting approval`);
     this.decision = record;
     this.progress.gate.approvals.push(record);
-    this.say(`${kind === 'approve' ? 'approved' : 'rejected'} ${shortTag(record.tag)} on test traffic: @${record.approver}${record.reason ? ` (${record.reason})` : ''}`);
+    this.say('gate.decided', { decision: kind, tag: record.tag, approver: record.approver, ...(record.reason !== undefined && { reason: record.reason }) });
     return record;
   }
 }
