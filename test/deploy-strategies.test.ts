@@ -8,7 +8,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { type DeploymentConfiguration, DescribeServiceDeploymentsCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { deployOutcome, startDeploy } from '../client/operations';
-import { approveUpdate, FailureType, progressQuery } from '../contract';
+import { approveUpdate, FailureType, progressQuery, rejectSignal } from '../contract';
 import { saveHistory } from './histories';
 import { NEW_TAG, eventually, freshTaskQueue, startStack, startWorker, type Stack } from './harness';
 
@@ -168,6 +168,27 @@ describe('deploy with ECS deployment strategies', () => {
     } finally {
       stack.world.site.clearOverrides();
     }
+  });
+
+  it('a person who rejects the tag on test traffic (Signal) rolls it back at the hook; an outsider cannot decide', async () => {
+    await configure(PAUSED);
+    gateConfig({ approval: true });
+    const before = stack.ecs.service(CLUSTER, SERVICE).taskDefinition;
+    const { outcome, progress } = await run('gate-reject', tags[1], async (h) => {
+      await eventually('the gate to await approval', async () => (await h.query(progressQuery)).gate?.state === 'awaiting_approval');
+      await h.signal(rejectSignal, { tag: tags[1], approver: 'mallory', reason: 'not mine to judge' });
+      await eventually('the outsider refused', async () => (await h.query(progressQuery)).gate?.approvals.some((a) => a.approver === 'mallory' && a.refused));
+      await h.signal(rejectSignal, { tag: tags[1], approver: 'bob', reason: 'wrong colours' });
+    });
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.type, FailureType.rolledBack);
+    assert.match(outcome.message, /^rolled back at the test traffic gate: rejected by @bob: wrong colours; Slipway answered ECS's PAUSE hook with ROLLBACK/);
+    assert.equal(progress.gate?.answered, 'ROLLBACK');
+    assert.match(progress.gate?.approvals.find((a) => a.approver === 'mallory')?.refused ?? '', /mallory/);
+    const state = stack.ecs.service(CLUSTER, SERVICE).serviceDeployments.find((d) => d.arn === outcome.details?.serviceDeploymentArn);
+    assert.equal(state?.productionTrafficPeak, 0, 'production traffic never moved to the rejected revision');
+    assert.equal(stack.ecs.service(CLUSTER, SERVICE).taskDefinition, before);
   });
 
   it("ECS's early success criteria are honoured: success once the share ECS waits for is healthy, with ECS's statusReason", async () => {
