@@ -191,6 +191,38 @@ describe('deploy with ECS deployment strategies', () => {
     assert.equal(stack.ecs.service(CLUSTER, SERVICE).taskDefinition, before);
   });
 
+  it("with playwright: true the app's Playwright suite runs against the test route, which shows the new release", async () => {
+    const nuxt = (c: DeploymentConfiguration) => ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'staging-nuxt', deploymentConfiguration: c }));
+    await nuxt(PAUSED);
+    stack.setConfig((raw) => {
+      raw.deploy = { ...raw.deploy, verifyBudgetMinutes: 0.05 };
+      raw.apps.frontend.pipeline.gate.playwright.retries = 0;
+      raw.apps.frontend.environments.staging.testTraffic = {
+        versionEndpoint: `${stack.world.site.testUrl}/frontend-staging/version.json`,
+        url: `${stack.world.site.testUrl}/frontend-staging`,
+        playwright: true,
+      };
+    });
+    const tq = freshTaskQueue('gate-playwright');
+    const w = await startWorker(stack, tq);
+    try {
+      const handle = await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag: tags[3], actor: 'alice' }, { taskQueue: tq });
+      const outcome = await deployOutcome(handle);
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      const progress = await handle.query(progressQuery);
+      const log = progress.log.join('\n');
+      assert.match(log, /running the Playwright suite against the test route http:\/\/127\.0\.0\.1:\d+\/frontend-staging/);
+      assert.match(log, /Playwright on the test route: [1-9]\d* passed, 0 failed/);
+      assert.ok(log.indexOf('Playwright on the test route') < log.indexOf('production traffic shifted at'), 'the suite ran before production traffic moved');
+      assert.equal(progress.gate?.answered, 'CONTINUE');
+      // The suite checked the page behind the test listener showed the new release (EXPECTED_RELEASE).
+      assert.ok(stack.world.site.requests.some((r) => r.listener === 'test' && r.prefix === 'frontend-staging' && /^\/frontend-staging\/?$/.test(r.path)), 'the home page was read through the test listener');
+    } finally {
+      await w.stop();
+      await nuxt(ROLLING);
+    }
+  });
+
   it("ECS's early success criteria are honoured: success once the share ECS waits for is healthy, with ECS's statusReason", async () => {
     const desired = stack.ecs.service(CLUSTER, SERVICE).desiredCount;
     // Two tasks replaced one at a time (no surge, half may be down); success at 50% healthy, old tasks drained after.
