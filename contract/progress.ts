@@ -79,6 +79,24 @@ export interface ProgressData {
   'gate.failed': { reason: string };
   /** How Slipway answered the PAUSE hook (or found it already answered). */
   'gate.answered': { action: 'CONTINUE' | 'ROLLBACK'; answered: boolean; hookStatus: string };
+  /** Release: an earlier release of this image whose production deploy failed. */
+  'release.failed-before': { name: string; url: string };
+  /** Release: an earlier release of this image, picked up again. */
+  'release.picked-up': { name: string };
+  /** Release: the GitHub Release (created now, or found), with the pull requests in its notes. */
+  'release.written': { name: string; url: string; created: boolean; pulls: number; previous?: string };
+  /** Release: the images tagged with the release's alias. */
+  'release.aliased': { images: number; alias: string };
+  /** Release: the caller (the pipeline) deploys production alongside. */
+  'release.production-by-caller': { env: string };
+  /** Release: production already runs the image. */
+  'release.nothing-to-deploy': { env: string; tag: string };
+  /** Release: a release-only app; deployed elsewhere. */
+  'release.release-only': { app: string };
+  /** Release: production runs the image. */
+  'release.deployed': { env: string; tag: string };
+  /** Release: the changelog pull request. */
+  'release.changelog': { path: string; url: string };
   /** The operation ended otherwise than in success: the outcome and the failure's message. */
   'operation.ended': { outcome: string; message: string };
   /** A notification that could not be sent (yet): what and why, in the words of the layer that knows. */

@@ -114,6 +114,24 @@ export function progressText(e: ProgressEvent): string {
       return `${e.data.url} reports '${shortTag(e.data.release)}': deploying it again from the current template`;
     case 'operation.succeeded':
       return `succeeded: ${e.data.env} runs ${shortTag(e.data.tag)}`;
+    case 'release.failed-before':
+      return `${e.data.name} already released this image and is marked failed: ${e.data.url}`;
+    case 'release.picked-up':
+      return `${e.data.name} already released this image: picking it up`;
+    case 'release.written':
+      return `${e.data.created ? 'created' : 'found'} ${e.data.name}: ${e.data.url} (${e.data.pulls} pull requests since ${e.data.previous ?? 'the start'})`;
+    case 'release.aliased':
+      return `tagged ${e.data.images} image(s) ${e.data.alias}`;
+    case 'release.production-by-caller':
+      return `${e.data.env} is deployed by the caller, alongside this release`;
+    case 'release.nothing-to-deploy':
+      return `${e.data.env} already runs ${shortTag(e.data.tag)}: nothing to deploy`;
+    case 'release.release-only':
+      return `${e.data.app} is release-only: its images are tagged; it is deployed elsewhere`;
+    case 'release.deployed':
+      return `${e.data.env} runs ${shortTag(e.data.tag)}`;
+    case 'release.changelog':
+      return `changelog ${e.data.path}: ${e.data.url}`;
     case 'operation.ended':
       return e.data.message;
     case 'notification.unsent':

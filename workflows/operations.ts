@@ -3,14 +3,14 @@
  * as a child under the service's lock (`deploy/<app>/<env>`), so every rule of a deploy
  * (preflight, exactly-once effects, truthful outcome, verification) holds for them too.
  */
-import { executeChild, patched, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { provenShown } from '../domain/identity';
 import { keyword, operationInputProblem } from '../domain/input';
 import { revisionOf } from '../domain/outcome';
 import { progressText } from '../domain/progress-text';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
+import { DetailsLog } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
 import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES, PATCH_REDEPLOY_PROVES_IDENTITY, PATCH_ROLLBACK_ADOPTS_STOP, PATCH_ROLLBACK_ALREADY_THERE } from './patches';
@@ -26,7 +26,6 @@ import {
   type PreemptedDeploy,
   type ProgressCode,
   type ProgressData,
-  type ProgressEvent,
   type ProgressLevel,
   type RedeployInput,
   type RedeployResult,
@@ -191,10 +190,8 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
 
 /** The parts rollback and redeploy share: search attributes, refusals, the child deploy, the ending. */
 class Operation {
-  private entries: ProgressEvent[] = [];
-  private readonly closing = new Closing({
-    say: (message, outcome) => (outcome ? this.note('operation.ended', { outcome, message }, 'error') : this.note('notification.unsent', { message }, 'warn')),
-  });
+  private readonly log = new DetailsLog(10);
+  private readonly closing = new Closing({ say: this.log.say });
   constructor(
     private readonly kind: 'rollback' | 'redeploy',
     private readonly input: RollbackInput | RedeployInput,
@@ -228,15 +225,12 @@ class Operation {
   }
 
   /** A typed progress event; the UI's current details show the last ten in words. */
-  note<C extends ProgressCode>(code: C, data: ProgressData[C], level: ProgressLevel = 'info'): void {
-    this.entries.push({ code, level, at: new Date().toISOString(), data } as ProgressEvent);
-    if (this.entries.length > 10) this.entries.shift();
-    setCurrentDetails(this.entries.map((e) => `- ${progressText(e)}`).join('\n'));
+  note<C extends ProgressCode>(code: C, data: ProgressData[C], level?: ProgressLevel): void {
+    this.log.note(code, data, level);
   }
 
-  /** The identity a GitHub Actions ID token proved, when it did. */
-  proven(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string } | undefined): void {
-    if (p) this.note('identity.proven', provenShown(p));
+  proven(p: Parameters<DetailsLog['proven']>[0]): void {
+    this.log.proven(p);
   }
 
   check(problem: string | undefined): void {
@@ -298,7 +292,7 @@ class Operation {
   private startNotices(tag: string): void {
     const i = this.input;
     if (patched(PATCH_NOTIFY)) {
-      this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, (message) => this.note('notification.unsent', { message }, 'warn'));
+      this.closing.notifier = new Notifier({ kind: this.kind, app: i.app, env: i.env, tag, actor: i.actor, reason: i.reason }, this.log.say);
       this.closing.notifier.started();
     }
   }

@@ -17,16 +17,15 @@ import {
   executeChild,
   patched,
   proxyActivities,
-  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { changelogPath, imageAlias, releaseDate, releaseDateToIso, releaseName, releaseNotes } from '../domain/release';
-import { provenLine } from '../domain/identity';
 import { keyword, operationInputProblem } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import { deploy } from './deploy';
+import { DetailsLog } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
 import { PATCH_RELEASE_ANNOUNCES_CHANGES_ONLY, PATCH_RELEASE_SKIPS_RUNNING } from './patches';
@@ -38,12 +37,9 @@ const acts = proxyActivities<Activities>(quick);
 const writes = proxyActivities<Activities>(githubWrite);
 
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
-  const lines: string[] = [];
-  const note = (l: string) => {
-    lines.push(l);
-    setCurrentDetails(lines.slice(-12).map((x) => `- ${x}`).join('\n'));
-  };
-  const closing = new Closing({ say: note });
+  const log = new DetailsLog(12);
+  const note = log.note.bind(log);
+  const closing = new Closing({ say: log.say });
   try {
     return await run();
   } catch (err) {
@@ -61,7 +57,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     { key: SA.actor, value: keyword(input.actor) },
     { key: SA.outcome, value: 'running' },
   ]);
-  note(`release ${keyword(input.app)} ${shortTag(keyword(input.tag))} by @${keyword(input.actor)}`);
+  note('operation.requested', { operation: 'release', app: keyword(input.app), tag: keyword(input.tag), actor: keyword(input.actor) });
   const problem = operationInputProblem(input, true);
   if (problem) fail('refused', FailureType.badInput, `refused: ${problem}`);
   if (!/^[0-9a-f]{40}$/.test(input.tag)) {
@@ -75,34 +71,34 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const auth = await preflight(() =>
     acts.authorize({ actor: input.actor, operation: 'release', app: input.app, env: plan.production?.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
   );
-  if (auth?.proven) note(provenLine(auth.proven));
+  log.proven(auth?.proven);
   await preflight(() => acts.checkImageTags({ images: plan.images, tag: input.tag }));
 
   // ---- one release per image: pick up an earlier one ----
   const earlier = await acts.findReleaseForCommit({ app: input.app, sha: input.tag });
   if (earlier?.failed) {
-    note(`${earlier.name} already released this image and is marked failed: ${earlier.url}`);
+    note('release.failed-before', { name: earlier.name, url: earlier.url }, 'error');
     upsertSearchAttributes([{ key: SA.outcome, value: 'failed' }]);
     fail('failed', 'ReleaseFailedBefore', `${earlier.name} already released ${shortTag(input.tag)} and its production deploy failed (${earlier.url}); deploy or roll back production explicitly`);
   }
   const date = earlier?.date ?? releaseDate(new Date());
   const name = releaseName(input.app, date);
-  if (earlier) note(`${name} already released this image: picking it up`);
+  if (earlier) note('release.picked-up', { name });
 
   // ---- notes, tag and GitHub Release ----
   const previous = await acts.previousRelease({ app: input.app, before: date });
   const pulls = await acts.mergedPullsSince({ app: input.app, since: previous?.releasedAt, until: releaseDateToIso(date) });
   const notes = releaseNotes(pulls);
   const rel = await writes.createRelease({ app: input.app, name, sha: input.tag, body: notes, actor: input.actor });
-  note(`${rel.created ? 'created' : 'found'} ${name}: ${rel.url} (${pulls.length} pull requests since ${previous?.name ?? 'the start'})`);
+  note('release.written', { name, url: rel.url, created: rel.created, pulls: pulls.length, ...(previous && { previous: previous.name }) });
 
   // ---- image aliases: rel-<date> for every image ----
   const aliases = await acts.aliasImageTags({ images: plan.images, fromTag: input.tag, toTag: imageAlias(date) });
-  note(`tagged ${aliases.length} image(s) ${imageAlias(date)}`);
+  note('release.aliased', { images: aliases.length, alias: imageAlias(date) });
 
   // A release picked up again deploys production only if production does not run it yet.
   let deployNeeded = !plan.releaseOnly && !input.productionByCaller;
-  if (input.productionByCaller && !plan.releaseOnly) note(`${plan.production?.env} is deployed by the caller, alongside this release`);
+  if (input.productionByCaller && !plan.releaseOnly) note('release.production-by-caller', { env: plan.production?.env ?? 'production' });
   if (earlier && deployNeeded && plan.production?.versionEndpoint && patched(PATCH_RELEASE_SKIPS_RUNNING)) {
     const running = await acts.readVersion({ url: plan.production.versionEndpoint }).then(
       (v) => v.release,
@@ -110,7 +106,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     );
     if (running === input.tag) {
       deployNeeded = false;
-      note(`${plan.production.env} already runs ${shortTag(input.tag)}: nothing to deploy`);
+      note('release.nothing-to-deploy', { env: plan.production.env, tag: input.tag });
     }
   }
 
@@ -118,7 +114,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   // before this rule announced every release, a re-released release-only app included.)
   const announce = rel.created || deployNeeded || !patched(PATCH_RELEASE_ANNOUNCES_CHANGES_ONLY);
   const notifier = announce
-    ? new Notifier({ kind: 'release', app: input.app, env: plan.production?.env, tag: input.tag, actor: input.actor, releaseName: name }, note)
+    ? new Notifier({ kind: 'release', app: input.app, env: plan.production?.env, tag: input.tag, actor: input.actor, releaseName: name }, log.say)
     : undefined;
   closing.notifier = notifier;
   notifier?.started();
@@ -126,7 +122,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   // ---- production deploy (not for release-only apps) ----
   let deployed: DeployResult | undefined;
   if (plan.releaseOnly) {
-    note(`${input.app} is release-only: its images are tagged; it is deployed elsewhere`);
+    note('release.release-only', { app: input.app });
   } else if (deployNeeded) {
     const env = plan.production!.env;
     // A failed production deploy marks the release failed, then ends the release with it.
@@ -141,12 +137,12 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
       staticSummary: `deploy ${input.app} ${shortTag(input.tag)} → ${env} for ${name}`,
     });
     closing.child = {};
-    note(`${env} runs ${shortTag(input.tag)}`);
+    note('release.deployed', { env, tag: input.tag });
   }
 
   // ---- changelog pull request, pinging the actor ----
   const pr = await writes.openChangelogPr({ app: input.app, date, notes, actor: input.actor, releaseUrl: rel.url });
-  note(`changelog ${changelogPath(input.app, date)}: ${pr.url}`);
+  note('release.changelog', { path: changelogPath(input.app, date), url: pr.url });
 
   await notifier?.succeeded();
   upsertSearchAttributes([{ key: SA.outcome, value: 'succeeded' }]);
