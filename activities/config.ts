@@ -11,6 +11,8 @@ export interface PipelinePlan {
   staging: Target;
   production: Target;
   gateUrls?: { baseUrl?: string; apiUrl?: string };
+  /** The production URLs of the production smoke suite. */
+  smokeUrls?: { baseUrl?: string; apiUrl?: string };
   github?: { owner: string; repo: string };
 }
 
@@ -43,12 +45,16 @@ export function createConfigActivities(deps: ConfigDeps) {
       const production = [...config.environments].reverse().find((e) => Object.hasOwn(app.environments, e))!;
       const pw = app.pipeline.gate?.playwright;
       const urlOf = (other: string | undefined) => (other ? resolveTarget(config, other, staging.env).url : staging.url);
+      const target = resolveTarget(config, input.app, production);
+      const smoke = app.pipeline.productionSmoke?.playwright;
+      const productionUrlOf = (other: string | undefined) => (other ? resolveTarget(config, other, production).url : target.url);
       return {
         app: input.app,
         settings: app.pipeline,
         staging,
-        production: resolveTarget(config, input.app, production),
+        production: target,
         ...(pw && { gateUrls: { baseUrl: urlOf(pw.baseUrlFrom), apiUrl: pw.apiUrlFrom ? urlOf(pw.apiUrlFrom) : undefined } }),
+        ...(smoke && { smokeUrls: { baseUrl: productionUrlOf(smoke.baseUrlFrom), apiUrl: smoke.apiUrlFrom ? productionUrlOf(smoke.apiUrlFrom) : undefined } }),
         github: config.github ? { owner: config.github.owner, repo: config.github.repo } : undefined,
       };
     },

@@ -22,6 +22,14 @@ export interface RelateCommitsInput {
   base?: string;
 }
 
+/** Who merged a commit, as GitHub records it. */
+export interface MergerOf {
+  /** The pull request merged as this commit. */
+  pull?: number;
+  /** Its `merged_by` login. */
+  merger?: string;
+}
+
 type Comparison = { status: string; commits: GraphCommit[] } | undefined;
 
 export function createGitActivities(deps: GitDeps) {
@@ -45,6 +53,24 @@ export function createGitActivities(deps: GitDeps) {
     c ? `${sha.slice(0, 7)} is not on ${where}'s default branch ${branch}: it was never merged there` : `${sha.slice(0, 7)} is not a commit of ${where}`;
 
   return {
+    /**
+     * Who merged `sha`, as GitHub records it: the `merged_by` of the pull request whose
+     * merge commit it is. Empty when GitHub knows no such pull request (a direct push).
+     */
+    async mergerOf(input: { sha: string }): Promise<MergerOf> {
+      const what = `looking up the pull request merged as ${input.sha.slice(0, 7)} in ${where}`;
+      try {
+        const pulls = await github.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: input.sha });
+        const merged = pulls.data.find((p) => p.merge_commit_sha === input.sha && p.merged_at);
+        if (!merged) return {};
+        const pull = await github.rest.pulls.get({ owner, repo, pull_number: merged.number });
+        return { pull: merged.number, ...(pull.data.merged_by?.login ? { merger: pull.data.merged_by.login } : {}) };
+      } catch (err) {
+        if ((err as { status?: number }).status === 404 || (err as { status?: number }).status === 422) return {};
+        rethrowGitHub(err, what, { tokenNeeds: 'pull-requests: read' });
+      }
+    },
+
     /**
      * One compare of the base (the last validated release, else the oldest entry on the
      * branch) with the default branch tells which entries follow it and how they descend

@@ -60,6 +60,8 @@ function gitActivities(deps: ActivityDeps) {
     relateCommits: async (): Promise<never> => {
       throw new BadInput(cfg.github ? `git ancestry needs a GitHub token: set $${cfg.github.tokenEnv} for the worker` : 'git ancestry needs a `github` section (repository) in the config');
     },
+    // Without GitHub, only the reported merger is known.
+    mergerOf: async () => ({}),
   } as ReturnType<typeof createGitActivities>;
 }
 

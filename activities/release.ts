@@ -488,20 +488,28 @@ export function createReleaseActivities(deps: ReleaseDeps) {
           await ensureRef(`heads/${branch}`, head.sha, signal);
         }
 
-        const file = (await unless404(github.rest.repos.getContent({ owner, repo, path, ref: branch, request: { signal } })))?.data;
-        if (Array.isArray(file) || (file && file.type !== 'file')) throw new ClientRejected(`${path} on ${branch} in ${where} is not a file`);
-        const current = file && 'content' in file ? Buffer.from(file.content, 'base64').toString('utf8') : undefined;
-        if (current !== text) {
-          await github.rest.repos.createOrUpdateFileContents({
-            owner,
-            repo,
-            path,
-            branch,
-            message: title,
-            content: Buffer.from(text, 'utf8').toString('base64'),
-            ...(file ? { sha: file.sha } : {}),
-            request: { signal },
-          });
+        const readFile = async () => {
+          const file = (await unless404(github.rest.repos.getContent({ owner, repo, path, ref: branch, request: { signal } })))?.data;
+          if (Array.isArray(file) || (file && file.type !== 'file')) throw new ClientRejected(`${path} on ${branch} in ${where} is not a file`);
+          return { sha: file?.sha, text: file && 'content' in file ? Buffer.from(file.content, 'base64').toString('utf8') : undefined };
+        };
+        const file = await readFile();
+        if (file.text !== text) {
+          try {
+            await github.rest.repos.createOrUpdateFileContents({
+              owner,
+              repo,
+              path,
+              branch,
+              message: title,
+              content: Buffer.from(text, 'utf8').toString('base64'),
+              ...(file.sha ? { sha: file.sha } : {}),
+              request: { signal },
+            });
+          } catch (err) {
+            // A write whose answer was lost and was sent again finds the file written ("sha wasn't supplied", a conflict).
+            if ((statusOf(err) !== 422 && statusOf(err) !== 409) || (await readFile()).text !== text) throw err;
+          }
         }
 
         try {

@@ -7,6 +7,8 @@ import { Context } from '@temporalio/activity';
 import { NotFound } from '../domain/errors';
 import {
   deployWorkflowId,
+  pipelineStateQuery,
+  pipelineWorkflowId,
   preemptSignal,
   progressQuery,
   recordQuery,
@@ -19,6 +21,7 @@ import {
   type PreemptNotice,
   type ValidatedRelease,
   type ValidationCheck,
+  type WithdrawalReport,
 } from '../contract';
 
 /** How long a confirmation waits for the reporting deploy to complete (it reports just before). */
@@ -82,6 +85,24 @@ export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: 
           operation: operation === 'rollback' || operation === 'redeploy' ? operation : 'deploy',
         },
       };
+    },
+
+    /**
+     * Confirms a reported withdrawal against the pipeline it names: that is the pipeline of
+     * `app`, and its state records the tag's production smoke suite as failed.
+     */
+    async confirmWithdrawal(input: { app: string; report: WithdrawalReport }): Promise<{ ok: true } | { ok: false; reason: string }> {
+      const { app, report } = input;
+      if (report.workflowId !== pipelineWorkflowId(app)) return { ok: false, reason: `${report.workflowId} is not the pipeline of ${app} (${pipelineWorkflowId(app)})` };
+      let state;
+      try {
+        state = await client.workflow.getHandle(report.workflowId).query(pipelineStateQuery);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return { ok: false, reason: `${report.workflowId} is not running` };
+        throw err;
+      }
+      const failed = state.history.some((h) => h.sha === report.tag && h.outcome === 'smoke_failed');
+      return failed ? { ok: true } : { ok: false, reason: `${report.workflowId} records no failed smoke suite of '${report.tag}'` };
     },
 
     /** Appends a validated release to `record/<app>/<env>`, starting that workflow if needed. */

@@ -1,20 +1,23 @@
 /**
- * `npm run bench`: Slipway side by side with a peer on four questions — how soon a finished
- * rollout is reported (vs `aws ecs wait services-stable`), the overhead before ECS sees
- * UpdateService (vs an AWS CLI script), many concurrent deploys on one worker (vs one
- * waiter per service), and CLI start (vs `temporal workflow start`). Prints a table per
+ * `npm run bench`: Slipway side by side with a peer — how soon a finished rollout is
+ * reported (vs `aws ecs wait services-stable`), the overhead before ECS sees UpdateService
+ * (vs an AWS CLI script), many concurrent deploys on one worker (vs one waiter per
+ * service), CLI start (vs `temporal workflow start`), a fleet under ECS's API buckets, and
+ * approval → production (vs a 15 s "check for approval" loop). Prints a table per
  * benchmark and writes docs/benchmarks.md.
  *
  * Knobs (environment): BENCH_RUNS (runs per side, default 14), BENCH_SCALE (concurrent
  * deploys, default 200), BENCH_WAITERS (concurrent peer waiters, default 20),
- * BENCH_ONLY (comma-separated subset of detection,overhead,scale,cli,fleet), BENCH_OUT (the
- * markdown file; default docs/benchmarks.md, none for a BENCH_ONLY run), BENCH_FLEET (deploys
- * of the fleet benchmark, default 200), BENCH_FLEET_TIME_SCALE (default 5).
+ * BENCH_ONLY (comma-separated subset of detection,overhead,scale,cli,fleet,approval), BENCH_OUT
+ * (the markdown file; default docs/benchmarks.md, none for a BENCH_ONLY run), BENCH_FLEET
+ * (deploys of the fleet benchmark, default 200), BENCH_FLEET_TIME_SCALE (default 5),
+ * BENCH_APPROVALS (approvals per side of the approval benchmark, default 12).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, toolPath } from '../sandbox/tools';
+import { approvalConfig, approvalServices, approvalTable, runApproval } from './approval';
 import { awsVersion } from './aws-cli';
 import { cliStartServices, cliStartTable, runCliStart } from './cli-start';
 import { detectionServices, detectionTable, runDetection } from './detection';
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
   const runs = intEnv('BENCH_RUNS', 14);
   const scaleN = intEnv('BENCH_SCALE', 200);
   const waiters = Math.min(intEnv('BENCH_WAITERS', 20), scaleN);
-  const only = new Set((process.env.BENCH_ONLY || 'detection,overhead,scale,cli,fleet').split(',').map((s) => s.trim()));
+  const only = new Set((process.env.BENCH_ONLY || 'detection,overhead,scale,cli,fleet,approval').split(',').map((s) => s.trim()));
   // A partial run does not overwrite the committed figures unless told where to write.
   const out = process.env.BENCH_OUT || (process.env.BENCH_ONLY ? undefined : join(REPO_ROOT, 'docs', 'benchmarks.md'));
   const began = Date.now();
@@ -52,8 +55,10 @@ async function main(): Promise<void> {
   const fleetN = intEnv('BENCH_FLEET', 200);
   const fleetScale = intEnv('BENCH_FLEET_TIME_SCALE', 5);
   const fleet = only.has('fleet') ? fleetServices(fleetN) : [];
-  log(`starting Temporal and the sandboxes; seeding ${det.length + ovh.slipway.length + ovh.peer.length + start.length + scale.length + fleet.length} services`);
-  const stack = await startBenchStack([...det, ...ovh.slipway, ...ovh.peer, ...start, ...scale, ...fleet], [TAG, TAG2]);
+  const approvals = Math.max(intEnv('BENCH_APPROVALS', 12), 10);
+  const apr = only.has('approval') ? approvalServices(approvals) : [];
+  log(`starting Temporal and the sandboxes; seeding ${det.length + ovh.slipway.length + ovh.peer.length + start.length + scale.length + fleet.length + apr.length} services`);
+  const stack = await startBenchStack([...det, ...ovh.slipway, ...ovh.peer, ...start, ...scale, ...fleet, ...apr], [TAG, TAG2]);
   const tables: Table[] = [];
   const print = (t: Table) => {
     tables.push(t);
@@ -88,6 +93,17 @@ async function main(): Promise<void> {
     if (only.has('fleet')) {
       log(`5/5 fleet: ${fleetN} concurrent deploys across 20 clusters under ECS's buckets, time ×${fleetScale}, without then with the ECS budget`);
       print(fleetTable(await runFleet(stack, stack.writeConfig('fleet', fleet), fleet, [TAG, TAG2], fleetScale, log)));
+    }
+    if (only.has('approval')) {
+      const aprCfg = stack.writeConfig('approval', apr, approvalConfig);
+      const worker = await spawnWorker(stack, aprCfg.path, `bench-approval-${process.pid}`);
+      try {
+        stack.ecs.setSpeed(ROLLOUT_MS_AT_SPEED_1 / 2000);
+        log(`6/6 approval → production: ${approvals} approvals per side`);
+        print(approvalTable(await runApproval(stack, aprCfg, worker, approvals, TAG, log)));
+      } finally {
+        await worker.stop();
+      }
     }
     if (only.has('cli')) {
       log(`4/4 CLI start: ${runs} runs per side`);

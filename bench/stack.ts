@@ -55,7 +55,7 @@ export interface BenchStack {
   dir: string;
   bundlePath: string;
   /** Writes a config with the Openverse apps plus `services`; returns its path and parsed form. */
-  writeConfig(name: string, services: BenchService[]): { path: string; config: SlipwayConfig };
+  writeConfig(name: string, services: BenchService[], mutate?: (raw: any) => void): { path: string; config: SlipwayConfig };
   target(config: SlipwayConfig, service: string): Target;
   close(): Promise<void>;
 }
@@ -109,8 +109,9 @@ export async function startBenchStack(services: BenchService[], tags: string[]):
     repository,
     dir,
     bundlePath,
-    writeConfig(name, list) {
+    writeConfig(name, list, mutate) {
       const raw = world.configRaw();
+      mutate?.(raw);
       for (const s of list) {
         if (raw.apps[s.name]) throw new Error(`bench app ${s.name} clashes with an app of the config`);
         raw.apps[s.name] = {

@@ -3,7 +3,7 @@
  * histories: renaming one breaks the replay of running workflows.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalRecord, ApprovalRequest, DeployProgress, MergeReport, PipelineState, PreemptNotice, QueueAction, QueueEntry, RecordState, ValidatedRelease } from './types';
+import type { ApprovalRecord, ApprovalRequest, DeployProgress, MergeReport, PipelineState, PreemptNotice, QueueAction, QueueEntry, RecordState, ValidatedRelease, WithdrawalReport } from './types';
 
 // ---- deploy ----
 
@@ -14,6 +14,8 @@ export const preemptSignal = defineSignal<[PreemptNotice]>('preempt');
 
 export const validatedSignal = defineSignal<[ValidatedRelease]>('validated');
 export const recordQuery = defineQuery<RecordState>('record');
+/** A validated release that failed afterwards (the pipeline's production smoke suite): rollbacks no longer pick it. */
+export const withdrawnSignal = defineSignal<[WithdrawalReport]>('withdrawn');
 
 // ---- pipeline ----
 

@@ -146,6 +146,19 @@ export interface RecordState {
   pending?: ValidatedRelease[];
   /** Reports that were not accepted, and why (newest last; the last 20 are kept). */
   refused?: RefusedValidation[];
+  /** Releases taken out of `validated` because they failed afterwards (newest last; the last 20 are kept). */
+  withdrawn?: (WithdrawalReport & { at: string })[];
+}
+
+/**
+ * A validated release that failed afterwards, reported by the pipeline that saw it fail
+ * (`workflowId`); the record confirms it in that pipeline's own state before taking the
+ * release out of `validated`.
+ */
+export interface WithdrawalReport {
+  tag: string;
+  workflowId: string;
+  reason: string;
 }
 
 /** A `validated` signal the record did not accept. */
@@ -282,6 +295,12 @@ export interface ReleaseInput {
   idToken?: string;
   /** Overrides the production deploy's wait budget (seconds). */
   budgetSeconds?: number;
+  /**
+   * The caller deploys production itself, alongside this release (the pipeline, so that an
+   * approval reaches production at once): the release only tags, writes the notes, aliases
+   * the images and opens the changelog pull request.
+   */
+  productionByCaller?: boolean;
 }
 
 export interface ReleaseResult {
@@ -290,6 +309,8 @@ export interface ReleaseResult {
   /** `<app>-<YYYY.MM.DD.HH.MM.SS>` */
   name: string;
   releaseUrl: string;
+  /** The GitHub Release's ID (to mark it failed later). */
+  releaseId?: number;
   /** True when this request found the image already released and answered with that release. */
   existing: boolean;
   aliases: { repository: string; digest: string; created: boolean }[];
@@ -310,11 +331,16 @@ export type PipelinePhase =
   | 'gating'
   | 'awaiting_approval'
   | 'promoting'
-  | 'verifying_production';
+  | 'verifying_production'
+  | 'smoke_testing_production'
+  | 'rolling_back_production';
 
 export interface QueueEntry {
   sha: string;
+  /** The merger the report named. */
   actor: string;
+  /** Who merged it as GitHub records it (the pull request's `merged_by`), once it is the candidate; absent for a direct push or without GitHub. */
+  mergedBy?: string;
   title: string;
   /** ISO time the merge was reported. */
   at: string;

@@ -31,13 +31,15 @@ export interface ReportTally {
   flaky: number;
   skipped: number;
   failures: GateFailure[];
+  /** Titles of the tests that failed, then passed on a retry. */
+  flakyTests: string[];
   /** First lines of the errors outside any test. */
   suiteErrors: string[];
 }
 
 /** What a report says: a verdict (`ok` or not), or no verdict, with why. */
 export type ReportJudgement =
-  | { kind: 'verdict'; passed: number; failed: number; flaky: number; skipped: number; failures: GateFailure[]; ok: boolean }
+  | { kind: 'verdict'; passed: number; failed: number; flaky: number; skipped: number; failures: GateFailure[]; ok: boolean; flakyTests?: string[] }
   /** The suite could not run as asked (no test, a file that does not load, no browser installed): not worth retrying. */
   | { kind: 'cannot-run'; message: string }
   /** The browser could not start or died: the tests said nothing, another attempt may. */
@@ -91,7 +93,7 @@ function errorText(e: TestError | JSONReportError | undefined): string {
 
 /** Counts the tests of a report by outcome and lists the failing ones with the first lines of their errors. */
 export function tallyReport(report: GateReport): ReportTally {
-  const t: ReportTally = { passed: 0, failed: 0, flaky: 0, skipped: 0, failures: [], suiteErrors: [] };
+  const t: ReportTally = { passed: 0, failed: 0, flaky: 0, skipped: 0, failures: [], flakyTests: [], suiteErrors: [] };
   const walk = (suite: ReportSuite, titles: string[]) => {
     const here = [...titles, suite.title].filter((x) => x !== '');
     for (const spec of suite.specs ?? []) {
@@ -99,12 +101,14 @@ export function tallyReport(report: GateReport): ReportTally {
         const last = test.results.at(-1);
         // A test cut short by the run's timeout did not pass: a failure, not a skip.
         const interrupted = last?.status === 'interrupted';
+        const title = [...(test.projectName ? [`[${test.projectName}]`] : []), ...here, spec.title].join(' › ');
         if (test.status === 'expected') t.passed++;
-        else if (test.status === 'flaky') t.flaky++;
-        else if (test.status === 'skipped' && !interrupted) t.skipped++;
+        else if (test.status === 'flaky') {
+          t.flaky++;
+          t.flakyTests.push(title);
+        } else if (test.status === 'skipped' && !interrupted) t.skipped++;
         else {
           t.failed++;
-          const title = [...(test.projectName ? [`[${test.projectName}]`] : []), ...here, spec.title].join(' › ');
           const error = errorText(last?.error ?? last?.errors?.[0]) || (interrupted ? 'interrupted: the run ran out of time' : `test ${last?.status ?? 'failed'}`);
           t.failures.push({ title, error });
         }
@@ -145,5 +149,5 @@ export function judgeReport(report: GateReport, run: { suiteDir: string; grep?: 
     const more = failures.length - MAX_FAILURES + 1;
     failures.splice(MAX_FAILURES - 1, failures.length, { title: `… and ${more} more`, error: '' });
   }
-  return { kind: 'verdict', passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, ok };
+  return { kind: 'verdict', passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, ok, ...(t.flakyTests.length && { flakyTests: t.flakyTests.slice(0, MAX_FAILURES) }) };
 }

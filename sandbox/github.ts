@@ -205,7 +205,7 @@ class Sandbox implements GitHubSandbox {
       updatedAt: mergedAt,
       closedAt: mergedAt,
       mergedAt,
-      mergeCommitSha: w.newSha(`merge:${number}`),
+      mergeCommitSha: input.mergeCommitSha ?? w.newSha(`merge:${number}`),
       mergedBy: input.mergedBy ?? w.viewer,
     });
     return number;
@@ -323,7 +323,9 @@ class Sandbox implements GitHubSandbox {
         if (url.pathname.startsWith('/search/')) this.world.searchRate.used++;
         else this.world.rate.used++;
       }
-      reply = (!UNMETERED.has(match.route.key) && this.fault(url.pathname)) || this.run(match.route, op, match.params, method, url, raw);
+      const fault = UNMETERED.has(match.route.key) ? undefined : this.fault(url.pathname, method);
+      if (fault?.applied) this.run(match.route, op, match.params, method, url, raw);
+      reply = fault?.reply ?? this.run(match.route, op, match.params, method, url, raw);
       const corrupt = this.corruptions.get(op.operationId);
       if (corrupt) {
         this.corruptions.delete(op.operationId);
@@ -374,8 +376,18 @@ class Sandbox implements GitHubSandbox {
     }
   }
 
-  /** An injected fault for this request, if the dice or the counter say so. */
-  private fault(pathname: string): Reply | undefined {
+  /** An injected fault for this request, if the dice or the counter say so; `applied`: the request takes effect all the same. */
+  private fault(pathname: string, method: string): { reply: Reply; applied?: boolean } | undefined {
+    const reply = this.faultReply(pathname);
+    if (reply) return { reply };
+    const f = this.faults;
+    if (f.writeErrorRate && method !== 'GET' && method !== 'HEAD' && this.roll() < f.writeErrorRate) {
+      return { reply: errorReply(502, 'Server Error', GENERIC_DOCS), applied: f.writeErrorsApplied === true };
+    }
+    return undefined;
+  }
+
+  private faultReply(pathname: string): Reply | undefined {
     const f = this.faults;
     this.counted++;
     const now = Date.now();

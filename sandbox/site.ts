@@ -49,6 +49,10 @@ export interface SiteOverride {
   body?: string;
   /** Hold each answer this long. */
   delayMs?: number;
+  /** The override spares the version endpoint: the pages break, the version still answers. */
+  pagesOnly?: boolean;
+  /** The override answers this many requests, then clears itself (a passing fault). */
+  times?: number;
   /** Only through this listener (default: both). */
   listener?: 'production' | 'test';
 }
@@ -172,7 +176,11 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
     entry.prefix = prefix;
     const sub = rest.join('/');
     const set = overrides.get(prefix);
-    const over = set && (set.listener === undefined || set.listener === listener) ? set : {};
+    let over = set && (set.listener === undefined || set.listener === listener) ? set : {};
+    if (over.pagesOnly && versionPaths(spec).some((p) => sub === p)) over = {};
+    if (over.times !== undefined && (over.status !== undefined || over.body !== undefined)) {
+      if (--over.times <= 0) overrides.delete(prefix);
+    }
 
     if (over.status !== undefined || over.body !== undefined) {
       const status = over.status ?? 200;

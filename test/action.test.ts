@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../sandbox/tools';
-import { freshTaskQueue, runProcess, startStack, startWorker, type ProcessRun, type RunningWorker, type Stack } from './harness';
+import { freshTaskQueue, pipelineUntil, runProcess, startStack, startWorker, type ProcessRun, type RunningWorker, type Stack } from './harness';
 
 const EXAMPLES = join(REPO_ROOT, 'examples', 'github-workflows');
 const USES = 'your-org/slipway@v1';
@@ -148,7 +148,12 @@ describe('the action against the sandbox', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'slipway-action-'));
-    stack = await startStack({ timing: { taskStartMs: 200, healthyMs: 200, drainMs: 150 } });
+    stack = await startStack({
+      timing: { taskStartMs: 200, healthyMs: 200, drainMs: 150 },
+      configure: (raw) => {
+        raw.apps.api.pipeline = { approvals: 1 };
+      },
+    });
     await stack.world.pushTags(A, BAD);
     const tq = freshTaskQueue('action');
     worker = await startWorker(stack, tq);
@@ -228,6 +233,45 @@ describe('the action against the sandbox', () => {
     } finally {
       stack.ecs.clearFailures();
     }
+  });
+
+  it("pipeline-merged and pipeline-approve return exactly the exit codes pipeline.yml's steps branch on", async () => {
+    const doc = examples.find((e) => e.file === 'pipeline.yml')!.doc as any;
+    /** The numbered arms of the `case "$CODE"` step after the action step `id` (the `*)` arm is the fallback). */
+    const arms = (job: string, id: string): number[] => {
+      const steps: any[] = doc.jobs[job].steps;
+      const at = steps.findIndex((st) => st.id === id);
+      assert.equal(steps[at].uses, USES);
+      assert.equal(steps[at]['continue-on-error'], true, `${job}: the job goes on to the step that branches`);
+      const next = steps[at + 1];
+      assert.equal(next.env.CODE, `\${{ steps.${id}.outputs.exit-code }}`);
+      assert.match(next.run, /\*\) .*exit 1 ;;/, `${job}: a fallback arm that fails`);
+      return [...String(next.run).matchAll(/^\s*(\d+)\)/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    };
+    assert.equal(doc.on.workflow_run.types[0], 'completed', 'the merge is reported once the images are published');
+    assert.match(doc.jobs.changes.if, /github\.event\.workflow_run\.conclusion == 'success'/);
+    assert.equal(doc.jobs.merged.steps.find((st: any) => st.id === 'merged').with.tag, '${{ github.event.workflow_run.head_sha }}');
+
+    const sha = stack.world.github.addCommit('WordPress', 'openverse', { message: 'Action: a merge for the pipeline' });
+    await stack.world.pushTags(sha);
+    const down = { 'temporal-address': '127.0.0.1:1', config: stack.configPath };
+    const merged = await Promise.all([
+      runAction({ command: 'pipeline-merged', app: 'api', tag: sha, title: 'a merge', actor: 'dhruv', ...connection() }),
+      runAction({ command: 'pipeline-merged', app: 'api', tag: 'abc123', ...connection() }),
+      runAction({ command: 'pipeline-merged', app: 'api', tag: sha, ...down }),
+    ]);
+    await pipelineUntil(stack, 'api', 'the merge awaiting approval', (s) => s.phase === 'awaiting_approval' && s.candidate?.sha === sha);
+    const approve = [
+      await runAction({ command: 'pipeline-approve', app: 'api', tag: A, ...connection() }),
+      await runAction({ command: 'pipeline-approve', app: 'api', tag: sha, actor: 'mallory', ...connection() }),
+      await runAction({ command: 'pipeline-approve', app: 'api', tag: sha, ...down }),
+      await runAction({ command: 'pipeline-approve', app: 'api', tag: sha, actor: 'alice', ...connection() }),
+    ];
+    const codes = (runs: ActionRun[]) => runs.map((r) => r.code!);
+    assert.deepEqual(codes(merged), [0, 2, 6], merged.map(show).join('\n'));
+    assert.deepEqual(codes(approve), [2, 5, 6, 0], approve.map(show).join('\n'));
+    assert.deepEqual(arms('merged', 'merged'), [...new Set(codes(merged))].sort((a, b) => a - b));
+    assert.deepEqual(arms('approve', 'approve'), [...new Set(codes(approve))].sort((a, b) => a - b));
   });
 
   it('refuses missing or wrong inputs with exit 2 before connecting, and an unauthorised actor with 5', async () => {

@@ -205,17 +205,20 @@ export function runProcess(file: string, args: string[], opts: { cwd: string; en
   });
 }
 
-/** Waits until the pipeline of `app` is in a state that satisfies `pred`, and returns it. */
-export function pipelineUntil(stack: Stack, app: string, what: string, pred: (s: PipelineState) => boolean): Promise<PipelineState> {
+/** Waits until the pipeline of `app` is in a state that satisfies `pred`, and returns it; a timeout shows the last state. */
+export function pipelineUntil(stack: Stack, app: string, what: string, pred: (s: PipelineState) => boolean, timeoutMs = 60_000): Promise<PipelineState> {
+  const query = () => stack.client.workflow.getHandle(pipelineWorkflowId(app)).query(pipelineStateQuery).catch(() => undefined);
   return eventually(
     what,
     async () => {
-      const s = await stack.client.workflow.getHandle(pipelineWorkflowId(app)).query(pipelineStateQuery).catch(() => undefined);
+      const s = await query();
       return s && pred(s) ? s : undefined;
     },
-    60_000,
+    timeoutMs,
     100,
-  );
+  ).catch(async (err) => {
+    throw new Error(`${(err as Error).message}: ${JSON.stringify(await query(), null, 1)}`);
+  });
 }
 
 /** Runs `bin/slipway` in `cwd` with exactly `env`. */

@@ -178,10 +178,8 @@ describe('proven identity (oidc mode for production)', () => {
       assert.ok(!JSON.stringify(s).includes(token), 'the pipeline state keeps the token');
     });
 
-    it('the merger cannot approve alone under another case of their login', async () => {
-      const sha = await commit('Fix pagination');
-      await reportMerge(stack.client, 'api', { sha, actor: 'Alice', title: 'Fix pagination' }, { taskQueue: tq });
-      await until('candidate awaiting approval', (s) => s.phase === 'awaiting_approval' && s.candidate?.sha === sha);
+    /** @alice's approval alone is refused as the merger's; @bob's then releases the candidate. */
+    const mergerAloneRefused = async (sha: string) => {
       await assert.rejects(
         handle().executeUpdate(approveUpdate, { args: [{ tag: sha, approver: 'alice', idToken: await issuer().mint('alice') }] }),
         refusedUpdate(/@alice merged .* and may not approve it alone/),
@@ -189,6 +187,24 @@ describe('proven identity (oidc mode for production)', () => {
       assert.equal((await state()).phase, 'awaiting_approval');
       await handle().executeUpdate(approveUpdate, { args: [{ tag: sha, approver: 'bob', idToken: await issuer().mint('bob') }] });
       await until('released', (x) => x.history.some((h) => h.sha === sha && h.outcome === 'released'));
+    };
+
+    it('the merger cannot approve alone under another case of their login', async () => {
+      const sha = await commit('Fix pagination');
+      await reportMerge(stack.client, 'api', { sha, actor: 'Alice', title: 'Fix pagination' }, { taskQueue: tq });
+      await until('candidate awaiting approval', (s) => s.phase === 'awaiting_approval' && s.candidate?.sha === sha);
+      await mergerAloneRefused(sha);
+    });
+
+    it('the merger GitHub records cannot approve alone, whatever name the merge was reported under', async () => {
+      const sha = await commit('Cache audio waveforms');
+      const pull = stack.world.github.addMergedPull(OWNER, REPO, { title: 'Cache audio waveforms', author: 'zack', mergedBy: 'alice', mergedAt: Date.now(), mergeCommitSha: sha });
+      await reportMerge(stack.client, 'api', { sha, actor: 'zack', title: 'Cache audio waveforms' }, { taskQueue: tq });
+      const s = await until('candidate awaiting approval', (x) => x.phase === 'awaiting_approval' && x.candidate?.sha === sha);
+      assert.equal(s.candidate?.mergedBy, 'alice');
+      assert.ok(s.history.some((h) => h.sha === sha && h.note === `reported as merged by @zack; GitHub says @alice merged #${pull}`), JSON.stringify(s.history));
+      await mergerAloneRefused(sha);
+      await saveHistory(handle(), 'pipeline-merger');
     });
 
     it('`Alice` and `alice` are one approver', async () => {

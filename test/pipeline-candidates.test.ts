@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { reportMerge } from '../client/operations';
 import { approveUpdate, pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
-import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
+import { eventually, freshTaskQueue, pipelineUntil, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
 const OWNER = 'WordPress';
@@ -40,18 +40,7 @@ describe('pipeline candidates: git ancestry and published images', () => {
     return sha;
   };
   const handle = () => stack.client.workflow.getHandle(pipelineWorkflowId('api'));
-  const until = (what: string, pred: (s: PipelineState) => boolean) =>
-    eventually(
-      what,
-      async () => {
-        const s = await handle().query(pipelineStateQuery).catch(() => undefined);
-        return s && pred(s) ? s : undefined;
-      },
-      60_000,
-      100,
-    ).catch(async (err) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await handle().query(pipelineStateQuery), null, 1)}`);
-    });
+  const until = (what: string, pred: (s: PipelineState) => boolean) => pipelineUntil(stack, 'api', what, pred);
   const merge = (sha: string, actor: string, title: string) => reportMerge(stack.client, 'api', { sha, actor, title }, { taskQueue: tq });
   const approve = (tag: string) => handle().executeUpdate(approveUpdate, { args: [{ tag, approver: 'alice' }] });
 
@@ -117,5 +106,54 @@ describe('pipeline candidates: git ancestry and published images', () => {
     s = await until('deployed to staging once the images exist', (x) => x.phase === 'awaiting_approval' && x.candidate?.sha === early);
     assert.equal(stack.world.site.release('api-staging'), early);
     assert.equal(s.candidate?.note, undefined);
+  });
+
+  it('an approval starts production at once; GitHub writes that fail meanwhile are completed by retries, exactly once', async () => {
+    const s0 = await until('a candidate awaiting approval', (x) => x.phase === 'awaiting_approval' && !!x.candidate);
+    const tag = s0.candidate!.sha;
+    const gh = stack.world.github;
+    // Every GitHub write fails until production runs the tag; reads (authorisation) still answer.
+    gh.setFaults({ writeErrorRate: 1 });
+    try {
+      await approve(tag);
+      await eventually('production runs the approved tag while GitHub refuses every write', () => stack.world.site.release('api-production') === tag, 60_000, 100);
+      assert.equal(gh.releases(OWNER, REPO).filter((r) => r.targetCommitish === tag).length, 0, 'no release written yet');
+      // Then half the writes lose their answer after taking effect: a retry must find its own write.
+      gh.setFaults({ writeErrorRate: 0.5, writeErrorsApplied: true, seed: 7 });
+      await pipelineUntil(stack, 'api', 'released', (x) => x.lastValidated === tag, 180_000);
+    } finally {
+      gh.setFaults({});
+    }
+    const releases = gh.releases(OWNER, REPO).filter((r) => r.targetCommitish === tag);
+    assert.equal(releases.length, 1, 'one GitHub Release');
+    const tags = Object.entries(gh.refs(OWNER, REPO)).filter(([ref, sha]) => ref.startsWith('refs/tags/api-') && sha === tag);
+    assert.deepEqual(tags.map(([ref]) => ref), [`refs/tags/${releases[0].tagName}`], 'one tag');
+    assert.equal(gh.pulls(OWNER, REPO).filter((p) => p.headRef === `changelog/${releases[0].tagName}`).length, 1, 'one changelog pull request');
+    assert.equal(stack.world.site.release('api-production'), tag);
+    const s = await handle().query(pipelineStateQuery);
+    assert.equal(s.queue.find((q) => q.sha === tag)?.status, 'released');
+    assert.deepEqual(gh.contractViolations, []);
+    await saveHistory(handle(), 'pipeline-promote-alongside');
+  });
+
+  it('a production deploy that fails beside its release marks the release failed; production keeps what it ran', async () => {
+    const running = stack.world.site.release('api-production');
+    const sha = await commit('Breaks in production');
+    await merge(sha, 'zack', 'Breaks in production');
+    await until('awaiting approval', (x) => x.phase === 'awaiting_approval' && x.candidate?.sha === sha);
+    // Staging ran it; production's tasks of this image stop at start.
+    stack.ecs.failImage(`openverse-api:${sha}`, { reason: 'CannotStartContainerError: production secrets missing' });
+    try {
+      await approve(sha);
+      const s = await until('failed', (x) => x.queue.some((q) => q.sha === sha && q.status === 'failed'));
+      assert.match(s.queue.find((q) => q.sha === sha)?.note ?? '', /^the production deploy failed: .*rolled back/i);
+      assert.notEqual(s.lastValidated, sha);
+    } finally {
+      stack.ecs.clearFailures();
+    }
+    assert.equal(stack.world.site.release('api-production'), running, 'production serves what it ran before');
+    const rel = stack.world.github.releases(OWNER, REPO).find((r) => r.targetCommitish === sha);
+    assert.ok(rel, 'the release was made alongside');
+    assert.match(rel.body ?? '', /^<!-- slipway: failed -->\n> \[!CAUTION\]\n> \*\*The production deployment of this release failed\*\*: the production deploy failed/);
   });
 });

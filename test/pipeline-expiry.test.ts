@@ -47,6 +47,7 @@ function stubs(opts: { autoApprove?: boolean; imagesNeverAppear?: () => void } =
     resolveTarget: async (i) => target(i.env),
     // One merge on main, nothing released yet: it is its own base.
     relateCommits: async (i) => ({ branch: 'main', base: i.shas[0], baseIsEntry: true, commits: [], older: [], offBranch: [] }),
+    mergerOf: async () => ({}),
     authorize: async () => ({ checked: false }),
     checkImageTags: async () => {
       if (!opts.imagesNeverAppear) return undefined;

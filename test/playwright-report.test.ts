@@ -55,8 +55,8 @@ function report(tests: T[], errors: string[] = []): GateReport {
 
 const RUN = { suiteDir: '/suite' };
 
-function verdict(ok: boolean, counts: Partial<Record<'passed' | 'failed' | 'flaky' | 'skipped', number>>, failures: GateFailure[] = []): ReportJudgement {
-  return { kind: 'verdict', passed: 0, failed: 0, flaky: 0, skipped: 0, ...counts, failures, ok };
+function verdict(ok: boolean, counts: Partial<Record<'passed' | 'failed' | 'flaky' | 'skipped', number>>, failures: GateFailure[] = [], flakyTests?: string[]): ReportJudgement {
+  return { kind: 'verdict', passed: 0, failed: 0, flaky: 0, skipped: 0, ...counts, failures, ok, ...(flakyTests && { flakyTests }) };
 }
 
 describe('judgeReport', () => {
@@ -83,7 +83,7 @@ describe('judgeReport', () => {
         { title: 'loads', status: 'expected' },
         { title: 'slow page', status: 'flaky', last: 'passed' },
       ]),
-      expect: verdict(true, { passed: 1, flaky: 1 }),
+      expect: verdict(true, { passed: 1, flaky: 1 }, [], ['[chromium] › smoke.spec.ts › home › slow page']),
     },
     {
       name: 'a test cut short by the run timeout is a failure, not a skip',
@@ -168,7 +168,7 @@ describe('tallyReport', () => {
   it('leaves the project out of a title when the config names none, and reads a report with missing lists', () => {
     const t = tallyReport(report([{ title: 'x', status: 'unexpected', error: 'Error: e', project: '' }]));
     assert.equal(t.failures[0].title, 'smoke.spec.ts › home › x');
-    assert.deepEqual(tallyReport({}), { passed: 0, failed: 0, flaky: 0, skipped: 0, failures: [], suiteErrors: [] });
+    assert.deepEqual(tallyReport({}), { passed: 0, failed: 0, flaky: 0, skipped: 0, failures: [], flakyTests: [], suiteErrors: [] });
   });
 });
 
@@ -179,6 +179,11 @@ describe('gateSummary', () => {
       name: 'a failed gate: the counts and the failing titles',
       r: { ok: false, passed: 1, failed: 2, flaky: 0, failures: [{ title: '[chromium] › a.spec.ts › x' }, { title: '[chromium] › a.spec.ts › y' }] },
       expect: '1 passed, 2 failed, 0 flaky: [chromium] › a.spec.ts › x; [chromium] › a.spec.ts › y',
+    },
+    {
+      name: 'a passed gate with a flaky test: the counts and the flaky titles',
+      r: { ok: true, passed: 3, failed: 0, flaky: 1, failures: [], flakyTests: ['[chromium] › a.spec.ts › z'] },
+      expect: '3 passed, 0 failed, 1 flaky (flaky, passed on a retry: [chromium] › a.spec.ts › z)',
     },
     { name: 'no test passed: the suite-level reason', r: { ok: false, passed: 0, failed: 0, flaky: 0, failures: [{ title: '(suite)' }] }, expect: '0 passed, 0 failed, 0 flaky: (suite)' },
   ];

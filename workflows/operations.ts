@@ -52,7 +52,10 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
     op.check(operationInputProblem(input, false));
     op.check(lockProblem(`a rollback of ${input.app} in ${input.env}`, rollbackWorkflowId(input.app, input.env)));
     const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
-    const auth = await op.preflight(() => authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env, idToken: input.idToken }));
+    // A rollback started by another Slipway workflow (the pipeline's, after a failed smoke suite) acts for the actor that workflow proved.
+    const auth = await op.preflight(() =>
+      authorize({ actor: input.actor, operation: 'rollback', app: input.app, env: input.env, idToken: input.idToken, parentWorkflowId: workflowInfo().parent?.workflowId }),
+    );
     op.proven(auth.proven);
 
     let tag = input.tag;

@@ -25,6 +25,12 @@ export const PATCH_REDEPLOY_PROVES_IDENTITY = 'redeploy-proves-identity';
 export const PATCH_LOGINS_AS_GITHUB = 'logins-compare-as-github';
 /** Pipeline: pause, resume and cancel need an authorised (and, in oidc mode, proven) actor. */
 export const PATCH_PIPELINE_CONTROL = 'pipeline-control-authorized';
+/** Pipeline: the merger is also who GitHub says merged the candidate (its pull request's merged_by), not only the login the report named. */
+export const PATCH_MERGER_FROM_GITHUB = 'merger-from-github';
+/** Pipeline: an approval starts the production deploy at once, the release's GitHub writes alongside (earlier runs released first, production inside the release). */
+export const PATCH_PROMOTE_ALONGSIDE = 'promote-production-alongside-release';
+/** Pipeline: the production smoke suite after a promotion, rolling production back when it fails. */
+export const PATCH_PRODUCTION_SMOKE = 'production-smoke-suite';
 /** Rollback (to the last validated release): when the environment already runs it after a later deploy did not take over, answers so and changes nothing. */
 export const PATCH_ROLLBACK_ALREADY_THERE = 'rollback-answers-already-running';
 /** Rollback: when the preempted deploy's StopServiceDeployment ROLLBACK returns the service to the target's validated revision, ECS's rollback is the rollback (no re-pointing). */

@@ -3,8 +3,10 @@
  * the lock) that takes merges to main from a queue, one cycle at a time:
  *
  *   pick → deploy to staging (verified) → gate (Playwright or a GitHub workflow) →
- *   approval → promote the tag staging reports (release + production deploy) →
- *   production reports what staging reports → record → next.
+ *   approval → promote the tag staging reports (production deploy, and the release's
+ *   GitHub writes alongside) →
+ *   production reports what staging reports → production smoke suite (a failure rolls
+ *   production back to the previous validated release) → record → next.
  *
  * The queue loses nothing: merges arriving during a cycle wait, the same SHA twice is one
  * entry, and every entry ends in a visible status. State lives in one object; the
@@ -17,6 +19,7 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -37,8 +40,9 @@ import { deploy } from './deploy';
 import { childEnding, lockProblem } from './failures';
 import { reportPipeline } from './metrics';
 import { Notifier } from './notifier';
-import { PATCH_LOGINS_AS_GITHUB, PATCH_PIPELINE_CONTROL } from './patches';
-import { githubGate, playwrightGate, quick } from './profiles';
+import { PATCH_LOGINS_AS_GITHUB, PATCH_MERGER_FROM_GITHUB, PATCH_PIPELINE_CONTROL, PATCH_PRODUCTION_SMOKE, PATCH_PROMOTE_ALONGSIDE } from './patches';
+import { githubGate, githubWrite, playwrightGate, quick } from './profiles';
+import { rollback } from './operations';
 import { release } from './release';
 import {
   approveSignal,
@@ -53,6 +57,9 @@ import {
   rejectUpdate,
   releaseWorkflowId,
   resumeUpdate,
+  recordWorkflowId,
+  rollbackWorkflowId,
+  withdrawnSignal,
   FailureType,
   SA,
   type ApprovalRecord,
@@ -65,6 +72,8 @@ import {
 } from '../contract';
 
 const acts = proxyActivities<Activities>(quick);
+/** GitHub writes: a release's failure mark. */
+const writes = proxyActivities<Activities>(githubWrite);
 
 /** Kept in the state: finished entries and approvals beyond these are dropped. */
 const KEEP_FINISHED = 50;
@@ -104,7 +113,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     setCurrentDetails(
       [
         `**${state.paused ? 'paused' : state.phase.replace(/_/g, ' ')}** — pipeline of ${state.app} (${state.policy})`,
-        c ? `candidate: \`${shortTag(c.sha)}\` ${c.title} (merged by @${c.actor})` : 'candidate: —',
+        c ? `candidate: \`${shortTag(c.sha)}\` ${c.title} (merged by @${c.mergedBy ?? c.actor})` : 'candidate: —',
         `waiting: ${waiting.length ? waiting.map((e) => shortTag(e.sha)).join(', ') : '—'}`,
         `staging: ${state.staging ? shortTag(state.staging) : '?'} · production: ${state.production ? shortTag(state.production) : '?'} · last validated: ${state.lastValidated ? shortTag(state.lastValidated) : '—'}`,
         ...state.approvals.slice(-3).map((a) => `- ${a.decision} ${shortTag(a.tag)} by @${a.approver} at ${a.at}${a.refused ? ` — refused: ${a.refused}` : ''}`),
@@ -131,6 +140,8 @@ export async function pipeline(input: PipelineInput): Promise<void> {
   const githubLogins = patched(PATCH_LOGINS_AS_GITHUB);
   const loginKey = (login: string) => (githubLogins ? normalizeLogin(login) : login);
   const isMerger = (login: string, merger: string) => (githubLogins ? sameLogin(login, merger) : login === merger);
+  /** The reported merger, or the one GitHub records. */
+  const mergedIt = (login: string, c: QueueEntry) => isMerger(login, c.actor) || (c.mergedBy !== undefined && isMerger(login, c.mergedBy));
   // Pause, resume and cancel need an authorised (and, in oidc mode, proven) actor.
   const controlAuthorized = patched(PATCH_PIPELINE_CONTROL);
 
@@ -201,7 +212,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       // The merger's approval never suffices alone (unless allowed); with one approval
       // required it is refused outright, with more it counts beside someone else's.
       const required = plan?.settings.approvals ?? 1;
-      if (isMerger(record.approver, candidate.actor) && !plan?.settings.allowSelfApproval && required <= 1) {
+      if (mergedIt(record.approver, candidate) && !plan?.settings.allowSelfApproval && required <= 1) {
         return refuse(`@${record.approver} merged ${shortTag(candidate.sha)} and may not approve it alone: another authorised approver is needed`);
       }
       decision.approvers.set(loginKey(record.approver), record.approver);
@@ -321,6 +332,19 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     }
     plan ??= await acts.resolvePipeline({ app: state.app });
     const candidate = state.candidate!;
+    // The merger GitHub vouches for, beside the one the report named: either may not approve alone.
+    if (candidate.mergedBy === undefined && patched(PATCH_MERGER_FROM_GITHUB)) {
+      const { merger, pull } = await acts.mergerOf({ sha: candidate.sha }).catch((err: unknown) => {
+        state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: clip(`who merged it is unknown to Slipway (GitHub: ${(err as Error).message}); the reported merger @${candidate.actor} counts`, 300) });
+        return {} as { merger?: string; pull?: number };
+      });
+      if (merger) {
+        candidate.mergedBy = merger;
+        if (!isMerger(merger, candidate.actor)) {
+          state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: `reported as merged by @${candidate.actor}; GitHub says @${merger} merged #${pull}` });
+        }
+      }
+    }
     decision = { approvers: new Map() };
     const finish = (status: QueueEntry['status'], outcome: string, note?: string) => {
       candidate.status = status;
@@ -378,7 +402,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     // 4. approval
     setPhase('awaiting_approval');
     const required = plan.settings.approvals;
-    const hasApproval = () => decision.approvers.size >= required && (plan!.settings.allowSelfApproval || [...decision.approvers.values()].some((a) => !isMerger(a, candidate.actor)));
+    const hasApproval = () => decision.approvers.size >= required && (plan!.settings.allowSelfApproval || [...decision.approvers.values()].some((a) => !mergedIt(a, candidate)));
     if (plan.settings.autoApprove) {
       state.approvals.push({ approver: 'slipway', tag: candidate.sha, at: now(), decision: 'approve', via: 'update', reason: 'autoApprove' });
     } else {
@@ -405,16 +429,56 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       finish('failed', 'staging_moved', `staging reports ${reported}, not the approved candidate`);
       continue;
     }
-    const released = await runChild(() =>
-      executeChild(release, {
-        workflowId: releaseWorkflowId(state.app, candidate.sha),
-        args: [{ app: state.app, tag: candidate.sha, actor: [...decision.approvers.values()][0] ?? candidate.actor }],
-        staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
-      }),
-    );
-    if (!released.ok) {
-      finish('failed', 'release_failed', released.message);
-      continue;
+    const approver = [...decision.approvers.values()][0] ?? candidate.actor;
+    let releaseId: number | undefined;
+    if (patched(PATCH_PROMOTE_ALONGSIDE)) {
+      // Production starts at once; the release's GitHub writes (tag, release, aliases,
+      // changelog pull request) run alongside, as a child whose writes are retried until
+      // done and never repeated.
+      const prodEnv = plan.production.env;
+      const [deployed, released] = await Promise.all([
+        runChild(() =>
+          executeChild(deploy, {
+            workflowId: deployWorkflowId(state.app, prodEnv),
+            args: [{ app: state.app, env: prodEnv, tag: candidate.sha, actor: approver, reason: `pipeline: ${candidate.title} (approved by @${approver})` }],
+            staticSummary: `deploy ${state.app} ${shortTag(candidate.sha)} → ${prodEnv} (pipeline)`,
+          }),
+        ),
+        runChild(() =>
+          executeChild(release, {
+            workflowId: releaseWorkflowId(state.app, candidate.sha),
+            args: [{ app: state.app, tag: candidate.sha, actor: approver, productionByCaller: true }],
+            staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
+          }),
+        ),
+      ]);
+      if (!deployed.ok) {
+        const why = `the ${prodEnv} deploy failed: ${deployed.message}`;
+        if (released.ok && released.value.releaseId !== undefined) await writes.markReleaseFailed({ releaseId: released.value.releaseId, reason: why });
+        await notifier.failed(deployed.outcome, `${shortTag(candidate.sha)}: ${why}`, deployed.reasons);
+        finish('failed', 'production_failed', why);
+        continue;
+      }
+      if (released.ok) releaseId = released.value.releaseId;
+      if (!released.ok) {
+        state.production = candidate.sha;
+        await notifier.failed('release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
+        finish('failed', 'release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
+        continue;
+      }
+    } else {
+      const released = await runChild(() =>
+        executeChild(release, {
+          workflowId: releaseWorkflowId(state.app, candidate.sha),
+          args: [{ app: state.app, tag: candidate.sha, actor: approver }],
+          staticSummary: `release ${state.app} ${shortTag(candidate.sha)} (pipeline)`,
+        }),
+      );
+      if (!released.ok) {
+        finish('failed', 'release_failed', released.message);
+        continue;
+      }
+      releaseId = released.value.releaseId;
     }
 
     // 6. production must report what staging reports
@@ -430,9 +494,53 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       continue;
     }
 
+    // 6b. the production smoke suite; a failure rolls production back to the previous validated release
+    let smoked = '';
+    const smoke = plan.settings.productionSmoke?.playwright;
+    if (smoke && patched(PATCH_PRODUCTION_SMOKE)) {
+      setPhase('smoke_testing_production');
+      const result = await runPlaywright(smoke, plan.smokeUrls ?? {}, candidate.sha);
+      if (result.ok) {
+        state.history.push({ sha: candidate.sha, outcome: 'smoke_passed', at: now(), note: result.summary });
+        smoked = `; production smoke suite: ${result.summary}`;
+      } else {
+        const prodEnv = plan.production.env;
+        const failedWhy = `the ${prodEnv} smoke suite failed: ${result.summary}`;
+        state.history.push({ sha: candidate.sha, outcome: 'smoke_failed', at: now(), note: result.summary });
+        setPhase('rolling_back_production');
+        // The deploy recorded the release as validated; it is not: no rollback may pick it again.
+        try {
+          await getExternalWorkflowHandle(recordWorkflowId(state.app, prodEnv)).signal(withdrawnSignal, {
+            tag: candidate.sha,
+            workflowId: workflowInfo().workflowId,
+            reason: clip(failedWhy, 500),
+          });
+        } catch (err) {
+          state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: `could not withdraw ${shortTag(candidate.sha)} from the validated releases of ${prodEnv}: ${causeOf(err)}` });
+        }
+        const back = await runChild(() =>
+          executeChild(rollback, {
+            workflowId: rollbackWorkflowId(state.app, prodEnv),
+            args: [{ app: state.app, env: prodEnv, actor: approver, reason: clip(`pipeline: ${shortTag(candidate.sha)} failed the ${prodEnv} smoke suite`, MAX_REASON) }],
+            staticSummary: `rollback ${state.app} → ${prodEnv}: ${shortTag(candidate.sha)} failed the smoke suite (pipeline)`,
+          }),
+        );
+        const after = back.ok ? `${prodEnv} rolled back to ${back.value.tag} (${back.value.taskDefinitionArn.split('/').pop()})` : `the rollback of ${prodEnv} failed: ${back.message}`;
+        if (back.ok) state.production = back.value.tag;
+        if (releaseId !== undefined) await writes.markReleaseFailed({ releaseId, reason: `${failedWhy}; ${after}` });
+        const productionNotifier = new Notifier(
+          { kind: 'pipeline', app: state.app, env: prodEnv, tag: candidate.sha, actor: approver, reason: candidate.title },
+          (l) => state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: l }),
+        );
+        await productionNotifier.failed('smoke_failed', `${shortTag(candidate.sha)}: ${failedWhy}; ${after}`);
+        finish('failed', 'smoke_failed', `${failedWhy}; ${after}`);
+        continue;
+      }
+    }
+
     // 7. the validated release
     state.lastValidated = candidate.sha;
-    finish('released', 'released', `${stag === prod ? 'staging and production report' : 'production reports'} ${shortTag(candidate.sha)}`);
+    finish('released', 'released', `${stag === prod ? 'staging and production report' : 'production reports'} ${shortTag(candidate.sha)}${smoked}`);
     if (shouldContinueAsNew()) break;
   }
 
@@ -513,12 +621,11 @@ async function waitForImages(plan: PipelinePlan, tag: string, onWait: (why: stri
   }
 }
 
-type ChildOutcome = { ok: true } | { ok: false; outcome: string; message: string; reasons: string[] };
+type ChildOutcome<T> = { ok: true; value: T } | { ok: false; outcome: string; message: string; reasons: string[] };
 
-async function runChild(fn: () => Promise<unknown>): Promise<ChildOutcome> {
+async function runChild<T>(fn: () => Promise<T>): Promise<ChildOutcome<T>> {
   try {
-    await fn();
-    return { ok: true };
+    return { ok: true, value: await fn() };
   } catch (err) {
     const child = childEnding(err);
     if (child) return { ok: false, outcome: child.outcome, message: child.message, reasons: child.reasons };
@@ -530,30 +637,45 @@ async function runChild(fn: () => Promise<unknown>): Promise<ChildOutcome> {
   }
 }
 
+/** A Playwright suite against `urls`, expecting `sha`: its verdict in one line; a suite that cannot run fails (`what` could not run). */
+async function runPlaywright(
+  pw: { suiteDir: string; grep?: string; taskQueue?: string; retries?: number; timeoutMinutes: number },
+  urls: { baseUrl?: string; apiUrl?: string },
+  sha: string,
+  what = 'the suite',
+): Promise<{ ok: boolean; summary: string }> {
+  try {
+    const { runPlaywrightGate } = proxyActivities<Activities>(playwrightGate(pw.taskQueue, pw.timeoutMinutes));
+    const r = await runPlaywrightGate({
+      suiteDir: pw.suiteDir,
+      baseUrl: urls.baseUrl ?? '',
+      apiUrl: urls.apiUrl,
+      grep: pw.grep,
+      ...(pw.retries !== undefined && { retries: pw.retries }),
+      timeoutSeconds: pw.timeoutMinutes * 60,
+      expectedRelease: sha,
+    });
+    return { ok: r.ok, summary: gateSummary(r) };
+  } catch (err) {
+    return { ok: false, summary: `${what} could not run: ${causeOf(err)}` };
+  }
+}
+
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : (err as Error).message;
+}
+
 async function runGate(plan: PipelinePlan, sha: string): Promise<{ ok: boolean; summary: string }> {
   const gate = plan.settings.gate;
   if (!gate?.playwright && !gate?.githubWorkflow) return { ok: true, summary: 'no gate configured' };
+  if (gate.playwright) return runPlaywright(gate.playwright, { baseUrl: plan.gateUrls?.baseUrl ?? plan.staging.url, apiUrl: plan.gateUrls?.apiUrl }, sha, 'the gate');
   try {
-    if (gate.playwright) {
-      const pw = gate.playwright;
-      const { runPlaywrightGate } = proxyActivities<Activities>(playwrightGate(pw.taskQueue, pw.timeoutMinutes));
-      const r = await runPlaywrightGate({
-        suiteDir: pw.suiteDir,
-        baseUrl: plan.gateUrls?.baseUrl ?? plan.staging.url ?? '',
-        apiUrl: plan.gateUrls?.apiUrl,
-        grep: pw.grep,
-        retries: pw.retries,
-        timeoutSeconds: pw.timeoutMinutes * 60,
-        expectedRelease: sha,
-      });
-      return { ok: r.ok, summary: gateSummary(r) };
-    }
     const gh = gate.githubWorkflow!;
     const { dispatchGitHubGate } = proxyActivities<Activities>(githubGate);
     const r = await dispatchGitHubGate({ owner: plan.github!.owner, repo: plan.github!.repo, workflow: gh.workflow, ref: gh.ref, inputs: { sha } });
     return { ok: r.ok, summary: `${gh.workflow}: ${r.conclusion} ${r.runUrl}` };
   } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    return { ok: false, summary: `the gate could not run: ${cause instanceof Error ? cause.message : (err as Error).message}` };
+    return { ok: false, summary: `the gate could not run: ${causeOf(err)}` };
   }
 }

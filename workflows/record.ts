@@ -4,7 +4,9 @@
  * Rollbacks read it to find the last release that was proven good, so it believes no
  * message: a report only names a deploy execution, and the entry is taken from that
  * execution itself (completed, verified that tag, for this app and environment), read by
- * an activity. Reports that do not hold are kept as refused, with the reason. It continues
+ * an activity. Reports that do not hold are kept as refused, with the reason. A release
+ * that failed afterwards (the pipeline's production smoke suite) is withdrawn once that
+ * pipeline's own state confirms it, so no rollback picks it again. It continues
  * as new when its history grows, carrying its state.
  */
 import {
@@ -21,7 +23,7 @@ import type { Activities } from '../activities';
 import { clip } from '../domain/input';
 import { tagProblem } from '../domain/tags';
 import { lockProblem, messageOf } from './failures';
-import { FailureType, recordQuery, recordWorkflowId, validatedSignal, type RecordState, type RefusedValidation, type ValidatedRelease } from '../contract';
+import { FailureType, recordQuery, recordWorkflowId, validatedSignal, withdrawnSignal, type RecordState, type RefusedValidation, type ValidatedRelease } from '../contract';
 
 const KEEP = 50;
 const KEEP_REFUSED = 20;
@@ -30,7 +32,7 @@ const MAX_PENDING = 20;
 /** Records started before reports were confirmed replay taking them as they came. */
 const PATCH_CONFIRM = 'record-confirms-validated-releases';
 
-const { confirmValidated } = proxyActivities<Activities>({
+const { confirmValidated, confirmWithdrawal } = proxyActivities<Activities>({
   // Waits for the reporting deploy to complete (it reports just before it does).
   startToCloseTimeout: '12m',
   heartbeatTimeout: '30s',
@@ -60,6 +62,7 @@ export async function releaseRecord(initial: RecordState): Promise<void> {
     env: initial.env,
     validated: [...(initial.validated ?? [])],
     ...(confirming && { pending: [], refused: [...(initial.refused ?? [])].slice(-KEEP_REFUSED) }),
+    ...(initial.withdrawn && { withdrawn: [...initial.withdrawn].slice(-KEEP_REFUSED) }),
   };
   const known = (r: { workflowId: string; runId: string }) =>
     [...state.validated, ...(state.pending ?? [])].some((v) => v.workflowId === r.workflowId && v.runId === r.runId);
@@ -107,6 +110,25 @@ export async function releaseRecord(initial: RecordState): Promise<void> {
       state.pending = state.pending!.filter((p) => p !== release);
       refuse(release, `could not be confirmed: ${messageOf(err)}`);
     }
+  });
+  // A release that failed afterwards leaves `validated` once the pipeline that saw it fail confirms it.
+  setHandler(withdrawnSignal, async (report: unknown) => {
+    if (!confirming) return; // records of earlier versions take no withdrawals
+    const r = (typeof report === 'object' && report !== null ? report : {}) as Record<string, unknown>;
+    const problem =
+      (tagProblem(r.tag) ? `tag: ${tagProblem(r.tag)}` : undefined) ??
+      (typeof r.workflowId === 'string' && r.workflowId.length <= 1000 ? undefined : 'workflowId must be text of at most 1000 characters') ??
+      (typeof r.reason === 'string' ? undefined : 'reason must be text');
+    if (problem) return refuse(report, `withdrawal refused: ${problem}`);
+    const withdrawal = { tag: r.tag as string, workflowId: r.workflowId as string, reason: clip(r.reason as string, 500) };
+    try {
+      const check = await confirmWithdrawal({ app: state.app, report: withdrawal });
+      if (!check.ok) return refuse(report, `withdrawal refused: ${check.reason}`);
+    } catch (err) {
+      return refuse(report, `withdrawal could not be confirmed: ${messageOf(err)}`);
+    }
+    state.validated = state.validated.filter((v) => v.tag !== withdrawal.tag);
+    state.withdrawn = [...(state.withdrawn ?? []), { ...withdrawal, at: new Date().toISOString() }].slice(-KEEP_REFUSED);
   });
   setHandler(recordQuery, () => state);
 

@@ -6,6 +6,9 @@
  *   image aliases rel-<date> → production deploy (child; not for release-only apps) →
  *   changelog pull request → notifications.
  *
+ * A caller that deploys production itself (the pipeline, `productionByCaller`) runs the
+ * release beside that deploy: then the release makes only its GitHub and registry writes.
+ *
  * Every effect is idempotent, and a release of an image that was already released picks
  * up that release (same date, same name) instead of making a second one: a re-run heals
  * a partial release and creates nothing twice.
@@ -98,7 +101,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   note(`tagged ${aliases.length} image(s) ${imageAlias(date)}`);
 
   // A release picked up again deploys production only if production does not run it yet.
-  let deployNeeded = !plan.releaseOnly;
+  let deployNeeded = !plan.releaseOnly && !input.productionByCaller;
+  if (input.productionByCaller && !plan.releaseOnly) note(`${plan.production?.env} is deployed by the caller, alongside this release`);
   if (earlier && deployNeeded && plan.production?.versionEndpoint && patched(PATCH_RELEASE_SKIPS_RUNNING)) {
     const running = await acts.readVersion({ url: plan.production.versionEndpoint }).then(
       (v) => v.release,
@@ -151,6 +155,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseResult> {
     tag: input.tag,
     name,
     releaseUrl: rel.url,
+    releaseId: rel.id,
     existing: !!earlier,
     aliases: aliases.map((a) => ({ repository: a.repository, digest: a.digest, created: a.created })),
     ...(deployed && { deploy: deployed }),

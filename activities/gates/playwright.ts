@@ -66,6 +66,8 @@ export interface GateResult {
   failed: number;
   /** Failed, then passed on a retry. */
   flaky: number;
+  /** Titles of the flaky tests (absent when there are none). */
+  flakyTests?: string[];
   skipped: number;
   failures: GateFailure[];
   durationMs: number;
@@ -391,7 +393,7 @@ export function createPlaywrightGate(deps: GateDeps) {
       if (t.kind === 'cannot-run') throw new BadInput(t.message);
       if (t.kind === 'no-verdict') throw new PlaywrightCrashed(t.message);
       const { failures, ok } = t;
-      const result: GateResult = { passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, durationMs, ok };
+      const result: GateResult = { passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, durationMs, ok, ...(t.flakyTests && { flakyTests: t.flakyTests }) };
       log.info(
         `Playwright gate ${ok ? 'passed' : 'failed'}: ${t.passed} passed, ${t.failed} failed, ${t.flaky} flaky, ${t.skipped} skipped in ${Math.round(durationMs / 100) / 10}s`,
         { ok, passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped },

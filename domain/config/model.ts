@@ -46,6 +46,11 @@ export interface PipelineConfig {
     playwright?: { suiteDir: string; grep?: string; baseUrlFrom?: string; apiUrlFrom?: string; taskQueue?: string; retries: number; timeoutMinutes: number };
     githubWorkflow?: { workflow: string; ref: string };
   };
+  /** Run against production after a promotion; a failure rolls production back. */
+  productionSmoke?: {
+    /** `retries` absent: the suite's own setting. */
+    playwright: { suiteDir: string; grep?: string; baseUrlFrom?: string; apiUrlFrom?: string; taskQueue?: string; retries?: number; timeoutMinutes: number };
+  };
 }
 
 export interface EnvironmentConfig {

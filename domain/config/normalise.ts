@@ -28,8 +28,9 @@ export interface RawConfig {
 }
 
 interface RawApp {
-  pipeline?: Partial<Omit<PipelineConfig, 'gate'>> & {
+  pipeline?: Partial<Omit<PipelineConfig, 'gate' | 'productionSmoke'>> & {
     gate?: { playwright?: Partial<NonNullable<NonNullable<PipelineConfig['gate']>['playwright']>> & { suiteDir: string }; githubWorkflow?: { workflow: string; ref?: string } };
+    productionSmoke?: { playwright: Partial<NonNullable<PipelineConfig['productionSmoke']>['playwright']> & { suiteDir: string } };
   };
   releaseOnly?: boolean;
   images: Record<string, string>;
@@ -151,6 +152,7 @@ function normaliseApp(name: string, app: RawApp, budgetMinutes: number): AppConf
 function normalisePipeline(p: NonNullable<RawApp['pipeline']>): PipelineConfig {
   const pw = p.gate?.playwright;
   const gh = p.gate?.githubWorkflow;
+  const smoke = p.productionSmoke?.playwright;
   return {
     policy: p.policy ?? 'latest',
     approvals: p.approvals ?? 1,
@@ -164,5 +166,6 @@ function normalisePipeline(p: NonNullable<RawApp['pipeline']>): PipelineConfig {
         ...(gh && { githubWorkflow: { workflow: gh.workflow, ref: gh.ref ?? 'main' } }),
       },
     }),
+    ...(smoke && { productionSmoke: { playwright: { ...smoke, timeoutMinutes: smoke.timeoutMinutes ?? 15 } } }),
   };
 }

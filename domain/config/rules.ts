@@ -88,7 +88,7 @@ function testTrafficProblems(path: string[], env: Dict, app: Dict): string[] {
   return problems;
 }
 
-/** What the pipeline of `appName` needs: version endpoints, the apps its gate takes URLs from, `github`, `authorization`. */
+/** What the pipeline of `appName` needs: version endpoints, the apps its gate and production smoke suite take URLs from, `github`, `authorization`. */
 function pipelineProblems(appName: string, app: Dict, root: Dict, apps: Dict, declared: string[] | undefined): string[] {
   const pipeline = dict(app.pipeline);
   if (!pipeline) return [];
@@ -109,22 +109,27 @@ function pipelineProblems(appName: string, app: Dict, root: Dict, apps: Dict, de
     }
   }
   const gate = dict(pipeline.gate);
-  const playwright = dict(gate?.playwright);
-  if (playwright && staging) {
+  // The staging gate takes its URLs from staging, the production smoke suite from production.
+  const suites: [Dict | undefined, string[], string | undefined][] = [
+    [dict(gate?.playwright), [...at, 'gate', 'playwright'], staging],
+    [dict(dict(pipeline.productionSmoke)?.playwright), [...at, 'productionSmoke', 'playwright'], declared && envs ? [...declared].reverse().find((e) => Object.hasOwn(envs, e)) : undefined],
+  ];
+  for (const [playwright, where, envName] of suites) {
+    if (!playwright || !envName) continue;
     for (const key of ['baseUrlFrom', 'apiUrlFrom'] as const) {
       const from = playwright[key] === undefined && key === 'baseUrlFrom' ? appName : str(playwright[key]);
       if (from === undefined) continue;
-      const path = formatPath(playwright[key] === undefined ? [...at, 'gate', 'playwright'] : [...at, 'gate', 'playwright', key]);
+      const path = formatPath(playwright[key] === undefined ? where : [...where, key]);
       const other = Object.hasOwn(apps, from) ? dict(apps[from]) : undefined;
       if (!other) {
         problems.push(`${path}: "${from}" is not one of the apps (${Object.keys(apps).join(', ')})`);
         continue;
       }
       const otherEnvs = dict(other.environments);
-      const env = otherEnvs && Object.hasOwn(otherEnvs, staging) ? dict(otherEnvs[staging]) : undefined;
+      const env = otherEnvs && Object.hasOwn(otherEnvs, envName) ? dict(otherEnvs[envName]) : undefined;
       const what = key === 'baseUrlFrom' ? 'the site the suite tests (PLAYWRIGHT_BASE_URL)' : 'the API the suite is given (API_URL)';
-      if (!env) problems.push(`${path}: ${from} is not deployed to ${staging}, so it has no url for ${what}`);
-      else if (env.url === undefined) problems.push(`${path}: ${formatPath(['apps', from, 'environments', staging, 'url'])} is not set; it is ${what}`);
+      if (!env) problems.push(`${path}: ${from} is not deployed to ${envName}, so it has no url for ${what}`);
+      else if (env.url === undefined) problems.push(`${path}: ${formatPath(['apps', from, 'environments', envName, 'url'])} is not set; it is ${what}`);
     }
   }
   if (dict(gate?.githubWorkflow) && !dict(root.github)) {

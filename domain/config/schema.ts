@@ -143,6 +143,24 @@ const environmentSchema: JsonSchema = {
   },
 };
 
+/** A Playwright suite run against `env`'s urls: the staging gate, the production smoke suite. */
+function playwrightSuiteSchema(env: string, description: string, more: Record<string, JsonSchema>): JsonSchema {
+  return {
+    type: 'object',
+    description,
+    required: ['suiteDir'],
+    additionalProperties: false,
+    properties: {
+      suiteDir: { type: 'string', minLength: 1, description: 'Directory of the Playwright project (with playwright.config.*), on the gate workers, relative to their working directory.' },
+      grep: { type: 'string', minLength: 1, description: 'Only tests matching this (Openverse: @deployment-smoketest).' },
+      baseUrlFrom: { type: 'string', pattern: NAME, description: `App whose ${env} \`url\` is PLAYWRIGHT_BASE_URL (default: this app).` },
+      apiUrlFrom: { type: 'string', pattern: NAME, description: `App whose ${env} \`url\` is passed as API_URL (the live API).` },
+      taskQueue: { type: 'string', minLength: 1, description: 'Task queue of the workers that have a browser (default: the main task queue).' },
+      ...more,
+    },
+  };
+}
+
 const pipelineSchema: JsonSchema = {
   type: 'object',
   description:
@@ -176,21 +194,10 @@ const pipelineSchema: JsonSchema = {
       description: 'The check a candidate must pass on staging before approval. Leave out for none.',
       additionalProperties: false,
       properties: {
-        playwright: {
-          type: 'object',
-          description: 'Run the team\'s Playwright suite against staging (PLAYWRIGHT_BASE_URL = the staging url of `baseUrlFrom`).',
-          required: ['suiteDir'],
-          additionalProperties: false,
-          properties: {
-            suiteDir: { type: 'string', minLength: 1, description: 'Directory of the Playwright project (with playwright.config.*), on the gate workers, relative to their working directory.' },
-            grep: { type: 'string', minLength: 1, description: 'Only tests matching this (Openverse: @deployment-smoketest).' },
-            baseUrlFrom: { type: 'string', pattern: NAME, description: 'App whose staging `url` is PLAYWRIGHT_BASE_URL (default: this app).' },
-            apiUrlFrom: { type: 'string', pattern: NAME, description: 'App whose staging `url` is passed as API_URL (the live API).' },
-            taskQueue: { type: 'string', minLength: 1, description: 'Task queue of the workers that have a browser (default: the main task queue).' },
-            retries: { type: 'integer', exclusiveMinimum: -1, maximum: 5, default: 1, description: 'Retries per test; a test that passes on retry counts as flaky.' },
-            timeoutMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 240, default: 30, description: 'How long the suite may run.' },
-          },
-        },
+        playwright: playwrightSuiteSchema('staging', 'Run the team\'s Playwright suite against staging (PLAYWRIGHT_BASE_URL = the staging url of `baseUrlFrom`).', {
+          retries: { type: 'integer', exclusiveMinimum: -1, maximum: 5, default: 1, description: 'Retries per test; a test that passes on retry counts as flaky.' },
+          timeoutMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 240, default: 30, description: 'How long the suite may run.' },
+        }),
         githubWorkflow: {
           type: 'object',
           description: 'Alternatively, dispatch a GitHub Actions workflow and wait for its conclusion.',
@@ -201,6 +208,23 @@ const pipelineSchema: JsonSchema = {
             ref: { type: 'string', minLength: 1, default: 'main', description: 'Branch the workflow runs on.' },
           },
         },
+      },
+    },
+    productionSmoke: {
+      type: 'object',
+      description:
+        "The smoke suite run against production once it reports the promoted release. On a failure production is rolled back to the previous validated release (its exact revision), the release's GitHub Release is marked failed and the maintainers are told; a test that passed on a retry is reported as flaky, not failed. A suite that cannot run counts as failed. Leave out for none.",
+      required: ['playwright'],
+      additionalProperties: false,
+      properties: {
+        playwright: playwrightSuiteSchema(
+          'production',
+          "Run the team's Playwright suite against production (PLAYWRIGHT_BASE_URL = the production url of `baseUrlFrom`, EXPECTED_RELEASE = the promoted release).",
+          {
+            retries: { type: 'integer', exclusiveMinimum: -1, maximum: 5, description: "Retries per test; a test that passes on retry counts as flaky. Default: the suite's own setting (its playwright.config)." },
+            timeoutMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 240, default: 15, description: 'How long the suite may run.' },
+          },
+        ),
       },
     },
   },

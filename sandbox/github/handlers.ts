@@ -161,6 +161,25 @@ function splitHead(head: string): { owner?: string; branch: string } {
   return i < 0 ? { branch: head } : { owner: head.slice(0, i), branch: head.slice(i + 1) };
 }
 
+/** GitHub lists the pull requests merged as the commit, or whose head it is. */
+export const listPullsForCommit: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const sha = ctx.params.commit_sha;
+  const matches = repo.pulls.filter((p) => p.mergeCommitSha === sha || p.headSha === sha);
+  const page = paginate(w, ctx, matches);
+  return ok(
+    page.items.map((p) => pullSimple(w, repo, p)),
+    page.headers,
+  );
+};
+
+export const getPull: Handler = (w, ctx) => {
+  const repo = w.repoOr404(ctx);
+  const pull = repo.pulls.find((p) => p.number === Number(ctx.params.pull_number));
+  if (!pull) throw notFound();
+  return ok(pullFull(w, repo, pull));
+};
+
 export const listPulls: Handler = (w, ctx) => {
   const repo = w.repoOr404(ctx);
   const state = ctx.query.get('state') ?? 'open';

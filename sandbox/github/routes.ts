@@ -1,6 +1,6 @@
 /** The endpoints served, keyed by the OpenAPI description's method and path. */
 import { cancelWorkflowRun, dispatchWorkflow, getWorkflowRun, listWorkflowRuns } from './actions';
-import { compareCommits, createDeployment, createDeploymentStatus, createPull, createRef, createRelease, getContent, getRateLimit, getRef, getRelease, getReleaseByTag, getTeam, getTeamMembership, getUser, listDeploymentStatuses, listDeployments, listMatchingRefs, listPulls, listReleases, listTeamMembers, putContents, updateRelease } from './handlers';
+import { compareCommits, createDeployment, createDeploymentStatus, createPull, createRef, createRelease, getContent, getPull, listPullsForCommit, getRateLimit, getRef, getRelease, getReleaseByTag, getTeam, getTeamMembership, getUser, listDeploymentStatuses, listDeployments, listMatchingRefs, listPulls, listReleases, listTeamMembers, putContents, updateRelease } from './handlers';
 import type { Route } from './router';
 import { searchIssues } from './search';
 
@@ -22,6 +22,8 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/repos/{owner}/{repo}/git/matching-refs/{ref}', handler: listMatchingRefs },
   { method: 'GET', path: '/repos/{owner}/{repo}/pulls', handler: listPulls },
   { method: 'POST', path: '/repos/{owner}/{repo}/pulls', handler: createPull },
+  { method: 'GET', path: '/repos/{owner}/{repo}/pulls/{pull_number}', handler: getPull },
+  { method: 'GET', path: '/repos/{owner}/{repo}/commits/{commit_sha}/pulls', handler: listPullsForCommit },
   { method: 'GET', path: '/repos/{owner}/{repo}/contents/{path}', handler: getContent },
   { method: 'PUT', path: '/repos/{owner}/{repo}/contents/{path}', handler: putContents },
   { method: 'POST', path: '/repos/{owner}/{repo}/deployments', handler: createDeployment },

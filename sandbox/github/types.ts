@@ -20,6 +20,10 @@ export interface GitHubFaults {
   retryAfterSeconds?: number;
   /** Share (0–1) of requests answered 502. */
   errorRate?: number;
+  /** Share (0–1) of writes (any method but GET and HEAD) answered 502; reads are spared. */
+  writeErrorRate?: number;
+  /** With `writeErrorRate`: the write is applied before its 502 (the answer was lost, not the change). */
+  writeErrorsApplied?: boolean;
   /** Seed of the fault dice, for repeatable runs. Default 1. */
   seed?: number;
 }
@@ -215,6 +219,8 @@ export interface AddMergedPullInput {
   /** Default `pr-<number>`. */
   head?: string;
   mergedBy?: string;
+  /** The merge commit on the base branch (e.g. from `addCommit`); default a made-up SHA. */
+  mergeCommitSha?: string;
   /** Default one hour before `mergedAt`. */
   createdAt?: Date | string | number;
 }
