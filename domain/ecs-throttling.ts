@@ -74,6 +74,8 @@ const CATEGORY_OF: Readonly<Record<string, ThrottlingCategory>> = {
   UpdateService: 'service-update',
   DeleteService: 'service-delete',
   StopServiceDeployment: 'service-deployment-stop',
+  // Answering a lifecycle hook acts on a running service deployment, as stopping one does.
+  ContinueServiceDeployment: 'service-deployment-stop',
   DescribeTaskDefinition: 'task-definition-read',
   ListTaskDefinitions: 'task-definition-read',
   ListTaskDefinitionFamilies: 'task-definition-read',

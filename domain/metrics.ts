@@ -37,7 +37,7 @@ export const HISTOGRAM_BUCKETS: Record<string, number[]> = {
  */
 const ECS_CATEGORIES: Record<string, string[]> = {
   service_read: ['DescribeServices', 'ListServices', 'ListServicesByNamespace', 'ListServiceDeployments', 'DescribeServiceDeployments', 'DescribeServiceRevisions'],
-  service_write: ['CreateService', 'UpdateService', 'DeleteService', 'StopServiceDeployment'],
+  service_write: ['CreateService', 'UpdateService', 'DeleteService', 'StopServiceDeployment', 'ContinueServiceDeployment'],
   task_definition_read: ['DescribeTaskDefinition', 'ListTaskDefinitions', 'ListTaskDefinitionFamilies'],
   task_definition_write: ['RegisterTaskDefinition', 'DeregisterTaskDefinition', 'DeleteTaskDefinitions'],
   task_read: ['DescribeTasks', 'ListTasks'],
