@@ -5,6 +5,7 @@
  * finds the service deployment it started before.
  */
 import {
+  ContinueServiceDeploymentCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
@@ -113,11 +114,15 @@ export interface WatchInput {
    * only, so it is described at every look.
    */
   staged?: boolean;
+  /** ROLLING with early success criteria: the share of desired tasks that makes a success (percent). */
+  earlySuccessPercent?: number;
 }
 
 export interface WatchReport {
   verdict: Verdict;
   status: string;
+  /** Why the service deployment is in its status, as ECS says (e.g. early success, a rollback). */
+  statusReason?: string;
   counts: TaskCounts;
   newEvents: string[];
   newStoppedReasons: string[];
@@ -136,6 +141,32 @@ export interface StopDeploymentInput {
   stopType: StopType;
 }
 
+export interface ContinueDeploymentInput {
+  target: Target;
+  serviceDeploymentArn: string;
+  /** The PAUSE hook awaiting action (its `hookId` in `lifecycleHookDetails`). */
+  hookId: string;
+  action: 'CONTINUE' | 'ROLLBACK';
+}
+
+export interface AwaitRollbackInput {
+  target: Target;
+  /** A service deployment stopped with ROLLBACK. */
+  serviceDeploymentArn: string;
+  /** The revision the caller wants the service back on: any other rollback target is answered at once. */
+  expectedTaskDefinitionArn: string;
+  maxWaitSeconds: number;
+}
+
+export interface AwaitedRollback {
+  /** The service deployment's status when the wait ended. */
+  status: string;
+  /** The task definition ECS rolls (or rolled) the service back to, once it says. */
+  rolledBackTo?: string;
+  /** What runs once the rollback succeeded. */
+  counts?: TaskCounts;
+}
+
 export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
   const pollMax = deps.pollMaxMs ?? 1500;
@@ -149,7 +180,10 @@ export function createEcsActivities(deps: EcsDeps) {
     notFoundHint?: string,
   ): Promise<O> {
     const mutating =
-      command instanceof RegisterTaskDefinitionCommand || command instanceof UpdateServiceCommand || command instanceof StopServiceDeploymentCommand;
+      command instanceof RegisterTaskDefinitionCommand ||
+      command instanceof UpdateServiceCommand ||
+      command instanceof StopServiceDeploymentCommand ||
+      command instanceof ContinueServiceDeploymentCommand;
     try {
       return await deps.ecs(region, { mutating }).send(command, signal ? { abortSignal: signal } : undefined);
     } catch (err) {
@@ -217,6 +251,14 @@ export function createEcsActivities(deps: EcsDeps) {
         })),
         ...(dc.alarms?.enable ? { alarms: { names: [...(dc.alarms.alarmNames ?? [])], rollback: dc.alarms.rollback === true } } : {}),
         circuitBreaker: { enable: dc.deploymentCircuitBreaker?.enable === true, rollback: dc.deploymentCircuitBreaker?.rollback === true },
+        ...(strategy === 'ROLLING' && dc.earlySuccessCriteria?.enable
+          ? {
+              earlySuccess: {
+                healthyPercent: dc.earlySuccessCriteria.healthyPercent ?? 100,
+                cleanup: dc.earlySuccessCriteria.sourceServiceRevisionCleanup === 'DEFERRED' ? ('DEFERRED' as const) : ('BLOCKING' as const),
+              },
+            }
+          : {}),
       };
     },
 
@@ -245,6 +287,77 @@ export function createEcsActivities(deps: EcsDeps) {
         throw err;
       }
       return { stopped: true, status: await look() };
+    },
+
+    /**
+     * Follows the rollback ECS runs for a stopped service deployment: which revision it
+     * returns the service to, and — when that is the expected one — until it ends.
+     */
+    async awaitEcsRollback(input: AwaitRollbackInput): Promise<AwaitedRollback> {
+      const ctx = Context.current();
+      const { target, serviceDeploymentArn } = input;
+      const deadline = Date.now() + input.maxWaitSeconds * 1000;
+      for (;;) {
+        const out = await send(
+          target.region,
+          'describing the service deployment',
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
+          ctx.cancellationSignal,
+        );
+        const sd = out.serviceDeployments?.[0];
+        const status = sd?.status ?? 'UNKNOWN';
+        let rolledBackTo: string | undefined;
+        if (sd?.rollback?.serviceRevisionArn) {
+          const revs = await send(
+            target.region,
+            'describing the revision rolled back to',
+            new DescribeServiceRevisionsCommand({ serviceRevisionArns: [sd.rollback.serviceRevisionArn] }),
+            ctx.cancellationSignal,
+          );
+          rolledBackTo = revs.serviceRevisions?.[0]?.taskDefinition;
+        }
+        const rollingBack = status === 'ROLLBACK_REQUESTED' || status === 'ROLLBACK_IN_PROGRESS';
+        if ((rolledBackTo && rolledBackTo !== input.expectedTaskDefinitionArn) || !rollingBack || Date.now() > deadline) {
+          if (status !== 'ROLLBACK_SUCCESSFUL') return { status, ...(rolledBackTo && { rolledBackTo }) };
+          const svc = await send(
+            target.region,
+            `describing service ${target.cluster}/${target.service}`,
+            new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
+            ctx.cancellationSignal,
+          );
+          const primary = svc.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY');
+          return { status, ...(rolledBackTo && { rolledBackTo }), counts: countsOf(primary, undefined, 0) };
+        }
+        ctx.heartbeat();
+        await ctx.sleep(pollMin);
+      }
+    },
+
+    /**
+     * Answers a PAUSE lifecycle hook (ContinueServiceDeployment). Safe to repeat: a hook no
+     * longer awaiting action (answered by an earlier attempt, timed out) is left alone and
+     * reported as it is.
+     */
+    async continueServiceDeployment(input: ContinueDeploymentInput): Promise<{ answered: boolean; hookStatus: string }> {
+      const { target, serviceDeploymentArn, hookId, action } = input;
+      const look = async () => {
+        const out = await send(
+          target.region,
+          'describing the service deployment',
+          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
+        );
+        return out.serviceDeployments?.[0]?.lifecycleHookDetails?.find((h) => h.hookId === hookId)?.status ?? 'UNKNOWN';
+      };
+      const before = await look();
+      if (before !== 'AWAITING_ACTION') return { answered: false, hookStatus: before };
+      try {
+        await send(target.region, `answering the PAUSE hook (${action})`, new ContinueServiceDeploymentCommand({ serviceDeploymentArn, hookId, action }));
+      } catch (err) {
+        const now = await look();
+        if (now !== 'AWAITING_ACTION') return { answered: false, hookStatus: now };
+        throw err;
+      }
+      return { answered: true, hookStatus: await look() };
     },
 
     /**
@@ -326,7 +439,7 @@ export function createEcsActivities(deps: EcsDeps) {
       let interval = pollMin;
       const pace = deps.ecsPace?.(target.region);
       for (;;) {
-        const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, input.staged === true, ctx.cancellationSignal);
+        const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, cursor, input.staged === true, input.earlySuccessPercent, ctx.cancellationSignal);
         const changed =
           report.newEvents.length > 0 ||
           report.newStoppedReasons.length > 0 ||
@@ -378,7 +491,15 @@ export function createEcsActivities(deps: EcsDeps) {
    * another revision PRIMARY (a rollback), new failed tasks, or our deployment gone.
    * One call per look while a rollout simply proceeds.
    */
-  async function observeOnce(target: Target, ourTd: string, sdArn: string, cursor: WatchCursor, staged: boolean, signal?: AbortSignal): Promise<WatchReport> {
+  async function observeOnce(
+    target: Target,
+    ourTd: string,
+    sdArn: string,
+    cursor: WatchCursor,
+    staged: boolean,
+    earlySuccessPercent: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<WatchReport> {
     const svcOut = await send(
       target.region,
       `describing service ${target.cluster}/${target.service}`,
@@ -390,8 +511,10 @@ export function createEcsActivities(deps: EcsDeps) {
     const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
     const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
 
+    // Staged deployments (stage, traffic) and early success (ECS may succeed mid-rollout) show only there.
     const verdictMayChange =
       staged ||
+      earlySuccessPercent !== undefined ||
       cursor.status === undefined ||
       !ours ||
       primary?.taskDefinition !== ourTd ||
@@ -412,6 +535,7 @@ export function createEcsActivities(deps: EcsDeps) {
     const obs: Observation = {
       serviceDeploymentStatus: sd ? (sd.status ?? 'PENDING') : cursor.status!,
       serviceDeploymentStatusReason: sd?.statusReason,
+      ...(earlySuccessPercent !== undefined && { earlySuccessPercent }),
       rollbackReason: sd?.rollback?.reason,
       primary: primary && {
         taskDefinition: primary.taskDefinition ?? '',
@@ -473,6 +597,7 @@ export function createEcsActivities(deps: EcsDeps) {
     return {
       verdict,
       status: obs.serviceDeploymentStatus,
+      ...(sd?.statusReason && { statusReason: sd.statusReason }),
       counts,
       newEvents,
       newStoppedReasons,

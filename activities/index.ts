@@ -65,16 +65,18 @@ function gitActivities(deps: ActivityDeps) {
   } as ReturnType<typeof createGitActivities>;
 }
 
-/** Where version endpoints may be read: the origins of those the config names. */
+/** Where version endpoints may be read: the origins of those the config names (test routes included). */
 function versionOrigins(cfg: SlipwayConfig): Set<string> {
   const origins = new Set<string>();
   for (const app of Object.values(cfg.apps)) {
     for (const env of Object.values(app.environments ?? {})) {
-      if (!env.versionEndpoint) continue;
-      try {
-        origins.add(new URL(env.versionEndpoint).origin);
-      } catch {
-        // the config's own rules report a malformed URL
+      for (const endpoint of [env.versionEndpoint, env.testTraffic?.versionEndpoint]) {
+        if (!endpoint) continue;
+        try {
+          origins.add(new URL(endpoint).origin);
+        } catch {
+          // the config's own rules report a malformed URL
+        }
       }
     }
   }

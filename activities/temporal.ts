@@ -10,11 +10,14 @@ import {
   pipelineStateQuery,
   pipelineWorkflowId,
   preemptSignal,
+  progressQuery,
   recordQuery,
   recordWorkflowId,
   SA,
   validatedSignal,
   type DeployResult,
+  type LatestDeploy,
+  type PreemptedDeploy,
   type PreemptNotice,
   type ValidatedRelease,
   type ValidationCheck,
@@ -151,11 +154,32 @@ export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: 
       return pick;
     },
 
+    /** The newest execution of `deploy/<app>/<env>` (running or closed), or undefined when there was none. */
+    async latestDeploy(input: { app: string; env: string }): Promise<LatestDeploy | undefined> {
+      const workflowId = deployWorkflowId(input.app, input.env);
+      try {
+        const d = await client.workflow.getHandle(workflowId).describe();
+        const tag = d.typedSearchAttributes.get(SA.tag);
+        const outcome = d.typedSearchAttributes.get(SA.outcome);
+        return {
+          workflowId,
+          runId: d.runId,
+          status: d.status.name,
+          ...(d.closeTime && { closeTime: d.closeTime.toISOString() }),
+          ...(tag !== undefined && { tag }),
+          ...(outcome !== undefined && { outcome }),
+        };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    },
+
     /**
      * Cancels the deploy of (app, env) that is in flight, telling it why first, and waits
      * until it has closed. Returns what it preempted, or undefined if nothing ran.
      */
-    async preemptDeploy(input: { app: string; env: string; notice: PreemptNotice }): Promise<{ workflowId: string; runId: string; tag?: string } | undefined> {
+    async preemptDeploy(input: { app: string; env: string; notice: PreemptNotice }): Promise<PreemptedDeploy | undefined> {
       const workflowId = deployWorkflowId(input.app, input.env);
       const handle = client.workflow.getHandle(workflowId);
       let desc;
@@ -178,7 +202,15 @@ export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: 
         ctx.heartbeat();
         await ctx.sleep(250);
       }
-      return { workflowId, runId: desc.runId, tag };
+      // How it left ECS: the service deployment it had started, and whether it stopped it.
+      const last = await running.query(progressQuery).catch(() => undefined);
+      return {
+        workflowId,
+        runId: desc.runId,
+        tag,
+        ...(last?.serviceDeploymentArn && { serviceDeploymentArn: last.serviceDeploymentArn }),
+        ...(last?.stoppedEcsDeployment && { stoppedEcsDeployment: last.stoppedEcsDeployment }),
+      };
     },
   };
 }

@@ -47,6 +47,7 @@ interface Opts {
   tag?: string;
   rerender?: boolean;
   dryRun?: boolean;
+  waitUntil?: string;
   limit?: string;
   env?: string;
   sha?: string;
@@ -103,10 +104,14 @@ function build(run: (command: string, args: string[], o: Opts, go: Run) => Promi
 
   operationOptions(command('deploy', '<app> <env> <tag>', 'deploy an image tag and follow it to its outcome', 'Deploys image <tag> of <app> to <env> and, unless --no-wait, follows it to its true outcome.'))
     .option('--dry-run', "show what the deploy would change and change nothing (= 'slipway diff')")
+    .option(
+      '--wait-until <milestone>',
+      "return at this milestone: 'done' (default: the true outcome) or 'traffic-shifted' (production traffic fully on the new revision; the deploy keeps watching to the end and records its outcome)",
+    )
     .action(
       action('deploy', async (ctx, args, o) => {
         if (o.dryRun) return (await import('./commands/diff')).diffCommand(ctx, args);
-        return (await import('./commands/deploy')).deployCommand(ctx, args, operation(o));
+        return (await import('./commands/deploy')).deployCommand(ctx, args, { ...operation(o), waitUntil: o.waitUntil });
       }),
     );
   operationOptions(

@@ -36,6 +36,8 @@ export interface ActionInputs {
   title: string;
   budget: string;
   wait: string;
+  /** deploy: `done` or `traffic-shifted` (empty: the CLI's default). */
+  waitUntil: string;
   config: string;
   taskQueue: string;
 }
@@ -52,6 +54,7 @@ export function readInputs(env: NodeJS.ProcessEnv): ActionInputs {
     title: get('TITLE'),
     budget: get('BUDGET'),
     wait: get('WAIT') || 'true',
+    waitUntil: get('WAIT_UNTIL'),
     config: get('CONFIG'),
     taskQueue: get('TASK_QUEUE'),
   };
@@ -73,6 +76,7 @@ export function cliArgs(i: ActionInputs): { args: string[] } | { problem: string
   }[command];
   if (missing.length) return { problem: `${command} needs the input(s) ${missing.join(', ')}` };
   if (!/^(true|false)$/.test(i.wait)) return { problem: `input 'wait' is 'true' or 'false'; got '${i.wait}'` };
+  if (i.waitUntil && command !== 'deploy') return { problem: `input 'wait-until' applies to deploy only; ${command} follows to its outcome` };
   const positional: Record<ActionCommand, string[]> = {
     deploy: ['deploy', i.app, i.env, i.tag],
     rollback: ['rollback', i.app, i.env, ...(i.tag ? ['--tag', i.tag] : [])],
@@ -89,6 +93,7 @@ export function cliArgs(i: ActionInputs): { args: string[] } | { problem: string
     ...(i.reason && command !== 'release' && command !== 'pipeline-merged' ? ['--reason', i.reason] : []),
     ...(operation && i.budget ? ['--budget', i.budget] : []),
     ...(operation && i.wait === 'false' ? ['--no-wait'] : []),
+    ...(command === 'deploy' && i.waitUntil ? ['--wait-until', i.waitUntil] : []),
     ...(i.config ? ['--config', i.config] : []),
     ...(i.taskQueue ? ['--task-queue', i.taskQueue] : []),
     '--json',
@@ -167,7 +172,9 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<n
   for (const c of commands) process.stdout.write(`${c}\n`);
   const link = typeof result?.url === 'string' ? result.url : '';
   const workflowId = typeof result?.workflowId === 'string' ? result.workflowId : '';
-  const outcome = code === EXIT.ok && inputs.wait === 'false' ? 'started' : (OUTCOME_BY_EXIT[code] ?? 'failed');
+  // Exit 0 without the end: started (no wait), at a milestone, or a rollback with nothing to do.
+  const okOutcome = inputs.wait === 'false' ? 'started' : result?.milestone === 'traffic-shifted' ? 'traffic-shifted' : result?.outcome === 'already_running' ? 'already_running' : undefined;
+  const outcome = code === EXIT.ok && okOutcome ? okOutcome : (OUTCOME_BY_EXIT[code] ?? 'failed');
   setOutputs(env.GITHUB_OUTPUT, { 'workflow-id': workflowId, outcome, link, 'exit-code': String(code) });
   const message = typeof result?.message === 'string' ? result.message : undefined;
   process.stdout.write(code === EXIT.ok ? `✔ ${title}: ${outcome}${link ? ` — ${link}` : ''}\n` : `✘ ${title}: ${outcome}${message ? `: ${message}` : ''}\n`);

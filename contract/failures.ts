@@ -28,4 +28,6 @@ export interface DeployFailureDetails {
   triggeredAlarmNames?: string[];
   /** How Slipway ended the ECS deployment it started, when it gave up on it. */
   stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
+  /** Set when the revision failed its checks on test traffic and Slipway answered ECS's PAUSE hook with ROLLBACK. */
+  testGateFailed?: string;
 }

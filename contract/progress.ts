@@ -28,7 +28,7 @@ export interface ProgressData {
   /** Waiting for ECS within this budget (its breakdown in words from domain/strategy). */
   'ecs.waiting': { budget: string };
   /** The service deployment's status as ECS reports it (IN_PROGRESS, SUCCESSFUL, ...). */
-  'ecs.status': { status: string };
+  'ecs.status': { status: string; reason?: string };
   'ecs.tasks': { counts: TaskCounts };
   /** BLUE_GREEN, LINEAR, CANARY: the lifecycle stage as ECS reports it. */
   'ecs.stage': { stage: string };
@@ -49,13 +49,36 @@ export interface ProgressData {
   'verify.reported': { url: string; release: string };
   'deploy.succeeded': { service: string; revision: string; running?: number; desired?: number };
   /** Rollback: the last validated release it goes back to, and what runs now (from the version endpoint). */
-  'rollback.target': { tag: string; running?: string; validatedAt: string; validatedBy: string };
+  'rollback.target': { tag: string; running?: string; validatedAt: string; validatedBy: string; /** The site still serves it while another deploy is in flight. */ serving?: boolean };
+  /** Rollback: the environment already runs its last validated release (a later deploy gave way); nothing changed. */
+  'rollback.already-running': { env: string; tag: string; since: string; service: string; revision: string; validatedAt: string; validatedBy: string; afterTag?: string; afterOutcome?: string; app: string };
+  /** Rollback: ECS's rollback of the stopped deploy returned the service to the target's revision; nothing registered or re-pointed. */
+  'rollback.ecs-rolled-back': { service: string; revision: string; tag: string };
+  /** Rollback: ECS rolled the stopped deploy back elsewhere (or did not finish): the service is re-pointed instead. */
+  'rollback.ecs-elsewhere': { expected: string; rolledBackTo?: string; status?: string };
+  /** Rollback: the service was pointed at the target's validated revision. */
+  'rollback.repointed': { service: string; revision: string; tag: string };
   /** Rollback: the deploy in flight it cancelled. */
   'rollback.preempted': { tag?: string; runId: string };
   /** Redeploy: what the version endpoint reports, deployed again from the current template. */
   'redeploy.reported': { url: string; release: string };
   /** Rollback, redeploy: the child deploy succeeded. */
   'operation.succeeded': { env: string; tag: string };
+  /** testTraffic is configured, but the service has no PAUSE hook at POST_TEST_TRAFFIC_SHIFT. */
+  'gate.unhooked': { env: string; service: string; stage: string };
+  /** ECS holds the new revision on test traffic at a PAUSE hook: the checks run there. */
+  'gate.started': { tag: string; stage: string };
+  /** The test route's version endpoint reports the tag. */
+  'gate.version': { url: string; release: string };
+  'gate.playwright-running': { url: string };
+  'gate.playwright-passed': { summary: string };
+  /** Waiting for a person to approve the exact tag on test traffic. */
+  'gate.awaiting-approval': { tag: string; deadline: string; workflowId: string };
+  'gate.decided': { decision: 'approve' | 'reject'; tag: string; approver: string; reason?: string };
+  /** A check on test traffic failed: the hook is answered with ROLLBACK. */
+  'gate.failed': { reason: string };
+  /** How Slipway answered the PAUSE hook (or found it already answered). */
+  'gate.answered': { action: 'CONTINUE' | 'ROLLBACK'; answered: boolean; hookStatus: string };
   /** The operation ended otherwise than in success: the outcome and the failure's message. */
   'operation.ended': { outcome: string; message: string };
   /** A notification that could not be sent (yet): what and why, in the words of the layer that knows. */

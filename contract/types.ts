@@ -36,6 +36,8 @@ export type DeployPhase =
   | 'registering'
   | 'updating'
   | 'waiting'
+  /** ECS holds the new revision on test traffic (a PAUSE hook): Slipway checks it there. */
+  | 'gating'
   | 'rolling_back'
   | 'verifying'
   /** Where it ended: the same values as the `Outcome` search attribute. */
@@ -75,6 +77,8 @@ export interface DeployProgress {
   trafficShiftedAt?: string;
   /** Set when Slipway ended the ECS deployment it started (StopServiceDeployment). */
   stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
+  /** The checks on test traffic while ECS held the new revision at a PAUSE hook. */
+  gate?: TestGateProgress;
   /** Service events seen since this deploy's UpdateService, oldest first (the last 50). */
   events: string[];
   /** Reasons given for stopped tasks of this deploy's revision. */
@@ -89,6 +93,20 @@ export interface DeployProgress {
   logCount: number;
   /** The rollback or redeploy that runs this deploy as its child. */
   parentWorkflowId?: string;
+}
+
+/** The checks Slipway runs on test traffic while a PAUSE hook at POST_TEST_TRAFFIC_SHIFT holds the deployment. */
+export interface TestGateProgress {
+  state: 'checking' | 'awaiting_approval' | 'passed' | 'failed';
+  hookId: string;
+  /** ISO time by which the checks must pass (then ROLLBACK). */
+  deadline: string;
+  /** Why it failed. */
+  reason?: string;
+  /** How Slipway answered the hook (ContinueServiceDeployment). */
+  answered?: 'CONTINUE' | 'ROLLBACK';
+  /** Approvals and rejections of the tag on test traffic, refused ones included. */
+  approvals: ApprovalRecord[];
 }
 
 export interface DeployResult {
@@ -195,7 +213,60 @@ export interface RollbackResult extends DeployResult {
   /** How the target was chosen. */
   chosen: 'explicit' | 'last-validated';
   /** The deploy this rollback cancelled, if one was in flight. */
-  preempted?: { workflowId: string; runId: string; tag?: string };
+  preempted?: PreemptedDeploy;
+  /**
+   * How the service got back: ECS rolled the stopped deployment back to the target's
+   * revision (`stopped-and-rolled-back`), the service was pointed at the validated revision
+   * (`re-pointed`), or a revision was rendered and registered (`rendered`). Absent in
+   * results of earlier versions.
+   */
+  how?: 'stopped-and-rolled-back' | 're-pointed' | 'rendered';
+}
+
+/** A deploy a rollback cancelled, and how it left ECS. */
+export interface PreemptedDeploy {
+  workflowId: string;
+  runId: string;
+  tag?: string;
+  /** The ECS service deployment it had started. */
+  serviceDeploymentArn?: string;
+  /** Set when it ended that deployment (StopServiceDeployment) as it was cancelled. */
+  stoppedEcsDeployment?: 'ROLLBACK' | 'ABORT';
+}
+
+/**
+ * A rollback to the last validated release that found the environment already running it
+ * (typically right after ECS rolled a later deploy back): an answer, nothing changed.
+ */
+export interface RollbackUnneeded {
+  outcome: 'already_running';
+  app: string;
+  env: string;
+  /** The last validated release, which runs now. */
+  tag: string;
+  /** Its validated revision, which the service runs. */
+  taskDefinitionArn: string;
+  /** ISO time it has run again since: when the deploy after it ended (or when it was validated). */
+  since: string;
+  validated: ValidatedRelease;
+  /** The deploy after it that did not take over. */
+  after?: { workflowId: string; runId: string; tag?: string; outcome?: string };
+  /** The answer, in words. */
+  message: string;
+}
+
+/** What a rollback returns: the deploy it ran, or the answer that none was needed. */
+export type RollbackAnswer = RollbackResult | RollbackUnneeded;
+
+/** The newest execution of `deploy/<app>/<env>`, as Temporal describes it. */
+export interface LatestDeploy {
+  workflowId: string;
+  runId: string;
+  /** RUNNING, COMPLETED, FAILED, CANCELLED, … */
+  status: string;
+  closeTime?: string;
+  tag?: string;
+  outcome?: string;
 }
 
 export interface RedeployResult extends DeployResult {

@@ -22,6 +22,11 @@ export interface Observation {
   triggeredAlarmNames?: string[];
   /** Lifecycle hooks of our deployment: who (Lambda name or PAUSE) and how they ended. */
   hooks?: { name: string; status: string }[];
+  /**
+   * ROLLING with ECS's early success criteria: ECS completes the deployment once this share
+   * (percent) of the desired tasks is healthy, and so does the verdict.
+   */
+  earlySuccessPercent?: number;
 }
 
 export type Verdict =
@@ -43,8 +48,10 @@ export function judge(obs: Observation, ourTaskDefinition: string): Verdict {
         return { state: 'failed', reason: `ECS reports the deployment successful but the service runs ${revisionOf(p.taskDefinition)}, not ${revisionOf(ourTaskDefinition)}` };
       }
       if (p.desired <= 0) return { state: 'failed', reason: 'the service has 0 desired tasks: nothing runs the new revision' };
-      // ECS can flip the status a moment before the counts settle; wait for the counts.
-      if (p.running < p.desired) return { state: 'in_progress', rollingBack: false };
+      // ECS can flip the status a moment before the counts settle; wait for the counts
+      // (with early success criteria, for the share of them that ECS waited for).
+      const needed = obs.earlySuccessPercent !== undefined ? Math.max(1, Math.ceil((p.desired * obs.earlySuccessPercent) / 100)) : p.desired;
+      if (p.running < needed) return { state: 'in_progress', rollingBack: false };
       return { state: 'succeeded' };
     }
     case 'ROLLBACK_SUCCESSFUL': {

@@ -38,7 +38,7 @@ export function progressText(e: ProgressEvent): string {
     case 'ecs.waiting':
       return `waiting for ECS (budget ${e.data.budget})`;
     case 'ecs.status':
-      return `ECS deployment ${lower(e.data.status)}`;
+      return `ECS deployment ${lower(e.data.status)}${e.data.reason ? `: ${e.data.reason}` : ''}`;
     case 'ecs.tasks': {
       const c = e.data.counts;
       return `tasks${c.revision ? ` (${c.revision}, what runs)` : ''}: ${tasksText(c)}`;
@@ -68,7 +68,46 @@ export function progressText(e: ProgressEvent): string {
     case 'deploy.succeeded':
       return `succeeded: ${e.data.service} runs ${e.data.revision} (${e.data.running}/${e.data.desired} tasks)`;
     case 'rollback.target':
-      return `target: ${shortTag(e.data.tag)}, the last validated release${e.data.running ? ` before ${shortTag(e.data.running)} (running now)` : ''}, validated ${e.data.validatedAt} by @${e.data.validatedBy}`;
+      return e.data.serving
+        ? `target: ${shortTag(e.data.tag)}, the last validated release, which the site still serves while another deploy is in flight (validated ${e.data.validatedAt} by @${e.data.validatedBy})`
+        : `target: ${shortTag(e.data.tag)}, the last validated release${e.data.running ? ` before ${shortTag(e.data.running)} (running now)` : ''}, validated ${e.data.validatedAt} by @${e.data.validatedBy}`;
+    case 'rollback.already-running': {
+      const d = e.data;
+      return (
+        `${d.env} already runs the last validated release ${d.tag} (since ${d.since}): the deploy of ${d.afterTag ? shortTag(d.afterTag) : 'another tag'} after it ended ${lower(d.afterOutcome ?? 'otherwise')}, ` +
+        `and ${d.service} runs ${d.revision} again (validated ${d.validatedAt} by @${d.validatedBy}). Nothing was changed. ` +
+        `To go further back, name the tag: slipway rollback ${d.app} ${d.env} --tag <tag>`
+      );
+    }
+    case 'rollback.ecs-rolled-back':
+      return `stopped the deploy in flight with StopServiceDeployment ROLLBACK: ECS rolled ${e.data.service} back to ${e.data.revision}, the revision validated with ${shortTag(e.data.tag)} (nothing registered or re-pointed)`;
+    case 'rollback.ecs-elsewhere':
+      return `ECS rolls the stopped deployment back ${e.data.rolledBackTo ? `to ${e.data.rolledBackTo}` : 'without saying where'} (${e.data.status ? lower(e.data.status) : 'status unknown'}), not to ${e.data.expected}: re-pointing the service instead`;
+    case 'rollback.repointed':
+      return `re-pointed ${e.data.service} at ${e.data.revision}, the revision validated with ${shortTag(e.data.tag)}`;
+    case 'gate.unhooked':
+      return `testTraffic is configured for ${e.data.env}, but ${e.data.service} has no PAUSE lifecycle hook at ${e.data.stage}: the checks on test traffic do not run`;
+    case 'gate.started':
+      return `ECS holds ${shortTag(e.data.tag)} on test traffic (PAUSE hook at ${e.data.stage}): checking it there before production traffic moves`;
+    case 'gate.version':
+      return `test route ${e.data.url} reports '${shortTag(e.data.release)}'`;
+    case 'gate.playwright-running':
+      return `running the Playwright suite against the test route ${e.data.url}`;
+    case 'gate.playwright-passed':
+      return `Playwright on the test route: ${e.data.summary}`;
+    case 'gate.awaiting-approval':
+      return (
+        `waiting until ${e.data.deadline} for an authorised person to approve ${e.data.tag} on test traffic ` +
+        `(Update 'approve' or 'reject', or Signal 'approveSignal' or 'rejectSignal', on ${e.data.workflowId})`
+      );
+    case 'gate.decided':
+      return `${e.data.decision === 'approve' ? 'approved' : 'rejected'} ${shortTag(e.data.tag)} on test traffic: @${e.data.approver}${e.data.reason ? ` (${e.data.reason})` : ''}`;
+    case 'gate.failed':
+      return `failed on test traffic: ${e.data.reason}`;
+    case 'gate.answered':
+      return e.data.answered
+        ? `answered the PAUSE hook with ${e.data.action}${e.data.action === 'CONTINUE' ? ': production traffic may move' : ': ECS rolls back to the revision production runs'}`
+        : `the PAUSE hook was ${lower(e.data.hookStatus)} before Slipway answered it (${e.data.action})`;
     case 'rollback.preempted':
       return `cancelled the deploy in flight (${e.data.tag ? shortTag(e.data.tag) : '?'}, run ${e.data.runId})`;
     case 'redeploy.reported':

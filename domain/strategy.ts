@@ -30,6 +30,8 @@ export interface DeploymentSettings {
   /** CloudWatch alarms ECS watches during the deployment (absent when disabled). */
   alarms?: { names: string[]; rollback: boolean };
   circuitBreaker: { enable: boolean; rollback: boolean };
+  /** ROLLING: ECS completes the deployment once this share of the desired tasks is healthy (earlySuccessCriteria). */
+  earlySuccess?: { healthyPercent: number; cleanup: 'BLOCKING' | 'DEFERRED' };
 }
 
 export interface Budget {
@@ -73,6 +75,7 @@ export function describeSettings(s: DeploymentSettings): string {
   for (const h of s.hooks) bits.push(`${hookLabel(h)} hook at ${h.stages.join('/')}`);
   if (s.alarms) bits.push(`alarms ${s.alarms.names.join(', ')}${s.alarms.rollback ? ' (rollback)' : ''}`);
   if (s.circuitBreaker.enable) bits.push(`circuit breaker${s.circuitBreaker.rollback ? ' (rollback)' : ''}`);
+  if (s.earlySuccess) bits.push(`early success at ${s.earlySuccess.healthyPercent}% healthy (${s.earlySuccess.cleanup.toLowerCase()} cleanup)`);
   return bits.join(', ');
 }
 

@@ -124,6 +124,14 @@ export interface EcsServiceSnapshot {
     statusReason?: string;
     taskDefinition: string;
     rollbackTaskDefinition?: string;
+    /** Task definitions of the revisions it replaces (what served before it). */
+    sourceTaskDefinitions: string[];
+    /** BLUE_GREEN, LINEAR, CANARY: the lifecycle stage and the traffic weights (percent) of the new revision. */
+    lifecycleStage?: string;
+    productionTraffic: number;
+    testTraffic: number;
+    /** The most production traffic the new revision was ever given (a rollback sets the weight back to 0). */
+    productionTrafficPeak: number;
     createdAt: Date;
     finishedAt?: Date;
   }[];
@@ -329,6 +337,11 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
         ...(sd.statusReason ? { statusReason: sd.statusReason } : {}),
         taskDefinition: sd.target.td.arn,
         ...(sd.rollbackSet ? { rollbackTaskDefinition: sd.rollbackSet.revision.td.arn } : {}),
+        sourceTaskDefinitions: sd.sources.map((r) => r.td.arn),
+        ...(sd.stage ? { lifecycleStage: sd.stage } : {}),
+        productionTraffic: sd.production,
+        testTraffic: sd.test,
+        productionTrafficPeak: sd.productionPeak,
         createdAt: new Date(sd.createdAt),
         ...(sd.finishedAt !== undefined ? { finishedAt: new Date(sd.finishedAt) } : {}),
       })),

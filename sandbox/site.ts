@@ -2,7 +2,11 @@
  * The sandbox's public web sites: one HTTP server on 127.0.0.1 serving several virtual
  * sites by path prefix (`/api-staging/version`, `/frontend-production/version.json`, …).
  * Version endpoints report what the ECS sandbox really runs: the image tag of the app's
- * main container in the task definition of the service's PRIMARY deployment.
+ * main container in the task definition of the service's PRIMARY deployment — or, while a
+ * BLUE_GREEN, LINEAR or CANARY deployment is in progress, of the revision the listener sends
+ * traffic to: the production listener (`url`) stays on the old revision until production
+ * traffic is fully shifted; the test listener (`testUrl`, its own port, the same paths)
+ * moves to the new revision once test traffic is shifted.
  *
  *   const site = await startSite({ ecs, sites: openverseSites });
  *   await fetch(`${site.url}/api-staging/version`); // {"release": "<tag>", "environment": "staging"}
@@ -49,6 +53,8 @@ export interface SiteOverride {
   pagesOnly?: boolean;
   /** The override answers this many requests, then clears itself (a passing fault). */
   times?: number;
+  /** Only through this listener (default: both). */
+  listener?: 'production' | 'test';
 }
 
 /** One received request. */
@@ -61,7 +67,12 @@ export interface SiteRequest {
   at: number;
   /** Status answered (undefined while the answer is pending or if the client went away first). */
   status?: number;
+  /** Set for requests to the test listener. */
+  listener?: 'test';
 }
+
+/** Which listener of a blue/green load balancer a request came through. */
+type Listener = 'production' | 'test';
 
 export interface StartSiteOptions {
   ecs: EcsSandbox;
@@ -77,9 +88,11 @@ export interface StartSiteOptions {
 }
 
 export interface SandboxSite {
-  /** `http://127.0.0.1:<port>` (no trailing slash). */
+  /** `http://127.0.0.1:<port>` (no trailing slash): the production listener. */
   readonly url: string;
   readonly port: number;
+  /** The test listener (same paths): what a blue/green deployment puts on test traffic. */
+  readonly testUrl: string;
   readonly sites: readonly SiteSpec[];
   /** Every received request, in order. */
   readonly requests: SiteRequest[];
@@ -131,8 +144,8 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
     return spec;
   }
 
-  /** What the service runs, or why it cannot answer. */
-  function running(spec: SiteSpec): { release: string } | { down: string } {
+  /** What the service runs behind `listener`, or why it cannot answer. */
+  function running(spec: SiteSpec, listener: Listener = 'production'): { release: string } | { down: string } {
     let snapshot;
     try {
       snapshot = ecs.service(spec.cluster, spec.service);
@@ -142,21 +155,28 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
     if (!snapshot.taskDefinition) return { down: `service ${spec.service} has no PRIMARY deployment` };
     if (snapshot.runningCount === 0) return { down: `service ${spec.service} has no running tasks` };
     const completed = opts.serve === 'completed' ? snapshot.deployments.find((d) => d.rolloutState === 'COMPLETED') : undefined;
-    const arn = completed?.taskDefinition ?? snapshot.taskDefinition;
+    let arn = completed?.taskDefinition ?? snapshot.taskDefinition;
+    // A staged deployment in progress: each listener sends traffic where ECS's weights say.
+    const sd = snapshot.serviceDeployments.find((d) => d.arn === snapshot.currentServiceDeployment);
+    if (sd?.lifecycleStage && (sd.status === 'PENDING' || sd.status === 'IN_PROGRESS')) {
+      const onNew = (listener === 'test' ? sd.testTraffic : sd.productionTraffic) >= 100;
+      arn = onNew ? sd.taskDefinition : (sd.sourceTaskDefinitions[0] ?? arn);
+    }
     const td = ecs.taskDefinitions(familyOf(arn)).find((t) => t.arn === arn);
     const image = td?.images[spec.container];
     if (!image) return { down: `task definition ${arn} has no container ${spec.container}` };
     return { release: imageTag(image) };
   }
 
-  function answer(req: http.IncomingMessage, res: http.ServerResponse, entry: SiteRequest): void {
+  function answer(req: http.IncomingMessage, res: http.ServerResponse, entry: SiteRequest, listener: Listener): void {
     const path = new URL(req.url ?? '/', 'http://site').pathname;
     const [, prefix = '', ...rest] = path.split('/');
     const spec = specs.get(prefix);
     if (!spec) return send(res, entry, 404, 'text/plain', `no site at /${prefix}\n`);
     entry.prefix = prefix;
     const sub = rest.join('/');
-    let over = overrides.get(prefix) ?? {};
+    const set = overrides.get(prefix);
+    let over = set && (set.listener === undefined || set.listener === listener) ? set : {};
     if (over.pagesOnly && versionPaths(spec).some((p) => sub === p)) over = {};
     if (over.times !== undefined && (over.status !== undefined || over.body !== undefined)) {
       if (--over.times <= 0) overrides.delete(prefix);
@@ -167,7 +187,7 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
       const body = over.body ?? errorPage(status);
       return send(res, entry, status, isJson(body) ? 'application/json' : 'text/html; charset=utf-8', body);
     }
-    const state = running(spec);
+    const state = running(spec, listener);
     if ('down' in state) return send(res, entry, 503, 'text/html; charset=utf-8', errorPage(503, state.down));
     const release = over.release ?? state.release;
 
@@ -186,15 +206,15 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
     send(res, entry, 404, 'text/html; charset=utf-8', errorPage(404));
   }
 
-  const server = http.createServer((req, res) => {
-    const entry: SiteRequest = { method: req.method ?? 'GET', path: req.url ?? '/', at: Date.now() };
+  const serve = (listener: Listener) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const entry: SiteRequest = { method: req.method ?? 'GET', path: req.url ?? '/', at: Date.now(), ...(listener === 'test' && { listener }) };
     requests.push(entry);
     req.resume();
     const path = new URL(req.url ?? '/', 'http://site').pathname;
     const delay = overrides.get(path.split('/')[1] ?? '')?.delayMs ?? 0;
     const go = () => {
       try {
-        answer(req, res, entry);
+        answer(req, res, entry, listener);
       } catch (err) {
         send(res, entry, 500, 'text/plain', err instanceof Error ? err.message : String(err));
       }
@@ -206,20 +226,25 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
     }, delay);
     timer.unref();
     pending.add(timer);
-  });
+  };
+  const server = http.createServer(serve('production'));
+  const testServer = http.createServer(serve('test'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (srv: http.Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => {
+        srv.off('error', reject);
+        resolve((srv.address() as AddressInfo).port);
+      });
     });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, opts.port ?? 0);
+  const testPort = await listen(testServer, 0);
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    testUrl: `http://127.0.0.1:${testPort}`,
     sites: [...specs.values()],
     requests,
     override(prefix, override) {
@@ -238,10 +263,15 @@ export async function startSite(opts: StartSiteOptions): Promise<SandboxSite> {
     async close() {
       for (const t of pending) clearTimeout(t);
       pending.clear();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all(
+        [server, testServer].map(
+          (srv) =>
+            new Promise<void>((resolve) => {
+              srv.close(() => resolve());
+              srv.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

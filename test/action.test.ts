@@ -281,6 +281,12 @@ describe('the action against the sandbox', () => {
       runAction({ command: 'deploy', app: 'api', env: 'staging', tag: 'v1 2', 'temporal-address': '127.0.0.1:1', config: stack.configPath }),
       runAction({ command: 'rollback', app: 'api', env: 'staging', tag: A, actor: 'mallory', ...connection() }),
     ]);
+    const untilRollback = await runAction({ command: 'rollback', app: 'api', env: 'staging', 'wait-until': 'traffic-shifted', 'temporal-address': '127.0.0.1:1', config: stack.configPath });
+    assert.equal(untilRollback.code, 2, show(untilRollback));
+    assert.match(untilRollback.stdout, /input 'wait-until' applies to deploy only/);
+    const untilWhen = await runAction({ command: 'deploy', app: 'api', env: 'staging', tag: A, 'wait-until': 'soon', 'temporal-address': '127.0.0.1:1', config: stack.configPath });
+    assert.equal(untilWhen.code, 2, `the milestone is checked before Temporal is tried: ${show(untilWhen)}`);
+    assert.match(untilWhen.stderr, /--wait-until soon: give one of done, traffic-shifted/);
     assert.equal(noTag.code, 2, show(noTag));
     assert.match(noTag.stdout, /^::error title=slipway deploy api staging::deploy needs the input\(s\) tag$/m);
     assert.equal(noTag.outputs.outcome, 'refused');

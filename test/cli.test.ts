@@ -9,8 +9,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type DeploymentConfiguration, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { createRegistryClient } from '../activities/registry';
-import { deployOutcome } from '../client/operations';
+import { deployOutcome, startDeploy } from '../client/operations';
 import { seedImages } from '../sandbox/registry';
 import { REPO_ROOT } from '../sandbox/tools';
 import { OUTSIDER } from '../sandbox/world';
@@ -296,6 +297,52 @@ describe('slipway CLI', () => {
       ['rollback', 'succeeded'],
       ['rollback', 'unauthorized'],
     ]);
+  });
+
+  it('a rollback when the last validated release runs again (ECS rolled the next deploy back) answers so with exit 0', async () => {
+    const deploy = async (tag: string) => deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag, actor: 'alice' }, { taskQueue: env.SLIPWAY_TASK_QUEUE! }));
+    assert.equal((await deploy(C)).ok, true);
+    stack.ecs.failImage(`openverse-frontend:${BAD}`, { reason: 'CannotStartContainerError: nuxt exited' });
+    try {
+      assert.equal((await deploy(BAD)).ok, false);
+    } finally {
+      stack.ecs.clearFailures();
+    }
+    stack.ecs.resetCalls();
+    const r = await slipway(['rollback', 'frontend', 'staging', '--actor', 'bob']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, new RegExp(`^✔ rollback frontend in staging: staging already runs the last validated release ${C} \\(since \\d{4}-[^)]+\\)`, 'm'));
+    assert.deepEqual(stack.ecs.mutations(), [], 'nothing registered or updated');
+  });
+
+  it('deploy --wait-until traffic-shifted returns at the milestone; the deploy keeps watching and records the true outcome', async () => {
+    const bad = await slipway(['deploy', 'frontend', 'production', C, '--actor', 'alice', '--wait-until', 'soon'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(bad.code, 2, show(bad));
+    assert.match(bad.stderr, /--wait-until soon: give one of done, traffic-shifted/);
+
+    const ecs = new ECSClient({ endpoint: stack.ecs.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const configure = (c: DeploymentConfiguration) => ecs.send(new UpdateServiceCommand({ cluster: 'production-default', service: 'production-nuxt', deploymentConfiguration: c }));
+    // Blue/green with a 10-minute bake (real minutes here) watched by an alarm.
+    await configure({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10, alarms: { alarmNames: ['nuxt-5xx'], enable: true, rollback: true } });
+    try {
+      const r = await slipway(['deploy', 'frontend', 'production', C, '--actor', 'alice', '--wait-until', 'traffic-shifted', '--json']);
+      assert.equal(r.code, 0, show(r));
+      const result = JSON.parse(r.stdout);
+      assert.equal(result.milestone, 'traffic-shifted');
+      assert.match(result.trafficShiftedAt, /^\d{4}-\d\d-\d\dT/);
+      const handle = stack.client.workflow.getHandle(deployWorkflowId('frontend', 'production'));
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'the deploy keeps watching through the bake time');
+      assert.equal((await handle.query(progressQuery)).lifecycleStage, 'BAKE_TIME');
+      // What happens after the CLI returned is still the deploy's outcome.
+      stack.ecs.setAlarm('nuxt-5xx', true);
+      const outcome = await deployOutcome(handle);
+      assert.equal(outcome.ok, false);
+      if (!outcome.ok) assert.equal(outcome.type, 'RolledBackByAlarm');
+    } finally {
+      stack.ecs.setAlarm('nuxt-5xx', false);
+      await configure({ strategy: 'ROLLING', lifecycleHooks: [], alarms: { alarmNames: [], enable: false, rollback: false } });
+      ecs.destroy();
+    }
   });
 
   it('pipeline: merged starts it, status shows the queue, approve checks tag and approver', async () => {

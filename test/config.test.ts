@@ -200,6 +200,12 @@ describe('broken configs', () => {
       paths: ['apps.frontend.pipeline.productionSmoke.playwright'], says: /apps\.frontend\.environments\.production\.url is not set; it is the site the suite tests/ },
     { name: 'GitHub workflow gate without github', mutate: (r) => { r.apps.frontend.pipeline.gate = { githubWorkflow: { workflow: 'e2e.yml' } }; delete r.github; },
       paths: ['apps.frontend.pipeline.gate.githubWorkflow'], says: /needs a `github` section/ },
+    { name: 'test traffic without a version endpoint', mutate: (r) => (r.apps.api.environments.production.testTraffic = { approval: true }),
+      paths: ['apps.api.environments.production.testTraffic.versionEndpoint'], says: /is required/ },
+    { name: 'Playwright on test traffic without the app\'s suite or a URL', mutate: (r) => (r.apps.api.environments.production.testTraffic = { versionEndpoint: 'https://api.example.org:8443/version', playwright: true }),
+      paths: ['apps.api.environments.production.testTraffic.playwright'], says: /needs the app's `pipeline\.gate\.playwright`/ },
+    { name: 'Playwright on test traffic without the test route URL', mutate: (r) => (r.apps.frontend.environments.production.testTraffic = { versionEndpoint: 'https://example.org:8443/version', playwright: true }),
+      paths: ['apps.frontend.environments.production.testTraffic.playwright'], says: /needs `testTraffic\.url`/ },
     { name: 'approvals without authorization', mutate: (r) => delete r.authorization,
       paths: ['apps.frontend.pipeline'], says: /approvals need an `authorization` section.*autoApprove: true/ },
   ];
@@ -220,6 +226,15 @@ describe('broken configs', () => {
     delete raw.authorization;
     raw.apps.frontend.pipeline.autoApprove = true;
     assert.equal(parseConfig(stringifyYaml(raw), 'test.yaml').apps.frontend.pipeline?.autoApprove, true);
+  });
+
+  it('resolves the test route and its checks into the target (the Playwright suite from the pipeline)', () => {
+    const raw = exampleRaw();
+    raw.apps.frontend.environments.production.testTraffic = { versionEndpoint: 'https://example.org:8443/version', url: 'https://example.org:8443', playwright: true, approval: true };
+    const t = resolveTarget(parseConfig(stringifyYaml(raw), 'test.yaml'), 'frontend', 'production').testTraffic;
+    assert.equal(t?.versionEndpoint, 'https://example.org:8443/version');
+    assert.deepEqual([t?.playwright, t?.approval, t?.deadlineMinutes], [true, true, 60]);
+    assert.equal(t?.playwrightGate?.suiteDir, raw.apps.frontend.pipeline.gate.playwright.suiteDir);
   });
 
   it('reports a file that is not a mapping', () => {

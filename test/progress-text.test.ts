@@ -40,6 +40,34 @@ const EXAMPLES: { [C in ProgressCode]: [ProgressData[C], string] } = {
   'operation.succeeded': [{ env: 'production', tag: SHA }, 'succeeded: production runs aaaaaaa'],
   'operation.ended': [{ outcome: 'timed_out', message: 'timed out: ECS had not finished' }, 'timed out: ECS had not finished'],
   'notification.unsent': [{ message: 'notification not sent (slack): 500' }, 'notification not sent (slack): 500'],
+  'rollback.already-running': [
+    { app: 'api', env: 'production', tag: SHA, since: at, service: 'production-api', revision: 'production-api:4', validatedAt: at, validatedBy: 'alice', afterTag: 'b'.repeat(40), afterOutcome: 'rolled_back_by_ecs' },
+    `production already runs the last validated release ${SHA} (since ${at}): the deploy of bbbbbbb after it ended rolled back by ecs, and production-api runs production-api:4 again (validated ${at} by @alice). Nothing was changed. To go further back, name the tag: slipway rollback api production --tag <tag>`,
+  ],
+  'rollback.ecs-rolled-back': [
+    { service: 'production-api', revision: 'production-api:4', tag: SHA },
+    'stopped the deploy in flight with StopServiceDeployment ROLLBACK: ECS rolled production-api back to production-api:4, the revision validated with aaaaaaa (nothing registered or re-pointed)',
+  ],
+  'rollback.ecs-elsewhere': [
+    { expected: 'production-api:4', rolledBackTo: 'production-api:3', status: 'ROLLBACK_SUCCESSFUL' },
+    'ECS rolls the stopped deployment back to production-api:3 (rollback successful), not to production-api:4: re-pointing the service instead',
+  ],
+  'rollback.repointed': [{ service: 'production-api', revision: 'production-api:4', tag: SHA }, 're-pointed production-api at production-api:4, the revision validated with aaaaaaa'],
+  'gate.unhooked': [
+    { env: 'production', service: 'production-api', stage: 'POST_TEST_TRAFFIC_SHIFT' },
+    'testTraffic is configured for production, but production-api has no PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT: the checks on test traffic do not run',
+  ],
+  'gate.started': [{ tag: SHA, stage: 'POST_TEST_TRAFFIC_SHIFT' }, 'ECS holds aaaaaaa on test traffic (PAUSE hook at POST_TEST_TRAFFIC_SHIFT): checking it there before production traffic moves'],
+  'gate.version': [{ url: 'https://api.example:8443/version', release: SHA }, "test route https://api.example:8443/version reports 'aaaaaaa'"],
+  'gate.playwright-running': [{ url: 'https://api.example:8443' }, 'running the Playwright suite against the test route https://api.example:8443'],
+  'gate.playwright-passed': [{ summary: '3 passed, 0 failed, 0 flaky' }, 'Playwright on the test route: 3 passed, 0 failed, 0 flaky'],
+  'gate.awaiting-approval': [
+    { tag: SHA, deadline: at, workflowId: 'deploy/api/production' },
+    `waiting until ${at} for an authorised person to approve ${SHA} on test traffic (Update 'approve' or 'reject', or Signal 'approveSignal' or 'rejectSignal', on deploy/api/production)`,
+  ],
+  'gate.decided': [{ decision: 'reject', tag: SHA, approver: 'bob', reason: 'wrong colours' }, 'rejected aaaaaaa on test traffic: @bob (wrong colours)'],
+  'gate.failed': [{ reason: 'rejected by @bob: wrong colours' }, 'failed on test traffic: rejected by @bob: wrong colours'],
+  'gate.answered': [{ action: 'ROLLBACK', answered: true, hookStatus: 'FAILED' }, 'answered the PAUSE hook with ROLLBACK: ECS rolls back to the revision production runs'],
 };
 
 describe('progressText', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deployOutcome, startDeploy, startRedeploy, startRollback } from '../client/operations';
 import { OUTSIDER } from '../sandbox/world';
-import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult } from '../contract';
+import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult, type RollbackUnneeded } from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
@@ -98,6 +98,36 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(stack.ecs.service('staging-default', 'staging-api').taskDefinition, outcome.result.taskDefinitionArn);
   });
 
+  it('a rollback right after ECS rolled a deploy back answers that the last validated release runs already, and changes nothing', async () => {
+    const a = await deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag: A, actor: 'alice' }, { taskQueue: tq }));
+    assert.ok(a.ok, JSON.stringify(a));
+    stack.ecs.failImage(`openverse-frontend:${D}`, { reason: 'CannotStartContainerError: nuxt exited' });
+    try {
+      const d = await deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag: D, actor: 'alice' }, { taskQueue: tq }));
+      assert.equal(d.ok, false);
+      if (!d.ok) assert.equal(d.type, FailureType.rolledBack);
+    } finally {
+      stack.ecs.clearFailures();
+    }
+    assert.equal(stack.world.site.release('frontend-staging'), A, 'ECS rolled back to A');
+
+    stack.ecs.resetCalls();
+    const handle = await startRollback(stack.client, { app: 'frontend', env: 'staging', actor: 'bob', reason: 'D broke the site' }, { taskQueue: tq });
+    const outcome = await deployOutcome<RollbackUnneeded>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    const r = outcome.result;
+    assert.equal(r.outcome, 'already_running');
+    assert.equal(r.tag, A);
+    assert.equal(r.taskDefinitionArn, a.ok ? a.result.taskDefinitionArn : '');
+    assert.match(r.message, new RegExp(`^staging already runs the last validated release ${A} \\(since \\d{4}-\\d\\d-\\d\\dT[^)]+\\): the deploy of 4444444 after it ended rolled back by ecs`));
+    assert.equal(r.after?.tag, D);
+    assert.deepEqual(stack.ecs.mutations(), [], 'nothing registered or updated');
+    const deploys = await stack.client.workflow.getHandle(deployWorkflowId('frontend', 'staging')).describe();
+    assert.equal(deploys.runId, r.after?.runId, 'no deploy was started');
+    await saveHistory(handle, 'rollback-already-running');
+  });
+
   it('rollback to an explicit tag', async () => {
     const handle = await startRollback(stack.client, { app: 'api', env: 'staging', tag: C, actor: 'alice' }, { taskQueue: tq });
     const outcome = await deployOutcome<RollbackResult>(handle);
@@ -117,12 +147,40 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
     if (!outcome.ok) return;
     assert.equal(outcome.result.preempted?.runId, inflight.firstExecutionRunId);
+    assert.equal(outcome.result.how, 'rendered', 'an explicit tag is rendered and registered, not left to ECS');
     const cancelled = await stack.client.workflow.getHandle(deployWorkflowId('api', 'production'), inflight.firstExecutionRunId).describe();
     assert.equal(cancelled.status.name, 'CANCELLED');
     const progress = await stack.client.workflow.getHandle(deployWorkflowId('api', 'production'), inflight.firstExecutionRunId).query(progressQuery);
     assert.equal(progress.phase, 'cancelled');
     assert.ok(progress.log.some((l) => /preempted by rollback\/api\/production \(@bob: bad release\)/.test(l)), progress.log.join('\n'));
     assert.equal(stack.world.site.release('api-production'), A);
+  });
+
+  it('a rollback while a deploy is in flight lets ECS roll it back when that returns the service to the last validated release', async () => {
+    // production runs A, validated by the rollback above.
+    const validated = stack.ecs.service('production-default', 'production-api').taskDefinition;
+    stack.ecs.setSpeed(0.05);
+    const inflight = await startDeploy(stack.client, { app: 'api', env: 'production', tag: B, actor: 'alice' }, { taskQueue: tq });
+    await eventually('the deploy to wait on ECS', async () => (await inflight.query(progressQuery).catch(() => undefined))?.phase === 'waiting');
+    stack.ecs.setSpeed(1);
+    stack.ecs.resetCalls();
+    const handle = await startRollback(stack.client, { app: 'api', env: 'production', actor: 'bob', reason: 'B is wrong' }, { taskQueue: tq });
+    const outcome = await deployOutcome<RollbackResult>(handle);
+    assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    if (!outcome.ok) return;
+    const r = outcome.result;
+    assert.equal(r.how, 'stopped-and-rolled-back');
+    assert.equal(r.tag, A);
+    assert.equal(r.taskDefinitionArn, validated);
+    assert.equal(r.preempted?.runId, inflight.firstExecutionRunId);
+    assert.equal(r.preempted?.stoppedEcsDeployment, 'ROLLBACK');
+    assert.equal(r.verified?.release, A);
+    assert.deepEqual(stack.ecs.mutations().map((m) => m.op), ['StopServiceDeployment'], 'ECS rolled back: nothing registered, no UpdateService');
+    assert.equal(stack.ecs.service('production-default', 'production-api').taskDefinition, validated);
+    assert.equal(stack.world.site.release('api-production'), A);
+    const desc = await handle.describe();
+    assert.equal(desc.typedSearchAttributes.get({ name: 'Outcome', type: 'KEYWORD' } as any), 'succeeded');
+    await saveHistory(handle, 'rollback-stopped-in-flight');
   });
 
   it('a non-maintainer is refused, and nothing is changed', async () => {

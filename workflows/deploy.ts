@@ -24,7 +24,8 @@ import { deployBudget, describeSettings, formatDuration, type DeploymentSettings
 import { shortTag } from '../domain/tags';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_VERIFY } from './patches';
+import { PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
+import { TestGate, type TestTrafficTarget } from './test-gate';
 import { effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
@@ -46,11 +47,13 @@ import {
 } from '../contract';
 
 const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
-const { registerRevision, updateService, stopServiceDeployment } = proxyActivities<Activities>(effect);
+const { registerRevision, updateService, stopServiceDeployment, continueServiceDeployment } = proxyActivities<Activities>(effect);
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;
 const LOG_KEEP = 100;
+/** Time kept back from the deploy's budget when the gate on test traffic takes its share. */
+const GATE_MARGIN_MS = 30_000;
 
 export async function deploy(input: DeployInput): Promise<DeployResult> {
   const operation = input.operation ?? 'deploy';
@@ -81,6 +84,8 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     progress.entryCount++;
     if (progress.entries.length > LOG_KEEP) progress.entries.splice(0, progress.entries.length - LOG_KEEP);
   };
+  // Approvals of the tag on test traffic arrive whenever ECS holds it there (a PAUSE hook).
+  const gate = new TestGate(input, progress, say);
   const enter = (phase: DeployPhase, emit?: () => void) => {
     progress.phase = phase;
     emit?.();
@@ -99,11 +104,12 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       serviceDeploymentArn: progress.serviceDeploymentArn,
       reasons: [...progress.stoppedReasons],
       ...(progress.stoppedEcsDeployment && { stoppedEcsDeployment: progress.stoppedEcsDeployment }),
+      ...(progress.gate?.state === 'failed' && { testGateFailed: progress.gate.reason }),
     }),
     cancelled: () => (preempted ? `preempted by ${preempted.by} (@${preempted.actor}${preempted.reason ? `: ${preempted.reason}` : ''})` : 'cancelled'),
     // Cancelled or preempted while ECS rolls out what this deploy started: ECS stops too.
     onCancel: async () => {
-      if (progress.phase === 'waiting' || progress.phase === 'rolling_back') await stopEcs();
+      if (progress.phase === 'waiting' || progress.phase === 'gating' || progress.phase === 'rolling_back') await stopEcs();
     },
   });
   const end = (outcome: Exclude<Outcome, 'running' | 'succeeded'>, type: string, message: string, extra: Partial<DeployFailureDetails> = {}): never =>
@@ -189,6 +195,9 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     }
     progress.strategy = describeSettings(settings);
     say('service.strategy', { service: target.service, strategy: progress.strategy });
+    if (target.testTraffic && !settings.hooks.some((h) => h.targetType === 'PAUSE' && h.stages.includes(TEST_STAGE))) {
+      say('gate.unhooked', { env: input.env, service: target.service, stage: TEST_STAGE }, 'warn');
+    }
   }
 
   // Only a deploy started on its own speaks for itself; a rollback or release announces its child.
@@ -241,6 +250,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   enter('waiting', () => say('ecs.waiting', { budget: budget.breakdown }));
   let cursor: WatchCursor = { since: started.startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
   const hookSeen = new Map<string, string>();
+  const gated = new Set<string>();
   for (;;) {
     const remaining = Math.floor((deadline - Date.now()) / 1000);
     if (remaining <= 0) {
@@ -255,13 +265,14 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       cursor,
       maxWaitSeconds: Math.min(MAX_WATCH_SECONDS, remaining),
       ...(settings && settings.strategy !== 'ROLLING' ? { staged: true } : {}),
+      ...(settings?.earlySuccess ? { earlySuccessPercent: settings.earlySuccess.healthyPercent } : {}),
     });
     cursor = report.cursor;
     const c = report.counts;
     const countsMoved = JSON.stringify(c) !== JSON.stringify(progress.counts);
     progress.counts = c;
     if (report.status !== progress.serviceDeploymentStatus) {
-      say('ecs.status', { status: report.status });
+      say('ecs.status', { status: report.status, ...(report.statusReason && { reason: report.statusReason }) });
       progress.serviceDeploymentStatus = report.status;
     }
     if (countsMoved) say('ecs.tasks', { counts: c });
@@ -298,11 +309,34 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       end('rolled_back_by_alarm', FailureType.alarmRollback, `rolled back by ECS: ${v.reason}${reasonsSuffix(progress)}`, { triggeredAlarmNames: v.alarms });
     }
     if (v.state === 'rolled_back_by_ecs') {
+      const g = progress.gate;
+      if (g?.answered === 'ROLLBACK') {
+        end(
+          'rolled_back_by_ecs',
+          FailureType.rolledBack,
+          `rolled back at the test traffic gate: ${g.reason}; Slipway answered ECS's PAUSE hook with ROLLBACK, so production traffic never moved to ${shortTag(input.tag)}${reasonsSuffix(progress)}`,
+        );
+      }
       end('rolled_back_by_ecs', FailureType.rolledBack, `rolled back by ECS: ${v.reason}${reasonsSuffix(progress)}`);
     }
     if (v.state === 'failed') end('failed', FailureType.failed, `failed: ${v.reason}${reasonsSuffix(progress)}`);
     if (v.state === 'in_progress' && v.rollingBack && progress.phase !== 'rolling_back') enter('rolling_back', () => say('ecs.rolling-back', {}, 'warn'));
     else setCurrentDetails(renderDetails(progress));
+
+    // ---- ECS holds the new revision on test traffic: Slipway's gate decides ----
+    const paused = report.lifecycleStage === TEST_STAGE ? report.hooks?.find((h) => h.name === 'PAUSE' && h.status === 'AWAITING_ACTION') : undefined;
+    if (v.state === 'in_progress' && !v.rollingBack && paused && target.testTraffic && !gated.has(paused.hookId) && patched(PATCH_TEST_GATE)) {
+      gated.add(paused.hookId);
+      enter('gating', () => say('gate.started', { tag: input.tag, stage: TEST_STAGE }));
+      const gateDeadline = Math.min(Date.now() + target.testTraffic.deadlineMinutes * 60_000, deadline - GATE_MARGIN_MS);
+      const verdict = await gate.run(target as TestTrafficTarget, paused.hookId, gateDeadline);
+      const action = verdict.ok ? 'CONTINUE' : 'ROLLBACK';
+      const answer = await step(() =>
+        continueServiceDeployment({ target, serviceDeploymentArn: started.serviceDeploymentArn, hookId: paused.hookId, action }),
+      );
+      if (answer.answered) progress.gate!.answered = action;
+      enter('waiting', () => say('gate.answered', { action, answered: answer.answered, hookStatus: answer.hookStatus }, verdict.ok ? 'info' : 'warn'));
+    }
   }
 
   // ---- the site must serve what ECS runs ----
@@ -353,6 +387,9 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   }
 }
 
+/** The lifecycle stage at which a PAUSE hook holds the new revision on test traffic only. */
+const TEST_STAGE = 'POST_TEST_TRAFFIC_SHIFT';
+
 function reasonsSuffix(p: DeployProgress): string {
   if (p.stoppedReasons.length === 0) return '';
   const shown = p.stoppedReasons.slice(-3);
@@ -378,6 +415,7 @@ function renderDetails(p: DeployProgress): string {
   if (p.serviceDeploymentStatus) lines.push(`ECS deployment: ${p.serviceDeploymentStatus}${p.lifecycleStage ? ` (${p.lifecycleStage})` : ''}`);
   if (p.traffic) lines.push(`traffic on the new revision: production ${p.traffic.production}%, test ${p.traffic.test}%`);
   if (p.trafficShiftedAt) lines.push(`production traffic shifted at ${p.trafficShiftedAt}`);
+  if (p.gate) lines.push(`test traffic gate: ${p.gate.state.replace(/_/g, ' ')}${p.gate.reason ? ` (${p.gate.reason})` : ''}${p.gate.answered ? `, answered ${p.gate.answered}` : ''}`);
   const recent = p.entries.slice(-5).map(progressText);
   if (recent.length) lines.push('', ...recent.map((l) => `- ${l}`));
   return lines.join('\n');

@@ -31,3 +31,9 @@ export const PATCH_MERGER_FROM_GITHUB = 'merger-from-github';
 export const PATCH_PROMOTE_ALONGSIDE = 'promote-production-alongside-release';
 /** Pipeline: the production smoke suite after a promotion, rolling production back when it fails. */
 export const PATCH_PRODUCTION_SMOKE = 'production-smoke-suite';
+/** Rollback (to the last validated release): when the environment already runs it after a later deploy did not take over, answers so and changes nothing. */
+export const PATCH_ROLLBACK_ALREADY_THERE = 'rollback-answers-already-running';
+/** Rollback: when the preempted deploy's StopServiceDeployment ROLLBACK returns the service to the target's validated revision, ECS's rollback is the rollback (no re-pointing). */
+export const PATCH_ROLLBACK_ADOPTS_STOP = 'rollback-adopts-ecs-rollback';
+/** Deploy: checks the new revision on test traffic at a PAUSE hook (POST_TEST_TRAFFIC_SHIFT) and answers it with ContinueServiceDeployment. */
+export const PATCH_TEST_GATE = 'test-traffic-gate';

@@ -47,6 +47,11 @@ export function verify(budgetSeconds: number): ActivityOptions {
   return { ...longPoll, startToCloseTimeout: `${budgetSeconds + 60}s`, retry: { ...retry, maximumAttempts: 3 } };
 }
 
+/** Following the rollback ECS runs for a stopped deployment, for up to `seconds`. */
+export function ecsRollback(seconds: number): ActivityOptions {
+  return { ...longPoll, startToCloseTimeout: `${seconds + 60}s` };
+}
+
 /** Cancelling a deploy in flight and waiting until it has ended. */
 export const preempt: ActivityOptions = { ...quick, startToCloseTimeout: '5m', heartbeatTimeout: '20s' };
 

@@ -1,5 +1,5 @@
 /**
- * slipway deploy <app> <env> <tag> [--actor LOGIN] [--reason TEXT] [--budget MINUTES] [--no-wait]
+ * slipway deploy <app> <env> <tag> [--actor LOGIN] [--reason TEXT] [--budget MINUTES] [--no-wait] [--wait-until done|traffic-shifted]
  */
 import { resolveTarget } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
@@ -16,7 +16,12 @@ export interface DeployFlags {
   reason?: string;
   budget?: string;
   wait: boolean;
+  /** `done` (default) or `traffic-shifted`. */
+  waitUntil?: string;
 }
+
+/** Where `--wait-until` may return. */
+export const MILESTONES = ['done', 'traffic-shifted'] as const;
 
 export async function deployCommand(ctx: Context, args: string[], flags: DeployFlags): Promise<number> {
   if (args.length !== 3) throw new UsageError(`deploy takes <app> <env> <tag>; got ${args.length} argument(s). Run 'slipway help deploy'.`);
@@ -32,6 +37,11 @@ export async function deployCommand(ctx: Context, args: string[], flags: DeployF
     if (!Number.isFinite(m) || m <= 0 || m > 24 * 60) throw new UsageError(`--budget ${flags.budget}: give minutes between 1 and 1440`);
     budgetSeconds = Math.round(m * 60);
   }
+  const until = flags.waitUntil ?? 'done';
+  if (!(MILESTONES as readonly string[]).includes(until)) {
+    throw new UsageError(`--wait-until ${until}: give one of ${MILESTONES.join(', ')} ('traffic-shifted' returns once production traffic is on the new revision)`);
+  }
+  if (until !== 'done' && !flags.wait) throw new UsageError(`--wait-until ${until} and --no-wait contradict each other: pass one`);
 
   const client = await ctx.client();
   const handle = await startDeploy(client, { app, env, tag, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds }, {
@@ -45,5 +55,5 @@ export async function deployCommand(ctx: Context, args: string[], flags: DeployF
     return EXIT.ok;
   }
 
-  return followAndReport(ctx, handle, `deploy ${app} ${shortTag(tag)} → ${env}`, actor);
+  return followAndReport(ctx, handle, `deploy ${app} ${shortTag(tag)} → ${env}`, actor, undefined, until === 'traffic-shifted' ? { until: 'traffic-shifted' } : {});
 }

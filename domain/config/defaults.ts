@@ -83,4 +83,5 @@ export const CONFIG_RULES: readonly string[] = [
   "`pipeline.gate.playwright.baseUrlFrom` and `apiUrlFrom` name apps whose staging environment sets `url` (without `baseUrlFrom`, the pipeline's own app).",
   'A `pipeline.gate.githubWorkflow` needs `github` (the workflow is dispatched through its API).',
   'A `pipeline` without `autoApprove: true` needs `authorization` (approvers are checked against its team).',
+  "`testTraffic.playwright: true` needs the app's `pipeline.gate.playwright` (the suite) and `testTraffic.url` (where it runs).",
 ];

@@ -42,6 +42,9 @@ function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: Environ
     budgetSeconds: Math.round(e.budgetMinutes * 60),
     verifyBudgetSeconds: Math.round(config.deploy.verifyBudgetMinutes * 60),
     stopType: e.stopType ?? 'ROLLBACK',
+    ...(e.testTraffic && {
+      testTraffic: { ...e.testTraffic, ...(e.testTraffic.playwright && app.pipeline?.gate?.playwright && { playwrightGate: app.pipeline.gate.playwright }) },
+    }),
   };
 }
 

@@ -64,6 +64,16 @@ export interface EnvironmentConfig {
   /** Already defaulted from `deploy.budgetMinutes`. */
   budgetMinutes: number;
   stopType?: 'ROLLBACK' | 'ABORT';
+  testTraffic?: TestTraffic;
+}
+
+/** The test route of a service with a PAUSE hook at POST_TEST_TRAFFIC_SHIFT, and the checks run there. */
+export interface TestTraffic {
+  versionEndpoint: string;
+  url?: string;
+  playwright: boolean;
+  approval: boolean;
+  deadlineMinutes: number;
 }
 
 /** Everything a deployment of one app to one environment needs to know. */
@@ -86,6 +96,11 @@ export interface Target {
   verifyBudgetSeconds: number;
   /** How Slipway ends the ECS deployment it started when it gives up on it (absent in targets resolved before it existed: ROLLBACK). */
   stopType?: 'ROLLBACK' | 'ABORT';
+  /** The checks run while ECS holds the new revision on test traffic (a PAUSE hook at POST_TEST_TRAFFIC_SHIFT). */
+  testTraffic?: TestTraffic & {
+    /** The app's Playwright suite, when `playwright` is set. */
+    playwrightGate?: NonNullable<NonNullable<PipelineConfig['gate']>['playwright']>;
+  };
 }
 
 /** The suffix every template family carries and the rendered family drops. */

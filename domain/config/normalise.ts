@@ -2,7 +2,7 @@
 import type { BucketLimit, ThrottlingCategory } from '../ecs-throttling';
 import { TRUSTED_CALLER, type IdentityConfig, type IdentityMode } from '../identity';
 import { CONFIG_DEFAULTS } from './defaults';
-import type { AppConfig, EnvironmentConfig, PipelineConfig, SlipwayConfig } from './model';
+import type { AppConfig, EnvironmentConfig, PipelineConfig, SlipwayConfig, TestTraffic } from './model';
 
 
 /** The shape a config has once it passed the schema and the rules. */
@@ -34,7 +34,13 @@ interface RawApp {
   };
   releaseOnly?: boolean;
   images: Record<string, string>;
-  environments?: Record<string, Omit<EnvironmentConfig, 'budgetMinutes'> & { budgetMinutes?: number }>;
+  environments?: Record<
+    string,
+    Omit<EnvironmentConfig, 'budgetMinutes' | 'testTraffic'> & {
+      budgetMinutes?: number;
+      testTraffic?: Partial<TestTraffic> & { versionEndpoint: string };
+    }
+  >;
 }
 
 export function normalise(raw: RawConfig, source: string): SlipwayConfig {
@@ -123,6 +129,15 @@ function normaliseApp(name: string, app: RawApp, budgetMinutes: number): AppConf
       ...(e.versionEndpoint !== undefined && { versionEndpoint: e.versionEndpoint }),
       budgetMinutes: e.budgetMinutes ?? budgetMinutes,
       ...(e.stopType !== undefined && { stopType: e.stopType }),
+      ...(e.testTraffic && {
+        testTraffic: {
+          versionEndpoint: e.testTraffic.versionEndpoint,
+          ...(e.testTraffic.url !== undefined && { url: e.testTraffic.url }),
+          playwright: e.testTraffic.playwright ?? false,
+          approval: e.testTraffic.approval ?? false,
+          deadlineMinutes: e.testTraffic.deadlineMinutes ?? 60,
+        },
+      }),
     };
   }
   return {

@@ -72,8 +72,19 @@ function appProblems(appName: string, app: Dict, declared: string[] | undefined,
       problems.push(`${formatPath(path)}: "${envName}" is not one of the declared environments (${[...new Set(declared)].join(', ')})`);
     }
     const env = dict(envRaw);
-    if (env) problems.push(...containerProblems(path, env, appName, images), ...seen.check(path, env));
+    if (env) problems.push(...containerProblems(path, env, appName, images), ...seen.check(path, env), ...testTrafficProblems(path, env, app));
   }
+  return problems;
+}
+
+/** The Playwright gate on test traffic needs the app's suite and the test route's URL. */
+function testTrafficProblems(path: string[], env: Dict, app: Dict): string[] {
+  const t = dict(env.testTraffic);
+  if (!t || t.playwright !== true) return [];
+  const problems: string[] = [];
+  const at = formatPath([...path, 'testTraffic', 'playwright']);
+  if (!dict(dict(dict(app.pipeline)?.gate)?.playwright)) problems.push(`${at}: needs the app's \`pipeline.gate.playwright\` (the suite to run against the test route)`);
+  if (t.url === undefined) problems.push(`${at}: needs \`testTraffic.url\` (the base URL the suite runs against)`);
   return problems;
 }
 

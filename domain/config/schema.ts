@@ -95,6 +95,45 @@ const environmentSchema: JsonSchema = {
       description:
         "How long the rollout of a deployment to this environment may take before it counts as failed. Defaults to `deploy.budgetMinutes`. The service's own bake time, linear/canary step bake times and lifecycle hook timeouts are added to it.",
     },
+    testTraffic: {
+      type: 'object',
+      description:
+        "The test route of a blue/green (or linear, canary) service whose deploymentConfiguration has a `PAUSE` lifecycle hook at `POST_TEST_TRAFFIC_SHIFT`: while ECS holds the new revision on test traffic only, Slipway checks it there — the test route's version endpoint must report the new tag, then (where configured) the app's Playwright gate runs against `url` and a person approves the exact tag — and answers the hook with `ContinueServiceDeployment` `CONTINUE`, or `ROLLBACK` on a failed check, a rejection or the deadline, so production traffic never reaches a revision that failed. Without such a hook on the service the deploy says so and carries on as usual.",
+      required: ['versionEndpoint'],
+      additionalProperties: false,
+      properties: {
+        versionEndpoint: {
+          type: 'string',
+          pattern: HTTP_URL,
+          description: 'Version endpoint behind the test listener (`{"release": "<sha>"}`): it must report the new tag while production still serves the old one.',
+          examples: ['https://api-staging.openverse.org:8443/version'],
+        },
+        url: {
+          type: 'string',
+          pattern: HTTP_URL,
+          description: 'Base URL of the app behind the test listener: PLAYWRIGHT_BASE_URL of the Playwright gate.',
+          examples: ['https://api-staging.openverse.org:8443'],
+        },
+        playwright: {
+          type: 'boolean',
+          default: false,
+          description: "Run the app's `pipeline.gate.playwright` suite against `url` (needs both).",
+        },
+        approval: {
+          type: 'boolean',
+          default: false,
+          description:
+            'Wait for an authorised person to approve the exact tag (the `approve`/`reject` Update, or the `approveSignal`/`rejectSignal` Signal, on `deploy/<app>/<env>`) before production traffic moves.',
+        },
+        deadlineMinutes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1440,
+          default: 60,
+          description: "How long the checks on test traffic may take (approval included) before Slipway answers the hook with ROLLBACK. Within the deploy's budget.",
+        },
+      },
+    },
     stopType: {
       enum: ['ROLLBACK', 'ABORT'],
       description:

@@ -8,6 +8,7 @@ import type {
   DeploymentLifecycleHook,
   DeploymentLifecycleHookStage,
   DeploymentStrategy,
+  ServiceRevisionCleanup,
 } from '@aws-sdk/client-ecs';
 import { EcsError, type Wire, clone, isObject } from './common';
 
@@ -34,6 +35,8 @@ export interface ServiceDeploymentSettings {
   linear?: { stepPercent: number; stepBakeTimeInMinutes: number };
   canary?: { canaryPercent: number; canaryBakeTimeInMinutes: number };
   alarms: AlarmsConfig;
+  /** ROLLING only: complete once this share of the desired tasks is healthy (earlySuccessCriteria). */
+  earlySuccess?: { healthyPercent: number; cleanup: ServiceRevisionCleanup };
 }
 
 export const STRATEGIES: readonly DeploymentStrategy[] = ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY'];
@@ -72,6 +75,9 @@ export function renderSettings(s: ServiceDeploymentSettings): Wire<DeploymentCon
     ...(s.lifecycleHooks.length ? { lifecycleHooks: clone(s.lifecycleHooks) } : {}),
     ...(s.strategy === 'LINEAR' && s.linear ? { linearConfiguration: { ...s.linear } } : {}),
     ...(s.strategy === 'CANARY' && s.canary ? { canaryConfiguration: { ...s.canary } } : {}),
+    ...(s.earlySuccess
+      ? { earlySuccessCriteria: { enable: true, healthyPercent: s.earlySuccess.healthyPercent, sourceServiceRevisionCleanup: s.earlySuccess.cleanup } }
+      : {}),
   };
 }
 
@@ -126,6 +132,24 @@ export function applyDeploymentConfiguration(current: ServiceDeploymentSettings,
       canaryBakeTimeInMinutes: integer(c.canaryBakeTimeInMinutes ?? 10, 'canaryConfiguration.canaryBakeTimeInMinutes', 0, 1440),
     };
   }
+  if (value.earlySuccessCriteria !== undefined) {
+    const e = value.earlySuccessCriteria;
+    if (!isObject(e) || typeof e.enable !== 'boolean') throw invalid('earlySuccessCriteria requires enable.');
+    if (!e.enable) {
+      out.earlySuccess = undefined;
+    } else {
+      if (e.healthyPercent === undefined || e.sourceServiceRevisionCleanup === undefined) {
+        throw invalid('earlySuccessCriteria requires healthyPercent and sourceServiceRevisionCleanup when enable is true.');
+      }
+      const cleanup = e.sourceServiceRevisionCleanup;
+      if (cleanup !== 'BLOCKING' && cleanup !== 'DEFERRED') throw invalid('earlySuccessCriteria.sourceServiceRevisionCleanup must be BLOCKING or DEFERRED.');
+      out.earlySuccess = { healthyPercent: integer(e.healthyPercent, 'earlySuccessCriteria.healthyPercent', 0, 100), cleanup };
+    }
+  }
+  if (out.earlySuccess && out.earlySuccess.healthyPercent < out.minimumHealthyPercent) {
+    throw invalid('earlySuccessCriteria.healthyPercent must be greater than or equal to minimumHealthyPercent.');
+  }
+  if (out.earlySuccess && out.strategy !== 'ROLLING') throw invalid('earlySuccessCriteria is supported only with the ROLLING deployment strategy.');
   if (out.strategy === 'LINEAR') out.linear ??= { stepPercent: 10, stepBakeTimeInMinutes: 6 };
   if (out.strategy === 'CANARY') out.canary ??= { canaryPercent: 5, canaryBakeTimeInMinutes: 10 };
   if (out.strategy === 'ROLLING' && out.lifecycleHooks.length) {

@@ -178,6 +178,8 @@ export interface ServiceDeploymentState {
   /** Traffic weights (percent) requested for the target revision. */
   production: number;
   test: number;
+  /** The most production traffic the target revision was ever given (a rollback sets `production` back to 0). */
+  productionPeak: number;
   /** Simulated time of the last production traffic step. */
   stepSim?: number;
   alarmStatus: ServiceDeploymentRollbackMonitorsStatus;
@@ -675,6 +677,7 @@ export class EcsSimulator {
         const s = sd.settings;
         const shift = (weight: number) => {
           sd.production = Math.min(100, Math.round(weight * 10) / 10);
+          sd.productionPeak = Math.max(sd.productionPeak, sd.production);
           sd.stepSim = sim;
           sd.updatedAt = now;
           this.event(svc, `(service ${svc.name}) shifted ${sd.production}% of production traffic to (service-revision ${sd.target.id}).`, now);
@@ -949,6 +952,7 @@ export class EcsSimulator {
       svc.sets.every((s) => s === primary || !hasTasks(s));
     if (!done) {
       svc.steady = false;
+      this.checkEarlySuccess(svc, primary, now);
       return;
     }
     if (primary.rolloutState === 'IN_PROGRESS' || primary.rolloutState === 'FAILED') {
@@ -976,6 +980,28 @@ export class EcsSimulator {
       svc.steady = true;
       this.event(svc, `(service ${svc.name}) has reached a steady state.`, now);
     }
+  }
+
+  /**
+   * ROLLING with earlySuccessCriteria: the deployment succeeds once `healthyPercent` of the
+   * desired tasks of the new revision are healthy (and, with BLOCKING cleanup, the old tasks
+   * are gone); the scheduler goes on to the full count in the background.
+   */
+  private checkEarlySuccess(svc: ServiceState, primary: TaskSetState, now: number): void {
+    const sd = svc.current;
+    const early = sd?.settings.earlySuccess;
+    if (!sd || !early || sd.status !== 'IN_PROGRESS' || sd.stage !== undefined || sd.targetSet !== primary) return;
+    const ready = live(primary).filter((t) => t.ready).length;
+    const needed = Math.max(1, Math.ceil((svc.desiredCount * early.healthyPercent) / 100));
+    const oldLeft = svc.sets.some((s) => s !== primary && hasTasks(s));
+    if (ready < needed || (early.cleanup === 'BLOCKING' && oldLeft)) return;
+    sd.status = 'SUCCESSFUL';
+    sd.statusReason = `Service deployment met its early success criteria: ${ready} of ${svc.desiredCount} tasks healthy (${early.healthyPercent}% needed); the rest continue in the background.`;
+    sd.finishedAt = now;
+    sd.updatedAt = now;
+    if (sd.breakerStatus === 'MONITORING') sd.breakerStatus = 'MONITORING_COMPLETE';
+    if (sd.alarmStatus === 'MONITORING') sd.alarmStatus = 'MONITORING_COMPLETE';
+    svc.stable = sd.target;
   }
 
   /** Forgets the oldest stopped tasks beyond a bound. */
@@ -1077,6 +1103,7 @@ export class EcsSimulator {
       hookedStages: [],
       production: 0,
       test: 0,
+      productionPeak: 0,
       alarmStatus: svc.settings.alarms.enable ? 'MONITORING' : 'DISABLED',
       triggeredAlarms: [],
     };
