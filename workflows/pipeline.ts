@@ -354,10 +354,12 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       trim();
       show();
     };
-    const notifier = new Notifier(
-      { kind: 'pipeline', app: state.app, env: plan.staging.env, tag: candidate.sha, actor: candidate.actor, reason: candidate.title },
-      (l) => state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: l }),
-    );
+    /** Tells people about the candidate in `env` (failures reach the maintainers). */
+    const notifierIn = (env: string, actor = candidate.actor) =>
+      new Notifier({ kind: 'pipeline', app: state.app, env, tag: candidate.sha, actor, reason: candidate.title }, (l) =>
+        state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: l }),
+      );
+    const notifier = notifierIn(plan.staging.env);
 
     // 1b. staging only sees images that exist: a merge reported before CI published them waits
     if (patched('pipeline-waits-for-images')) {
@@ -455,14 +457,14 @@ export async function pipeline(input: PipelineInput): Promise<void> {
       if (!deployed.ok) {
         const why = `the ${prodEnv} deploy failed: ${deployed.message}`;
         if (released.ok && released.value.releaseId !== undefined) await writes.markReleaseFailed({ releaseId: released.value.releaseId, reason: why });
-        await notifier.failed(deployed.outcome, `${shortTag(candidate.sha)}: ${why}`, deployed.reasons);
+        await notifierIn(prodEnv, approver).failed(deployed.outcome, `${shortTag(candidate.sha)}: ${why}`, deployed.reasons);
         finish('failed', 'production_failed', why);
         continue;
       }
       if (released.ok) releaseId = released.value.releaseId;
       if (!released.ok) {
         state.production = candidate.sha;
-        await notifier.failed('release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
+        await notifierIn(prodEnv, approver).failed('release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
         finish('failed', 'release_failed', `${prodEnv} runs ${shortTag(candidate.sha)}, but its release could not be completed: ${released.message}`);
         continue;
       }
@@ -528,11 +530,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
         const after = back.ok ? `${prodEnv} rolled back to ${back.value.tag} (${back.value.taskDefinitionArn.split('/').pop()})` : `the rollback of ${prodEnv} failed: ${back.message}`;
         if (back.ok) state.production = back.value.tag;
         if (releaseId !== undefined) await writes.markReleaseFailed({ releaseId, reason: `${failedWhy}; ${after}` });
-        const productionNotifier = new Notifier(
-          { kind: 'pipeline', app: state.app, env: prodEnv, tag: candidate.sha, actor: approver, reason: candidate.title },
-          (l) => state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: l }),
-        );
-        await productionNotifier.failed('smoke_failed', `${shortTag(candidate.sha)}: ${failedWhy}; ${after}`);
+        await notifierIn(prodEnv, approver).failed('smoke_failed', `${shortTag(candidate.sha)}: ${failedWhy}; ${after}`);
         finish('failed', 'smoke_failed', `${failedWhy}; ${after}`);
         continue;
       }
