@@ -9,7 +9,11 @@ import tseslint from 'typescript-eslint';
 const notInWorkflows = {
   paths: [
     ...builtinModules.filter((m) => !m.startsWith('_')).map((name) => ({ name, message: 'Workflow code is deterministic: no Node modules (do I/O in an activity).' })),
-    ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map((name) => ({ name, allowTypeImports: true, message: 'Workflow code imports @temporalio/workflow, never the worker, client or activity packages.' })),
+    ...['@temporalio/activity', '@temporalio/client', '@temporalio/worker'].map((name) => ({
+      name,
+      allowTypeImports: true,
+      message: 'Workflow code imports @temporalio/workflow, never the worker, client or activity packages.',
+    })),
   ],
   patterns: [
     { regex: '^node:', message: 'Workflow code is deterministic: no Node modules (do I/O in an activity).' },
@@ -33,10 +37,7 @@ export default tseslint.config(
     },
     rules: {
       // Promises that nobody awaits lose their errors. node:test's test()/describe() are awaited by the runner.
-      '@typescript-eslint/no-floating-promises': [
-        'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
-      ],
+      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }],
       // JSON from outside systems (ECS, GitHub, registries, Temporal histories) is read as `any` at the
       // edges and checked where it is used; the no-unsafe-* family would flag every such read.
       '@typescript-eslint/no-explicit-any': 'off',

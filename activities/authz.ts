@@ -75,9 +75,7 @@ export function createAuthzActivities(deps: AuthzDeps) {
     const oidc = config.identity.oidc;
     if (input.idToken === undefined || input.idToken === null || input.idToken === '') {
       if (mode === 'oidc' && !input.parentWorkflowId) {
-        throw new Unauthorized(
-          `${what} needs a proven identity (identity mode oidc): @${input.actor} was only named, not proven by a GitHub Actions ID token; ${OIDC_HOWTO}`,
-        );
+        throw new Unauthorized(`${what} needs a proven identity (identity mode oidc): @${input.actor} was only named, not proven by a GitHub Actions ID token; ${OIDC_HOWTO}`);
       }
       return { mode };
     }
@@ -96,9 +94,7 @@ export function createAuthzActivities(deps: AuthzDeps) {
       if (!needsAuthorization(config, input.operation, input.env)) return { checked: false, mode, ...(proven && { proven }) };
       const authz = config.authorization!;
       if (!deps.github) {
-        throw new Error(
-          `cannot check whether @${input.actor} may ${input.operation}: the worker has no GitHub token ($${config.github?.tokenEnv ?? 'GITHUB_TOKEN'} is not set)`,
-        );
+        throw new Error(`cannot check whether @${input.actor} may ${input.operation}: the worker has no GitHub token ($${config.github?.tokenEnv ?? 'GITHUB_TOKEN'} is not set)`);
       }
       const gh = createGitHubActivities({ github: deps.github, policy: { org: authz.org, team: authz.team, allow: authz.allow } });
       const what = describeOperation(input);

@@ -193,20 +193,10 @@ export function createEcsActivities(deps: EcsDeps) {
 
   /** Finds a revision of the family tagged with this deployment's identity (a retry after a lost answer). */
   async function findOwnRevision(target: Target, deploymentId: string, signal?: AbortSignal) {
-    const list = await send(
-      target.region,
-      'listing task definitions',
-      new ListTaskDefinitionsCommand({ familyPrefix: target.family, sort: 'DESC', maxResults: 10 }),
-      signal,
-    );
+    const list = await send(target.region, 'listing task definitions', new ListTaskDefinitionsCommand({ familyPrefix: target.family, sort: 'DESC', maxResults: 10 }), signal);
     for (const arn of list.taskDefinitionArns ?? []) {
       if (!revisionOf(arn).startsWith(`${target.family}:`)) continue;
-      const d = await send(
-        target.region,
-        `describing ${revisionOf(arn)}`,
-        new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }),
-        signal,
-      );
+      const d = await send(target.region, `describing ${revisionOf(arn)}`, new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] }), signal);
       if ((d.tags ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === deploymentId)) return d;
     }
     return undefined;
@@ -269,11 +259,7 @@ export function createEcsActivities(deps: EcsDeps) {
     async stopServiceDeployment(input: StopDeploymentInput): Promise<{ stopped: boolean; status: string }> {
       const { target, serviceDeploymentArn, stopType } = input;
       const look = async () => {
-        const out = await send(
-          target.region,
-          'describing the service deployment',
-          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
-        );
+        const out = await send(target.region, 'describing the service deployment', new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }));
         return out.serviceDeployments?.[0]?.status ?? 'UNKNOWN';
       };
       const before = await look();
@@ -341,11 +327,7 @@ export function createEcsActivities(deps: EcsDeps) {
     async continueServiceDeployment(input: ContinueDeploymentInput): Promise<{ answered: boolean; hookStatus: string }> {
       const { target, serviceDeploymentArn, hookId, action } = input;
       const look = async () => {
-        const out = await send(
-          target.region,
-          'describing the service deployment',
-          new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }),
-        );
+        const out = await send(target.region, 'describing the service deployment', new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [serviceDeploymentArn] }));
         return out.serviceDeployments?.[0]?.lifecycleHookDetails?.find((h) => h.hookId === hookId)?.status ?? 'UNKNOWN';
       };
       const before = await look();
@@ -472,12 +454,7 @@ export function createEcsActivities(deps: EcsDeps) {
     const briefs = list.serviceDeployments ?? [];
     const revisionArns = briefs.map((b) => b.targetServiceRevisionArn).filter((a): a is string => !!a);
     if (revisionArns.length === 0) return undefined;
-    const revs = await send(
-      target.region,
-      'describing service revisions',
-      new DescribeServiceRevisionsCommand({ serviceRevisionArns: revisionArns.slice(0, 20) }),
-      signal,
-    );
+    const revs = await send(target.region, 'describing service revisions', new DescribeServiceRevisionsCommand({ serviceRevisionArns: revisionArns.slice(0, 20) }), signal);
     const match = (revs.serviceRevisions ?? []).find((r) => r.taskDefinition === taskDefinitionArn);
     const brief = match && briefs.find((b) => b.targetServiceRevisionArn === match.serviceRevisionArn);
     if (!brief?.serviceDeploymentArn) return undefined;
@@ -522,12 +499,7 @@ export function createEcsActivities(deps: EcsDeps) {
       (ours.failedTasks ?? 0) > cursor.failedSeen;
     let sd: ServiceDeployment | undefined;
     if (verdictMayChange) {
-      const sdOut = await send(
-        target.region,
-        'describing the service deployment',
-        new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [sdArn] }),
-        signal,
-      );
+      const sdOut = await send(target.region, 'describing the service deployment', new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [sdArn] }), signal);
       sd = sdOut.serviceDeployments?.[0];
       if (!sd) throw new NotFound(`ECS no longer knows the service deployment ${sdArn}`);
     }
@@ -561,7 +533,9 @@ export function createEcsActivities(deps: EcsDeps) {
     if (verdict.state !== 'in_progress') recordDetection(target, verdict.state, sd);
     // While and after ECS rolls back, the counts that matter are those of what runs.
     const rolledBackTo = primary && primary.taskDefinition !== ourTd ? primary : undefined;
-    const counts = rolledBackTo ? { ...countsOf(rolledBackTo, undefined, 0), failed: Math.max(cursor.failedSeen, ours?.failedTasks ?? 0), revision: revisionOf(rolledBackTo.taskDefinition ?? '') } : countsOf(ours, sd, cursor.failedSeen);
+    const counts = rolledBackTo
+      ? { ...countsOf(rolledBackTo, undefined, 0), failed: Math.max(cursor.failedSeen, ours?.failedTasks ?? 0), revision: revisionOf(rolledBackTo.taskDefinition ?? '') }
+      : countsOf(ours, sd, cursor.failedSeen);
     const stage = sd?.lifecycleStage;
     const rev = sd?.targetServiceRevision;
     const traffic =
@@ -577,9 +551,7 @@ export function createEcsActivities(deps: EcsDeps) {
     // Only events since our service deployment was created (both times are ECS's clock) and
     // not yet reported; oldest first.
     const seen = new Set(cursor.seenEventIds);
-    const fresh = (service.events ?? [])
-      .filter((e) => e.id && !seen.has(e.id) && (e.createdAt ? new Date(e.createdAt).getTime() >= cursor.since : true))
-      .reverse();
+    const fresh = (service.events ?? []).filter((e) => e.id && !seen.has(e.id) && (e.createdAt ? new Date(e.createdAt).getTime() >= cursor.since : true)).reverse();
     const newEvents = fresh.map((e) => e.message ?? '');
 
     // Stopped tasks of our revision: looked up only when ECS counts new failures, or at the end.

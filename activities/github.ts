@@ -159,10 +159,8 @@ export function createGitHubClient(opts: GitHubClientOptions): Octokit {
       retryAfterBaseValue: secondMs,
       fallbackSecondaryRateRetryAfter: 60,
       ...pacing,
-      onRateLimit: (retryAfter: number, options: any, _o: unknown, retryCount: number) =>
-        waitOut('rate limit', retryAfter, options, retryCount),
-      onSecondaryRateLimit: (retryAfter: number, options: any, _o: unknown, retryCount: number) =>
-        waitOut('secondary rate limit', retryAfter, options, retryCount),
+      onRateLimit: (retryAfter: number, options: any, _o: unknown, retryCount: number) => waitOut('rate limit', retryAfter, options, retryCount),
+      onSecondaryRateLimit: (retryAfter: number, options: any, _o: unknown, retryCount: number) => waitOut('secondary rate limit', retryAfter, options, retryCount),
     },
   });
 
@@ -175,9 +173,7 @@ export function createGitHubClient(opts: GitHubClientOptions): Octokit {
         if (err?.status !== 429) throw err;
         const headers = err.response?.headers ?? {};
         const reset = Number(headers['x-ratelimit-reset']);
-        const retryAfter =
-          Number(headers['retry-after']) ||
-          (headers['x-ratelimit-remaining'] === '0' && reset ? Math.max(Math.ceil(reset - Date.now() / 1000) + 1, 0) : 60);
+        const retryAfter = Number(headers['retry-after']) || (headers['x-ratelimit-remaining'] === '0' && reset ? Math.max(Math.ceil(reset - Date.now() / 1000) + 1, 0) : 60);
         const kind = headers['retry-after'] || headers['x-ratelimit-remaining'] !== '0' ? 'secondary rate limit' : 'rate limit';
         if (!waitOut(kind, retryAfter, options, retryCount)) throw err;
         await sleep(retryAfter * secondMs, undefined, { signal: options.request?.signal });
@@ -232,22 +228,14 @@ export function rethrowGitHub(err: unknown, what: string, opts: RethrowOptions =
   if (isRateLimited(e)) {
     const h = e.response?.headers ?? {};
     const reset = Number(h['x-ratelimit-reset']);
-    const when = h['retry-after']
-      ? `retry after ${h['retry-after']}s`
-      : reset
-        ? `the limit resets at ${new Date(reset * 1000).toISOString()}`
-        : 'no reset time given';
+    const when = h['retry-after'] ? `retry after ${h['retry-after']}s` : reset ? `the limit resets at ${new Date(reset * 1000).toISOString()}` : 'no reset time given';
     throw new GitHubRateLimited(`${what}: GitHub rate limit still exceeded after retrying (${when}): ${apiMessage(e)}`);
   }
   if (status === 401) {
-    throw new Unauthorized(
-      `${what}: GitHub rejected the worker's GITHUB_TOKEN (401 ${apiMessage(e)}). Check that GITHUB_TOKEN is set, valid and not expired; it needs ${needs}.`,
-    );
+    throw new Unauthorized(`${what}: GitHub rejected the worker's GITHUB_TOKEN (401 ${apiMessage(e)}). Check that GITHUB_TOKEN is set, valid and not expired; it needs ${needs}.`);
   }
   if (status === 403) {
-    throw new Unauthorized(
-      `${what}: GitHub refused the worker's GITHUB_TOKEN (403 ${apiMessage(e)}). Check GITHUB_TOKEN's scopes: it needs ${needs}.`,
-    );
+    throw new Unauthorized(`${what}: GitHub refused the worker's GITHUB_TOKEN (403 ${apiMessage(e)}). Check GITHUB_TOKEN's scopes: it needs ${needs}.`);
   }
   if (status === 404) throw new NotFound(opts.notFound ?? `${what}: not found`);
   throw new ClientRejected(`${what}: GitHub refused the request (${status} ${apiMessage(e)})`);
@@ -311,7 +299,9 @@ export function createGitHubActivities(deps: GitHubDeps) {
      * invitation is not membership). Refusal: Unauthorized, naming who may.
      */
     async checkAuthorized(input: CheckAuthorizedInput): Promise<Authorization> {
-      const actor = String(input.actor ?? '').trim().replace(/^@/, '');
+      const actor = String(input.actor ?? '')
+        .trim()
+        .replace(/^@/, '');
       if (!LOGIN.test(actor)) throw new BadInput(`"${input.actor}" is not a GitHub login`);
       if (allowed.has(normalizeLogin(actor))) return { actor, via: 'allow-list' };
       if (actor.endsWith('[bot]')) throw refuse(actor, input.operation);

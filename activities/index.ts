@@ -36,11 +36,7 @@ function releaseActivities(deps: ActivityDeps) {
   const cfg = deps.config();
   if (deps.github && cfg.github) return createReleaseActivities({ github: deps.github, owner: cfg.github.owner, repo: cfg.github.repo });
   const missing = async (): Promise<never> => {
-    throw new BadInput(
-      cfg.github
-        ? `releasing needs a GitHub token: set $${cfg.github.tokenEnv} for the worker`
-        : 'releasing needs a `github` section (repository) in the config',
-    );
+    throw new BadInput(cfg.github ? `releasing needs a GitHub token: set $${cfg.github.tokenEnv} for the worker` : 'releasing needs a `github` section (repository) in the config');
   };
   return {
     previousRelease: missing,
@@ -58,7 +54,9 @@ function gitActivities(deps: ActivityDeps) {
   if (deps.github && cfg.github) return createGitActivities({ github: deps.github, owner: cfg.github.owner, repo: cfg.github.repo });
   return {
     relateCommits: async (): Promise<never> => {
-      throw new BadInput(cfg.github ? `git ancestry needs a GitHub token: set $${cfg.github.tokenEnv} for the worker` : 'git ancestry needs a `github` section (repository) in the config');
+      throw new BadInput(
+        cfg.github ? `git ancestry needs a GitHub token: set $${cfg.github.tokenEnv} for the worker` : 'git ancestry needs a `github` section (repository) in the config',
+      );
     },
     // Without GitHub, only the reported merger is known.
     mergerOf: async () => ({}),

@@ -29,10 +29,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
       fetch: deps.fetch,
       log: Context.current().log,
       slack: slack && webhookUrl ? { webhookUrl, slackIds: slack.users, maintainersMention: slack.maintainersMention } : undefined,
-      github:
-        cfg.notifications.githubDeployments && deps.github && cfg.github
-          ? { octokit: deps.github, owner: cfg.github.owner, repo: cfg.github.repo }
-          : undefined,
+      github: cfg.notifications.githubDeployments && deps.github && cfg.github ? { octokit: deps.github, owner: cfg.github.owner, repo: cfg.github.repo } : undefined,
     });
   };
   const link = () => {

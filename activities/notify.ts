@@ -13,12 +13,7 @@
  */
 import type { Octokit } from '@octokit/rest';
 import { BadInput, ClientRejected } from '../domain/errors';
-import {
-  githubDeploymentDescription,
-  githubDeploymentState,
-  slackMessage,
-  type NotifyEvent,
-} from '../domain/notify';
+import { githubDeploymentDescription, githubDeploymentState, slackMessage, type NotifyEvent } from '../domain/notify';
 import { rethrowGitHub, type GitHubLog } from './github';
 import { withHeartbeat } from './heartbeat';
 import { stderrLog } from './log';
@@ -210,10 +205,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
     if (res.status === 429) {
       const after = Number(res.headers.get('retry-after'));
       const wait = Number.isFinite(after) && after > 0 ? after : undefined;
-      throw new NotificationUnavailable(
-        `Slack rate-limited the webhook (429${said ? ` ${said}` : ''})${wait ? `; retry after ${wait}s` : ''}`,
-        wait,
-      );
+      throw new NotificationUnavailable(`Slack rate-limited the webhook (429${said ? ` ${said}` : ''})${wait ? `; retry after ${wait}s` : ''}`, wait);
     }
     if (res.status >= 500) {
       throw new NotificationUnavailable(`Slack answered ${res.status}${said ? ` ${said}` : ''}`);
@@ -223,13 +215,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
   }
 
   /** Deployments of `ref` in `environment` made by the execution at `executionUrl`, newest first. */
-  async function findDeployment(
-    gh: GitHubNotifyConfig,
-    ref: string,
-    environment: string,
-    executionUrl: string,
-    signal?: AbortSignal,
-  ): Promise<number | undefined> {
+  async function findDeployment(gh: GitHubNotifyConfig, ref: string, environment: string, executionUrl: string, signal?: AbortSignal): Promise<number | undefined> {
     const res = await gh.octokit.rest.repos.listDeployments({
       owner: gh.owner,
       repo: gh.repo,

@@ -107,8 +107,7 @@ const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 /** Splits `host/path/name` (no tag, no digest); throws `BadInput` when it is not one. */
 export function parseImage(image: string): ImageRef {
-  const bad = (why: string) =>
-    new BadInput(`${JSON.stringify(image)} is not an image repository: ${why} (expected host/path/name, like ghcr.io/wordpress/openverse-api)`);
+  const bad = (why: string) => new BadInput(`${JSON.stringify(image)} is not an image repository: ${why} (expected host/path/name, like ghcr.io/wordpress/openverse-api)`);
   if (typeof image !== 'string' || image.length === 0) throw bad('it is empty');
   if (image.length > 255) throw bad('it is longer than 255 characters');
   const slash = image.indexOf('/');
@@ -173,7 +172,10 @@ function errorDetail(text: string): string {
   try {
     const parsed = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
     if (Array.isArray(parsed.errors) && parsed.errors.length) {
-      return parsed.errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ').slice(0, 300);
+      return parsed.errors
+        .map((e) => [e.code, e.message].filter(Boolean).join(': '))
+        .join('; ')
+        .slice(0, 300);
     }
   } catch {
     // not JSON
@@ -220,10 +222,11 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   function credentials(ref: ImageRef): RegistryCredentials | undefined {
     const c = opts.auth?.(ref.host);
     if (!c) return undefined;
-    for (const s of [c.password, c.token]) if (s) {
-      secrets.add(s);
-      secrets.add(Buffer.from(s).toString('base64'));
-    }
+    for (const s of [c.password, c.token])
+      if (s) {
+        secrets.add(s);
+        secrets.add(Buffer.from(s).toString('base64'));
+      }
     if (c.username && c.password) secrets.add(Buffer.from(`${c.username}:${c.password}`).toString('base64'));
     return c.username || c.password || c.token ? c : undefined;
   }
@@ -236,9 +239,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
 
   function unauthorized(call: Pick<Call, 'ref' | 'action' | 'what'>, answered: string): Unauthorized {
     const { ref } = call;
-    const lead = credentials(ref)
-      ? `the credentials configured for ${ref.host} were refused`
-      : `${ref.host} wants credentials and none are configured`;
+    const lead = credentials(ref) ? `the credentials configured for ${ref.host} were refused` : `${ref.host} wants credentials and none are configured`;
     const hint = opts.credentialHint?.(ref.host) ?? defaultHint(ref.host);
     const may = call.action === 'push' ? 'pull and push' : 'pull';
     return new Unauthorized(redact(`${call.what}: ${answered}; ${lead}. Set ${hint} that may ${may} ${ref.name}.`));

@@ -382,7 +382,9 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         throw new BadInput(`"${input.name}" is not a release name of ${input.app} (expected ${input.app}-YYYY.MM.DD.HH.MM.SS)`);
       }
       const name = input.name;
-      const actor = String(input.actor ?? '').trim().replace(/^@+/, '');
+      const actor = String(input.actor ?? '')
+        .trim()
+        .replace(/^@+/, '');
       return run(`releasing ${name} at ${sha.slice(0, 7)} in ${where}`, async (signal) => {
         // The tag first: it is what says which commit the release is.
         let tag = await readRef(`tags/${name}`, signal);
@@ -394,9 +396,7 @@ export function createReleaseActivities(deps: ReleaseDeps) {
         }
         if (tag.sha !== sha) {
           const what = tag.type === 'commit' ? `commit ${tag.sha.slice(0, 7)}` : `${tag.type} object ${tag.sha.slice(0, 7)}`;
-          throw new ClientRejected(
-            `tag ${name} already exists in ${where} at ${what}, not at ${sha.slice(0, 7)}; tags are never moved: release again under a new date`,
-          );
+          throw new ClientRejected(`tag ${name} already exists in ${where} at ${what}, not at ${sha.slice(0, 7)}; tags are never moved: release again under a new date`);
         }
 
         let rel: RawRelease | undefined = (await unless404(github.rest.repos.getReleaseByTag({ owner, repo, tag: name, request: { signal } })))?.data;
@@ -527,4 +527,3 @@ export function createReleaseActivities(deps: ReleaseDeps) {
 }
 
 export type ReleaseActivities = ReturnType<typeof createReleaseActivities>;
-

@@ -148,10 +148,7 @@ export function createVersionActivities(deps: VersionDeps = {}) {
     try {
       parsed = JSON.parse(res.text);
     } catch {
-      throw new VersionEndpointUnavailable(
-        `version endpoint ${answered} answered ${res.status} with ${res.contentType} that is not JSON: ${quote(res.text)}`,
-        answered,
-      );
+      throw new VersionEndpointUnavailable(`version endpoint ${answered} answered ${res.status} with ${res.contentType} that is not JSON: ${quote(res.text)}`, answered);
     }
     const body = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
     if (typeof body.release !== 'string' || body.release.trim() === '') {
@@ -222,19 +219,10 @@ function mismatch(input: AwaitVersionInput, p: AwaitVersionProgress): VersionMis
   const head = 'not serving the new version: ';
   const expected = `(expected '${input.expected}')`;
   if (p.lastRelease === undefined) {
-    return new VersionMismatch(
-      `${head}${p.url} did not report a release within ${input.budgetSeconds} s ${expected}; last error: ${p.lastError ?? 'none'}`,
-      p.url,
-      input.expected,
-    );
+    return new VersionMismatch(`${head}${p.url} did not report a release within ${input.budgetSeconds} s ${expected}; last error: ${p.lastError ?? 'none'}`, p.url, input.expected);
   }
   const tail = p.lastError ? `; the last attempt failed: ${p.lastError}` : '';
-  return new VersionMismatch(
-    `${head}${p.url} still reports '${p.lastRelease}' after ${input.budgetSeconds} s ${expected}${tail}`,
-    p.url,
-    input.expected,
-    p.lastRelease,
-  );
+  return new VersionMismatch(`${head}${p.url} still reports '${p.lastRelease}' after ${input.budgetSeconds} s ${expected}${tail}`, p.url, input.expected, p.lastRelease);
 }
 
 function activityContext(): Context | undefined {

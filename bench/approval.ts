@@ -65,7 +65,11 @@ async function slipwayApproval(stack: BenchStack, config: SlipwayConfig, taskQue
   const acceptedAt = Date.now();
   const update = await waitForCall(
     stack.ecs,
-    (c) => c.op === 'UpdateService' && String((c.input as { service?: string }).service).split('/').pop() === production.service,
+    (c) =>
+      c.op === 'UpdateService' &&
+      String((c.input as { service?: string }).service)
+        .split('/')
+        .pop() === production.service,
     from,
   );
   await pipelineState(stack, `${sha} released`, (s) => s.lastValidated === sha);
@@ -96,7 +100,15 @@ async function peerApprovals(stack: BenchStack, config: SlipwayConfig, runs: num
           if (statuses.data[0]?.state !== 'success') return;
           const from = stack.ecs.calls.length;
           await registerAndUpdate(stack.sdk, stack.target(config, r.service), tag);
-          const call = await waitForCall(stack.ecs, (c) => c.op === 'UpdateService' && String((c.input as { service?: string }).service).split('/').pop() === r.service, from);
+          const call = await waitForCall(
+            stack.ecs,
+            (c) =>
+              c.op === 'UpdateService' &&
+              String((c.input as { service?: string }).service)
+                .split('/')
+                .pop() === r.service,
+            from,
+          );
           r.updatedAt = call.at;
           done++;
         }),

@@ -37,17 +37,27 @@ function temporalStartArgs(address: string, taskQueue: string, input: DeployInpu
   const attrs = startAttributes(input);
   const details = startDetails(input);
   return [
-    'workflow', 'start',
-    '--address', address,
-    '--namespace', 'default',
-    '--type', 'deploy',
-    '--task-queue', taskQueue,
-    '--workflow-id', workflowId,
-    '--id-reuse-policy', 'AllowDuplicate',
-    '--input', JSON.stringify(input),
+    'workflow',
+    'start',
+    '--address',
+    address,
+    '--namespace',
+    'default',
+    '--type',
+    'deploy',
+    '--task-queue',
+    taskQueue,
+    '--workflow-id',
+    workflowId,
+    '--id-reuse-policy',
+    'AllowDuplicate',
+    '--input',
+    JSON.stringify(input),
     ...attrs.flatMap(([k, v]) => ['--search-attribute', `${k}=${JSON.stringify(v)}`]),
-    '--static-summary', deploySummary(input, shortTag),
-    '--static-details', details,
+    '--static-summary',
+    deploySummary(input, shortTag),
+    '--static-details',
+    details,
   ];
 }
 
@@ -100,10 +110,19 @@ export async function runCliStart(stack: BenchStack, configPath: string, runs: n
       out.temporalHelp.push(ms(th));
       out.node.push(ms(n));
     }
-    log(`cli start ${i === 0 ? 'warm-up' : `${i}/${runs}`}: slipway deploy ${fmtMs(ms(s))}, temporal workflow start ${fmtMs(ms(t))}, @temporalio/client alone ${fmtMs(ms(f))}; --help ${fmtMs(ms(sh))} vs ${fmtMs(ms(th))}; node -e 0 ${fmtMs(ms(n))}`);
+    log(
+      `cli start ${i === 0 ? 'warm-up' : `${i}/${runs}`}: slipway deploy ${fmtMs(ms(s))}, temporal workflow start ${fmtMs(ms(t))}, @temporalio/client alone ${fmtMs(ms(f))}; --help ${fmtMs(ms(sh))} vs ${fmtMs(ms(th))}; node -e 0 ${fmtMs(ms(n))}`,
+    );
   }
   // Nothing will run them: end them.
-  await Promise.all(started.map((id) => stack.client.workflow.getHandle(id).terminate('benchmark done').catch(() => undefined)));
+  await Promise.all(
+    started.map((id) =>
+      stack.client.workflow
+        .getHandle(id)
+        .terminate('benchmark done')
+        .catch(() => undefined),
+    ),
+  );
   return out;
 }
 

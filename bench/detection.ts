@@ -9,16 +9,7 @@ import type { DeployResult } from '../contract';
 import { waitServicesStable } from './aws-cli';
 import { expectOk } from './proc';
 import { bootstrapRatio, median, p90, fmtMs, fmtNum, fmtRatio, row, type Table } from './stats';
-import {
-  ROLLOUT_MS_AT_SPEED_1,
-  callsFor,
-  clusterOf,
-  finishedAt,
-  registerAndUpdate,
-  type BenchService,
-  type BenchStack,
-  type WorkerProcess,
-} from './stack';
+import { ROLLOUT_MS_AT_SPEED_1, callsFor, clusterOf, finishedAt, registerAndUpdate, type BenchService, type BenchStack, type WorkerProcess } from './stack';
 
 /** Rollout durations are spread evenly over one waiter period above this floor. */
 const MIN_ROLLOUT_MS = 10_000;
@@ -98,14 +89,7 @@ export interface DetectionResult {
   count: { plain: Watched; waiter: Watched };
 }
 
-export async function runDetection(
-  stack: BenchStack,
-  config: SlipwayConfig,
-  worker: WorkerProcess,
-  runs: number,
-  tag: string,
-  log: (s: string) => void,
-): Promise<DetectionResult> {
+export async function runDetection(stack: BenchStack, config: SlipwayConfig, worker: WorkerProcess, runs: number, tag: string, log: (s: string) => void): Promise<DetectionResult> {
   const pending: Promise<DetectionResult['runs'][number]>[] = [];
   for (let i = 0; i < runs; i++) {
     // Rollouts of different lengths put completion at every phase of the waiter's 15 s cycle.
@@ -118,7 +102,9 @@ export async function runDetection(
       slipwayWatched(stack, worker.taskQueue, names[1], tag),
       waiterWatched(stack, config, names[2], tag),
     ]).then(([plain, verify, waiter]) => {
-      log(`detection ${i + 1}/${runs}: rollout ${fmtMs(waiter.rolloutMs)}; Slipway ${fmtMs(plain.latencyMs)}, with version check ${fmtMs(verify.latencyMs)}; waiter ${fmtMs(waiter.latencyMs)}`);
+      log(
+        `detection ${i + 1}/${runs}: rollout ${fmtMs(waiter.rolloutMs)}; Slipway ${fmtMs(plain.latencyMs)}, with version check ${fmtMs(verify.latencyMs)}; waiter ${fmtMs(waiter.latencyMs)}`,
+      );
       return { rolloutMs, plain, verify, waiter };
     });
     run.catch(() => undefined);
@@ -153,7 +139,9 @@ export function detectionTable(r: DetectionResult): Table {
       row('p90, Slipway with version endpoint check', p90(verify), p90(waiter), fmtMs),
       row(`Describe* calls during a ${fmtMs(r.count.waiter.rolloutMs)} rollout (measured)`, r.count.plain.describes, r.count.waiter.describes, (n) => fmtNum(n, 0)),
       row('Describe* calls per minute of rollout', perMin(r.count.plain), perMin(r.count.waiter), (n) => fmtNum(n, 1)),
-      row('Describe* calls per minute while only old tasks drain (last 30 s before completion)', r.count.plain.tailDescribesPerMin, r.count.waiter.tailDescribesPerMin, (n) => fmtNum(n, 0)),
+      row('Describe* calls per minute while only old tasks drain (last 30 s before completion)', r.count.plain.tailDescribesPerMin, r.count.waiter.tailDescribesPerMin, (n) =>
+        fmtNum(n, 0),
+      ),
       row('Describe* calls over a 5-minute rollout (per-minute rate × 5, extrapolated)', perMin(r.count.plain) * 5, perMin(r.count.waiter) * 5, (n) => fmtNum(n, 0)),
     ],
     notes: [

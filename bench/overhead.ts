@@ -73,7 +73,20 @@ export async function awsCliDeploy(stack: BenchStack, config: SlipwayConfig, ser
   const registered = expectOk(await aws(url, ['ecs', 'register-task-definition', '--cli-input-json', `file://${file}`]), 'aws ecs register-task-definition');
   const arn = JSON.parse(registered.stdout).taskDefinition.taskDefinitionArn;
   const updated = expectOk(
-    await aws(url, ['ecs', 'update-service', '--cluster', target.cluster, '--service', target.service, '--task-definition', arn, '--query', 'service.serviceArn', '--output', 'text']),
+    await aws(url, [
+      'ecs',
+      'update-service',
+      '--cluster',
+      target.cluster,
+      '--service',
+      target.service,
+      '--task-definition',
+      arn,
+      '--query',
+      'service.serviceArn',
+      '--output',
+      'text',
+    ]),
     'aws ecs update-service',
   );
   return marks(stack, service, from, t0, updated.endedAt);
@@ -105,7 +118,12 @@ export async function runOverhead(
   }
   // Let the deploys finish before the next benchmark.
   await Promise.all(
-    Array.from({ length: runs + 1 }, (_, i) => stack.client.workflow.getHandle(`deploy/ovh-${i}/production`).result().catch(() => undefined)),
+    Array.from({ length: runs + 1 }, (_, i) =>
+      stack.client.workflow
+        .getHandle(`deploy/ovh-${i}/production`)
+        .result()
+        .catch(() => undefined),
+    ),
   );
   return out;
 }

@@ -7,13 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DescribeTaskDefinitionCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-  type TaskDefinition,
-} from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { Client, Connection } from '@temporalio/client';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, resolveTarget, type SlipwayConfig, type Target } from '../domain/config';
@@ -83,9 +77,7 @@ export async function startBenchStack(services: BenchService[], tags: string[]):
       desiredCount: 2,
       taskDefinition: initial,
       circuitBreaker: { enable: true, rollback: true },
-      loadBalancers: [
-        { targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:123456789012:targetgroup/${s.name}/0123456789abcdef`, containerName: 'nuxt', containerPort: 8443 },
-      ],
+      loadBalancers: [{ targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:123456789012:targetgroup/${s.name}/0123456789abcdef`, containerName: 'nuxt', containerPort: 8443 }],
     });
   }
   const siteSpecs: SiteSpec[] = services

@@ -98,11 +98,21 @@ function build(run: (command: string, args: string[], o: Opts, go: Run) => Promi
   const action = (name: string, go: Run) =>
     function (this: Command, ...positionals: unknown[]) {
       const o = this.optsWithGlobals<Opts>();
-      const args = positionals.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
+      const args = positionals
+        .slice(0, -2)
+        .flat()
+        .filter((a): a is string => typeof a === 'string');
       return run(name, args, o, go);
     };
 
-  operationOptions(command('deploy', '<app> <env> <tag>', 'deploy an image tag and follow it to its outcome', 'Deploys image <tag> of <app> to <env> and, unless --no-wait, follows it to its true outcome.'))
+  operationOptions(
+    command(
+      'deploy',
+      '<app> <env> <tag>',
+      'deploy an image tag and follow it to its outcome',
+      'Deploys image <tag> of <app> to <env> and, unless --no-wait, follows it to its true outcome.',
+    ),
+  )
     .option('--dry-run', "show what the deploy would change and change nothing (= 'slipway diff')")
     .option(
       '--wait-until <milestone>',
@@ -132,8 +142,7 @@ function build(run: (command: string, args: string[], o: Opts, go: Run) => Promi
       'deploy again what the environment reports (after a template change)',
       'Deploys again the version <env> reports on its version endpoint, rendering a fresh task definition from the current template (after a template change, e.g. a new environment variable).',
     ),
-  )
-    .action(action('redeploy', async (ctx, args, o) => (await import('./commands/redeploy')).redeployCommand(ctx, args, operation(o))));
+  ).action(action('redeploy', async (ctx, args, o) => (await import('./commands/redeploy')).redeployCommand(ctx, args, operation(o))));
   operationOptions(
     command(
       'release',
@@ -142,13 +151,12 @@ function build(run: (command: string, args: string[], o: Opts, go: Run) => Promi
       'Releases the image <sha> (a full commit SHA that exists for every image of <app>): a git tag and GitHub Release <app>-<YYYY.MM.DD.HH.MM.SS> with notes from the pull requests merged since the previous release, the image alias rel-<date>, the production deploy (not for release-only apps), and the changelog pull request. Releasing an image again answers with its existing release. Only authorised actors may release.',
     ),
     false,
-  )
-    .action(action('release', async (ctx, args, o) => (await import('./commands/release')).releaseCommand(ctx, args, operation(o))));
+  ).action(action('release', async (ctx, args, o) => (await import('./commands/release')).releaseCommand(ctx, args, operation(o))));
   command(
     'status',
     '[app]',
     'what runs where: reported release, in flight, last validated, pipeline',
-    'Shows, live, per app and environment: the release the version endpoint reports, the deploy, rollback or redeploy in flight (phase, tag, actor, since when, link), and the last validated release; per app, the pipeline\'s phase, candidate and queue when it runs.',
+    "Shows, live, per app and environment: the release the version endpoint reports, the deploy, rollback or redeploy in flight (phase, tag, actor, since when, link), and the last validated release; per app, the pipeline's phase, candidate and queue when it runs.",
   )
     .option('--env <env>', 'only this environment')
     .action(action('status', async (ctx, args, o) => (await import('./commands/status')).statusCommand(ctx, args, { env: o.env })));
@@ -178,16 +186,16 @@ function build(run: (command: string, args: string[], o: Opts, go: Run) => Promi
 
   const pipeline = withGlobals(program.command('pipeline'))
     .summary('the promotion pipeline: merged, status, approve, reject, cancel, pause, resume')
-    .description(
-      'The promotion pipeline of <app>: merges to main queue up, deploy to staging, pass the gate, wait for approval, and are released to production — one at a time.',
-    )
+    .description('The promotion pipeline of <app>: merges to main queue up, deploy to staging, pass the gate, wait for approval, and are released to production — one at a time.')
     .addHelpText('after', `\n${EXIT_CODES}`);
   const sub = (name: string, summary: string) =>
     withGlobals(pipeline.command(`${name} <app>`))
       .description(summary)
       .addHelpText('after', `\n${EXIT_CODES}`);
   const runPipeline = (name: string) =>
-    action('pipeline', async (ctx, args, o) => (await import('./commands/pipeline')).pipelineCommand(ctx, [name, ...args], { ...operation(o), tag: o.tag, sha: o.sha, title: o.title }));
+    action('pipeline', async (ctx, args, o) =>
+      (await import('./commands/pipeline')).pipelineCommand(ctx, [name, ...args], { ...operation(o), tag: o.tag, sha: o.sha, title: o.title }),
+    );
   sub('merged', 'report a merge to main (starts the pipeline if needed)')
     .requiredOption('--sha <sha>', 'the merged commit (full SHA)')
     .option('--title <text>', 'the pull request title')
@@ -204,7 +212,11 @@ function build(run: (command: string, args: string[], o: Opts, go: Run) => Promi
     .requiredOption('--reason <text>', 'why')
     .addOption(opt.actor())
     .action(runPipeline('reject'));
-  sub('cancel', 'take a waiting merge out of the queue').requiredOption('--sha <sha>', 'the waiting merge').addOption(opt.actor()).addOption(opt.reason()).action(runPipeline('cancel'));
+  sub('cancel', 'take a waiting merge out of the queue')
+    .requiredOption('--sha <sha>', 'the waiting merge')
+    .addOption(opt.actor())
+    .addOption(opt.reason())
+    .action(runPipeline('cancel'));
   sub('pause', 'stop picking new candidates').addOption(opt.actor()).addOption(opt.reason()).action(runPipeline('pause'));
   sub('resume', 'start picking new candidates again').addOption(opt.actor()).addOption(opt.reason()).action(runPipeline('resume'));
   return program;
@@ -215,7 +227,10 @@ function commanderMessage(err: CommanderError, program: Command, argv: string[])
   const text = err.message.replace(/^error: /, '');
   const [line, ...rest] = text.split('\n');
   const first = line.replace(/\.$/, '');
-  const suggestion = rest.join(' ').trim().replace(/^\(Did you mean/, '(did you mean');
+  const suggestion = rest
+    .join(' ')
+    .trim()
+    .replace(/^\(Did you mean/, '(did you mean');
   if (err.code === 'commander.unknownCommand') {
     const names = program.commands.map((c) => c.name()).filter((n) => n !== 'help');
     return `${first}; commands: ${names.join(', ')}${suggestion ? ` ${suggestion}` : ''}`;

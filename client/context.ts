@@ -24,7 +24,10 @@ export class Context {
   private _client?: Client;
   readonly inActions = process.env.GITHUB_ACTIONS === 'true';
 
-  constructor(readonly flags: GlobalFlags, readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    readonly flags: GlobalFlags,
+    readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   /** The connection, namespace and UI URL: TEMPORAL_* variables over the config's `temporal` section over the profile. */
   get settings(): TemporalSettings {

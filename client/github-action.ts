@@ -142,7 +142,10 @@ function setOutputs(file: string | undefined, outputs: Record<string, string>): 
 function splitStdout(stdout: string): { commands: string[]; result?: Record<string, unknown> } {
   const lines = stdout.split('\n');
   const commands = lines.filter((l) => l.startsWith('::'));
-  const rest = lines.filter((l) => !l.startsWith('::')).join('\n').trim();
+  const rest = lines
+    .filter((l) => !l.startsWith('::'))
+    .join('\n')
+    .trim();
   if (!rest) return { commands };
   try {
     return { commands, result: JSON.parse(rest) as Record<string, unknown> };
@@ -161,7 +164,10 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<n
     return EXIT.badInput;
   }
   process.stderr.write(`${title}: slipway ${built.args.join(' ')}\n`);
-  const child = spawn(process.execPath, [join(__dirname, 'cli.js'), ...built.args], { env: { ...env, GITHUB_ACTIONS: env.GITHUB_ACTIONS ?? 'true' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, 'cli.js'), ...built.args], {
+    env: { ...env, GITHUB_ACTIONS: env.GITHUB_ACTIONS ?? 'true' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const code: number = await new Promise((resolve, reject) => {
@@ -173,7 +179,8 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<n
   const link = typeof result?.url === 'string' ? result.url : '';
   const workflowId = typeof result?.workflowId === 'string' ? result.workflowId : '';
   // Exit 0 without the end: started (no wait), at a milestone, or a rollback with nothing to do.
-  const okOutcome = inputs.wait === 'false' ? 'started' : result?.milestone === 'traffic-shifted' ? 'traffic-shifted' : result?.outcome === 'already_running' ? 'already_running' : undefined;
+  const okOutcome =
+    inputs.wait === 'false' ? 'started' : result?.milestone === 'traffic-shifted' ? 'traffic-shifted' : result?.outcome === 'already_running' ? 'already_running' : undefined;
   const outcome = code === EXIT.ok && okOutcome ? okOutcome : (OUTCOME_BY_EXIT[code] ?? 'failed');
   setOutputs(env.GITHUB_OUTPUT, { 'workflow-id': workflowId, outcome, link, 'exit-code': String(code) });
   const message = typeof result?.message === 'string' ? result.message : undefined;

@@ -36,7 +36,11 @@ import {
 /** Another operation holds the service's lock. */
 export class AlreadyRunning extends Error {
   override name = 'AlreadyRunning';
-  constructor(message: string, readonly workflowId: string, readonly runId?: string) {
+  constructor(
+    message: string,
+    readonly workflowId: string,
+    readonly runId?: string,
+  ) {
     super(message);
   }
 }
@@ -132,9 +136,7 @@ async function describeConflict(client: Client, workflowId: string, opts: StartO
   }
 }
 
-export type DeployOutcome<R = DeployResult> =
-  | { ok: true; result: R }
-  | { ok: false; type: string; message: string; details?: DeployFailureDetails };
+export type DeployOutcome<R = DeployResult> = { ok: true; result: R } | { ok: false; type: string; message: string; details?: DeployFailureDetails };
 
 /** Waits for a deploy and returns its outcome (failures as values, not exceptions). */
 export async function deployOutcome<R = DeployResult>(handle: WorkflowHandle): Promise<DeployOutcome<R>> {

@@ -3,7 +3,19 @@
  * histories: renaming one breaks the replay of running workflows.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalRecord, ApprovalRequest, DeployProgress, MergeReport, PipelineState, PreemptNotice, QueueAction, QueueEntry, RecordState, ValidatedRelease, WithdrawalReport } from './types';
+import type {
+  ApprovalRecord,
+  ApprovalRequest,
+  DeployProgress,
+  MergeReport,
+  PipelineState,
+  PreemptNotice,
+  QueueAction,
+  QueueEntry,
+  RecordState,
+  ValidatedRelease,
+  WithdrawalReport,
+} from './types';
 
 // ---- deploy ----
 

@@ -49,9 +49,26 @@ export interface ProgressData {
   'verify.reported': { url: string; release: string };
   'deploy.succeeded': { service: string; revision: string; running?: number; desired?: number };
   /** Rollback: the last validated release it goes back to, and what runs now (from the version endpoint). */
-  'rollback.target': { tag: string; running?: string; validatedAt: string; validatedBy: string; /** The site still serves it while another deploy is in flight. */ serving?: boolean };
+  'rollback.target': {
+    tag: string;
+    running?: string;
+    validatedAt: string;
+    validatedBy: string;
+    /** The site still serves it while another deploy is in flight. */ serving?: boolean;
+  };
   /** Rollback: the environment already runs its last validated release (a later deploy gave way); nothing changed. */
-  'rollback.already-running': { env: string; tag: string; since: string; service: string; revision: string; validatedAt: string; validatedBy: string; afterTag?: string; afterOutcome?: string; app: string };
+  'rollback.already-running': {
+    env: string;
+    tag: string;
+    since: string;
+    service: string;
+    revision: string;
+    validatedAt: string;
+    validatedBy: string;
+    afterTag?: string;
+    afterOutcome?: string;
+    app: string;
+  };
   /** Rollback: ECS's rollback of the stopped deploy returned the service to the target's revision; nothing registered or re-pointed. */
   'rollback.ecs-rolled-back': { service: string; revision: string; tag: string };
   /** Rollback: ECS rolled the stopped deploy back elsewhere (or did not finish): the service is re-pointed instead. */

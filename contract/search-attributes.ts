@@ -16,13 +16,4 @@ export const SEARCH_ATTRIBUTE_DECLARATIONS = Object.values(SA).map((k) => `${k.n
 
 /** Outcome values stored in the `Outcome` search attribute. */
 export type Outcome =
-  | 'running'
-  | 'succeeded'
-  | 'rolled_back_by_ecs'
-  | 'rolled_back_by_alarm'
-  | 'timed_out'
-  | 'verification_failed'
-  | 'refused'
-  | 'unauthorized'
-  | 'cancelled'
-  | 'failed';
+  'running' | 'succeeded' | 'rolled_back_by_ecs' | 'rolled_back_by_alarm' | 'timed_out' | 'verification_failed' | 'refused' | 'unauthorized' | 'cancelled' | 'failed';

@@ -22,9 +22,6 @@ function readConfigText(path: string): string {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(e)})`;
     const problem = `${path}: config file ${why} (looked at ${resolve(path)})`;
-    throw new BadInput(
-      `${problem}. Point Slipway at a config file with --config <path> or the SLIPWAY_CONFIG environment variable.`,
-      [problem],
-    );
+    throw new BadInput(`${problem}. Point Slipway at a config file with --config <path> or the SLIPWAY_CONFIG environment variable.`, [problem]);
   }
 }

@@ -52,8 +52,8 @@ export const DOCUMENTED_LIMITS: Readonly<Record<ThrottlingCategory, BucketLimit>
   'task-definition-deregister': { burst: 20, perSecond: 1 },
   'task-read': { burst: 100, perSecond: 20 },
   'task-launch': { burst: 100, perSecond: 40 },
-  'tagging': { burst: 50, perSecond: 20 },
-  'other': { burst: 50, perSecond: 20 },
+  tagging: { burst: 50, perSecond: 20 },
+  other: { burst: 50, perSecond: 20 },
 };
 
 const CATEGORY_OF: Readonly<Record<string, ThrottlingCategory>> = {

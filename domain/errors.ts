@@ -7,7 +7,10 @@
 /** The caller asked for something wrong: unknown app/env, malformed tag, bad config. Never retried. */
 export class BadInput extends Error {
   override name = 'BadInput';
-  constructor(message: string, readonly problems: string[] = []) {
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
     super(message);
   }
 }

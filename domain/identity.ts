@@ -59,12 +59,22 @@ export function identityMode(identity: IdentityConfig | undefined, operation: Pr
 /** What an `oidc` refusal tells people to do instead. */
 export const OIDC_HOWTO =
   'run it from GitHub Actions with `permissions: id-token: write` (the slipway CLI then sends the ID token; see examples/github-workflows/production.yml), ' +
-  'or, from another client, put a fresh token in the request\'s `idToken` field';
+  "or, from another client, put a fresh token in the request's `idToken` field";
 
 /** The line an operation's log shows for a verified identity (never the token). */
 /** The claims of a proven identity that progress shows (no repository, no expiry). */
-export function provenShown(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string }): { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string } {
-  return { actor: p.actor, ...(p.triggeringActor && { triggeringActor: p.triggeringActor }), ...(p.workflowRef && { workflowRef: p.workflowRef }), ...(p.runId && { runId: p.runId }) };
+export function provenShown(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string }): {
+  actor: string;
+  triggeringActor?: string;
+  workflowRef?: string;
+  runId?: string;
+} {
+  return {
+    actor: p.actor,
+    ...(p.triggeringActor && { triggeringActor: p.triggeringActor }),
+    ...(p.workflowRef && { workflowRef: p.workflowRef }),
+    ...(p.runId && { runId: p.runId }),
+  };
 }
 
 export function provenLine(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string }): string {

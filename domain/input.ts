@@ -48,10 +48,7 @@ export function budgetProblem(budgetSeconds: unknown): string | undefined {
 /** The first problem with an operation's input, or undefined. `tag` is checked only when present. */
 export function operationInputProblem(input: { tag?: unknown; actor: unknown; reason?: unknown; budgetSeconds?: unknown }, tagRequired: boolean): string | undefined {
   return (
-    (tagRequired || input.tag !== undefined ? tagProblem(input.tag) : undefined) ??
-    actorProblem(input.actor) ??
-    reasonProblem(input.reason) ??
-    budgetProblem(input.budgetSeconds)
+    (tagRequired || input.tag !== undefined ? tagProblem(input.tag) : undefined) ?? actorProblem(input.actor) ?? reasonProblem(input.reason) ?? budgetProblem(input.budgetSeconds)
   );
 }
 
@@ -64,7 +61,8 @@ export function keyword(value: unknown): string {
 // ---- messages to long-lived workflows (Signals and Updates): their content stays in state ----
 
 function fields(value: unknown, what: string): Record<string, unknown> | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${what} must be an object; got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `${what} must be an object; got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`;
   return value as Record<string, unknown>;
 }
 

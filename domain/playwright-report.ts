@@ -82,7 +82,12 @@ export function firstLines(message: string): string {
 
 /** The last lines of a run's output worth quoting when it left no report. */
 export function outputTail(lines: string[]): string {
-  return firstLines(lines.filter((l) => l.trim()).slice(-ERROR_LINES * 4).join('\n'));
+  return firstLines(
+    lines
+      .filter((l) => l.trim())
+      .slice(-ERROR_LINES * 4)
+      .join('\n'),
+  );
 }
 
 function errorText(e: TestError | JSONReportError | undefined): string {
@@ -149,5 +154,14 @@ export function judgeReport(report: GateReport, run: { suiteDir: string; grep?: 
     const more = failures.length - MAX_FAILURES + 1;
     failures.splice(MAX_FAILURES - 1, failures.length, { title: `… and ${more} more`, error: '' });
   }
-  return { kind: 'verdict', passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, ok, ...(t.flakyTests.length && { flakyTests: t.flakyTests.slice(0, MAX_FAILURES) }) };
+  return {
+    kind: 'verdict',
+    passed: t.passed,
+    failed: t.failed,
+    flaky: t.flaky,
+    skipped: t.skipped,
+    failures,
+    ok,
+    ...(t.flakyTests.length && { flakyTests: t.flakyTests.slice(0, MAX_FAILURES) }),
+  };
 }

@@ -93,7 +93,9 @@ export function changelogTitle(app: string, date: string): string {
 
 /** A GitHub login without a leading `@`. */
 function login(actor: string): string {
-  return String(actor ?? '').trim().replace(/^@+/, '');
+  return String(actor ?? '')
+    .trim()
+    .replace(/^@+/, '');
 }
 
 /** Body of the changelog pull request: links the release and mentions `@<actor>`, who is pinged to review it. */
@@ -229,9 +231,7 @@ export function releaseNotes(pulls: readonly NotesPull[], categories: readonly N
   if (blocks.length > 0) return blocks.join('\n\n');
   if (seen.size === 0) return 'No pull requests were merged since the previous release.';
   const left = seen.size - skipped;
-  const reasons = [skipped ? `${skipped} labelled ${opts.skipLabel ?? SKIP_CHANGELOG_LABEL}` : '', left ? `${left} in no release-notes category` : '']
-    .filter(Boolean)
-    .join(', ');
+  const reasons = [skipped ? `${skipped} labelled ${opts.skipLabel ?? SKIP_CHANGELOG_LABEL}` : '', left ? `${left} in no release-notes category` : ''].filter(Boolean).join(', ');
   return `No pull requests merged since the previous release need a changelog entry (${reasons}).`;
 }
 

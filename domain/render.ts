@@ -68,12 +68,7 @@ const MAX_TAG_VALUE = 256;
  * Throws `BadInput` when the tag or the resource tags are malformed, when the template is
  * not `target.templateFamily`, or when a configured container is missing from it.
  */
-export function renderTaskDefinition(
-  template: TaskDefinition,
-  target: Target,
-  tag: string,
-  tags: ResourceTag[] = [],
-): RegisterTaskDefinitionRequest {
+export function renderTaskDefinition(template: TaskDefinition, target: Target, tag: string, tags: ResourceTag[] = []): RegisterTaskDefinitionRequest {
   checkInputs(template, target, tag, tags);
   const request = pickRegisterFields(template);
   request.family = target.family;
@@ -102,13 +97,10 @@ function checkContainersExist(template: TaskDefinition, target: Target): void {
   const missing = target.containers.map((c) => c.name).filter((name) => !present.includes(name));
   if (missing.length === 0) return;
   const configuredAt = joinPath(['apps', target.app, 'environments', target.env, 'containers']);
-  const problems = missing.map(
-    (name) => `${configuredAt}.${name}: task definition template ${target.templateFamily} has no container "${name}"`,
-  );
+  const problems = missing.map((name) => `${configuredAt}.${name}: task definition template ${target.templateFamily} has no container "${name}"`);
   const names = missing.map((n) => `"${n}"`).join(', ');
   throw new BadInput(
-    `Task definition template ${target.templateFamily} has no container ${names} (configured in ${configuredAt}); ` +
-      `its containers are: ${present.join(', ') || '(none)'}.`,
+    `Task definition template ${target.templateFamily} has no container ${names} (configured in ${configuredAt}); ` + `its containers are: ${present.join(', ') || '(none)'}.`,
     problems,
   );
 }
@@ -255,6 +247,12 @@ function isAbsent(value: unknown): boolean {
 /** JSON with object keys sorted, so key order never counts as a difference. */
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    isPlainObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
   );
 }

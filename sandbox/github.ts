@@ -302,13 +302,7 @@ class Sandbox implements GitHubSandbox {
   }
 
   /** Authentication, routing, faults and the handler; then the contract check of whatever is answered. */
-  private answer(
-    method: string,
-    url: URL,
-    raw: string,
-    authorization: string | undefined,
-    record: GitHubRequest,
-  ): { reply: Reply; routeKey?: string } {
+  private answer(method: string, url: URL, raw: string, authorization: string | undefined, record: GitHubRequest): { reply: Reply; routeKey?: string } {
     const match = matchRoute(COMPILED_ROUTES, method, url.pathname);
     const op = match ? this.contract.operation(match.route.key) : undefined;
     record.operationId = op?.operationId;

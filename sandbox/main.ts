@@ -35,10 +35,7 @@ const startEcs: SandboxStarter = async (args) => {
   return {
     name: 'ecs',
     url: ecs.url,
-    details: [
-      `initial tag ${seeded.initialTag}`,
-      ...seeded.services.map((s) => `${s.cluster}/${s.service} → ${s.taskDefinitionArn.split('/').pop()}`),
-    ],
+    details: [`initial tag ${seeded.initialTag}`, ...seeded.services.map((s) => `${s.cluster}/${s.service} → ${s.taskDefinitionArn.split('/').pop()}`)],
     close: () => ecs.close(),
   };
 };

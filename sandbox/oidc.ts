@@ -118,7 +118,13 @@ export async function startOidcIssuer(opts: { repository?: string } = {}): Promi
       res.end(JSON.stringify(body));
     };
     if (u.pathname === '/.well-known/openid-configuration') {
-      return json(200, { issuer: url, jwks_uri: `${url}/.well-known/jwks`, id_token_signing_alg_values_supported: ['RS256'], response_types_supported: ['id_token'], subject_types_supported: ['public', 'pairwise'] });
+      return json(200, {
+        issuer: url,
+        jwks_uri: `${url}/.well-known/jwks`,
+        id_token_signing_alg_values_supported: ['RS256'],
+        response_types_supported: ['id_token'],
+        subject_types_supported: ['public', 'pairwise'],
+      });
     }
     if (u.pathname === '/.well-known/jwks') {
       fetches++;
@@ -131,7 +137,10 @@ export async function startOidcIssuer(opts: { repository?: string } = {}): Promi
       if (!job) return json(401, { message: 'bad request token' });
       const audience = u.searchParams.get('audience') ?? 'https://github.com/' + repository.split('/')[0];
       handedOut.push({ audience, actor: job.actor });
-      void mint(job.actor, { ...job.claims, aud: audience }).then((value) => json(200, { value }), (err) => json(500, { message: String(err) }));
+      void mint(job.actor, { ...job.claims, aud: audience }).then(
+        (value) => json(200, { value }),
+        (err) => json(500, { message: String(err) }),
+      );
       return;
     }
     json(404, { message: 'not found' });

@@ -55,10 +55,7 @@ export interface SeededOpenverse {
 }
 
 /** Seeds the four Openverse services and their templates. Accepts the initial tag directly too. */
-export async function seedOpenverse(
-  sandbox: EcsSandbox,
-  options: SeedOpenverseOptions | string = {},
-): Promise<SeededOpenverse> {
+export async function seedOpenverse(sandbox: EcsSandbox, options: SeedOpenverseOptions | string = {}): Promise<SeededOpenverse> {
   const opts: SeedOpenverseOptions = typeof options === 'string' ? { initialTag: options } : options;
   const initialTag = opts.initialTag ?? DEFAULT_INITIAL_TAG;
   const dir = opts.templatesDir ?? templatesDir();

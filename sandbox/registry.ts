@@ -159,11 +159,7 @@ function parsePlatform(platform: string): { os: string; architecture: string; va
 async function imageManifest(url: string, name: string, opts: { platform?: string; content?: string }): Promise<Buffer> {
   const platform = parsePlatform(opts.platform ?? 'linux/amd64');
   const layer = await pushBlob(url, name, opts.content ?? `${repoName(url, name)} for ${opts.platform ?? 'linux/amd64'}\n`);
-  const config = await pushBlob(
-    url,
-    name,
-    JSON.stringify({ ...platform, config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } }),
-  );
+  const config = await pushBlob(url, name, JSON.stringify({ ...platform, config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } }));
   return manifestBytes({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,

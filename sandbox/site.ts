@@ -307,14 +307,7 @@ function isJson(text: string): boolean {
   }
 }
 
-function send(
-  res: http.ServerResponse,
-  entry: SiteRequest,
-  status: number,
-  contentType: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
+function send(res: http.ServerResponse, entry: SiteRequest, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
   if (res.destroyed || res.headersSent) return;
   entry.status = status;
   res.writeHead(status, {
@@ -328,10 +321,7 @@ function send(
 
 function errorPage(status: number, detail?: string): string {
   const text = http.STATUS_CODES[status] ?? 'Error';
-  return (
-    `<!doctype html>\n<html><head><title>${status} ${text}</title></head>` +
-    `<body><h1>${status} ${text}</h1>${detail ? `<p>${escapeHtml(detail)}</p>` : ''}</body></html>\n`
-  );
+  return `<!doctype html>\n<html><head><title>${status} ${text}</title></head>` + `<body><h1>${status} ${text}</h1>${detail ? `<p>${escapeHtml(detail)}</p>` : ''}</body></html>\n`;
 }
 
 function homePage(spec: SiteSpec, release: string): string {

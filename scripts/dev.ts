@@ -82,7 +82,9 @@ function portFree(port: number, variable: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} is already in use: set ${variable} to a free port (e.g. ${variable}=${port + 1000})` : `port ${port}: ${err.message}`)),
+      reject(
+        new Error(err.code === 'EADDRINUSE' ? `port ${port} is already in use: set ${variable} to a free port (e.g. ${variable}=${port + 1000})` : `port ${port}: ${err.message}`),
+      ),
     );
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
   });

@@ -270,8 +270,14 @@ describe('the action against the sandbox', () => {
     const codes = (runs: ActionRun[]) => runs.map((r) => r.code!);
     assert.deepEqual(codes(merged), [0, 2, 6], merged.map(show).join('\n'));
     assert.deepEqual(codes(approve), [2, 5, 6, 0], approve.map(show).join('\n'));
-    assert.deepEqual(arms('merged', 'merged'), [...new Set(codes(merged))].sort((a, b) => a - b));
-    assert.deepEqual(arms('approve', 'approve'), [...new Set(codes(approve))].sort((a, b) => a - b));
+    assert.deepEqual(
+      arms('merged', 'merged'),
+      [...new Set(codes(merged))].sort((a, b) => a - b),
+    );
+    assert.deepEqual(
+      arms('approve', 'approve'),
+      [...new Set(codes(approve))].sort((a, b) => a - b),
+    );
   });
 
   it('refuses missing or wrong inputs with exit 2 before connecting, and an unauthorised actor with 5', async () => {
@@ -281,7 +287,14 @@ describe('the action against the sandbox', () => {
       runAction({ command: 'deploy', app: 'api', env: 'staging', tag: 'v1 2', 'temporal-address': '127.0.0.1:1', config: stack.configPath }),
       runAction({ command: 'rollback', app: 'api', env: 'staging', tag: A, actor: 'mallory', ...connection() }),
     ]);
-    const untilRollback = await runAction({ command: 'rollback', app: 'api', env: 'staging', 'wait-until': 'traffic-shifted', 'temporal-address': '127.0.0.1:1', config: stack.configPath });
+    const untilRollback = await runAction({
+      command: 'rollback',
+      app: 'api',
+      env: 'staging',
+      'wait-until': 'traffic-shifted',
+      'temporal-address': '127.0.0.1:1',
+      config: stack.configPath,
+    });
     assert.equal(untilRollback.code, 2, show(untilRollback));
     assert.match(untilRollback.stdout, /input 'wait-until' applies to deploy only/);
     const untilWhen = await runAction({ command: 'deploy', app: 'api', env: 'staging', tag: A, 'wait-until': 'soon', 'temporal-address': '127.0.0.1:1', config: stack.configPath });

@@ -127,7 +127,10 @@ describe('relateCommits over the GitHub sandbox', () => {
     const rel = await acts.relateCommits({ shas: [f, e], base: released });
     assert.equal(gh.requests.length, 1, 'one call for entries that follow the release');
     assert.equal(rel.base, released);
-    assert.deepEqual(rel.commits.map((c) => c.sha), [e, f]);
+    assert.deepEqual(
+      rel.commits.map((c) => c.sha),
+      [e, f],
+    );
     assert.deepEqual(rel.commits[1].parents, [e]);
     assert.deepEqual(planPick(rel, [f, e], 'latest').candidate, f);
 

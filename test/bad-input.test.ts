@@ -151,7 +151,14 @@ describe('bad input is refused clearly, and nothing changes', () => {
     const ecs = stack.ecs.mutations().length;
     const github = stack.world.github.mutations().length;
     const result = await fn();
-    assert.deepEqual(stack.ecs.mutations().slice(ecs).map((m) => m.op), [], 'no applied ECS mutation');
+    assert.deepEqual(
+      stack.ecs
+        .mutations()
+        .slice(ecs)
+        .map((m) => m.op),
+      [],
+      'no applied ECS mutation',
+    );
     assert.deepEqual(stack.world.github.mutations().slice(github), [], 'no GitHub mutation');
     assert.equal(await registryTags(), baselineTags, 'no new registry tag');
     return result;
@@ -183,30 +190,69 @@ describe('bad input is refused clearly, and nothing changes', () => {
       { name: 'not a mapping', text: () => '- staging\n- production\n', message: /\(config\): must be a mapping/ },
       { name: 'budget of the wrong type', mutate: (raw) => (raw.deploy.budgetMinutes = 'soon'), message: /deploy\.budgetMinutes: must be a number/ },
       { name: 'environments not a list', mutate: (raw) => (raw.environments = 'staging'), message: /environments: must be a list/ },
-      { name: 'containers not a mapping', mutate: (raw) => (raw.apps.api.environments.staging.containers = ['django']), message: /apps\.api\.environments\.staging\.containers: must be a mapping/ },
+      {
+        name: 'containers not a mapping',
+        mutate: (raw) => (raw.apps.api.environments.staging.containers = ['django']),
+        message: /apps\.api\.environments\.staging\.containers: must be a mapping/,
+      },
       { name: 'unknown top-level key', mutate: (raw) => (raw.deploys = {}), message: /deploys: is not a known key \(known keys: .*deploy/ },
-      { name: 'unknown environment key', mutate: (raw) => (raw.apps.api.environments.staging.clusterName = 'x'), message: /apps\.api\.environments\.staging\.clusterName: is not a known key/ },
+      {
+        name: 'unknown environment key',
+        mutate: (raw) => (raw.apps.api.environments.staging.clusterName = 'x'),
+        message: /apps\.api\.environments\.staging\.clusterName: is not a known key/,
+      },
       { name: 'missing aws section', mutate: (raw) => delete raw.aws, message: /aws: is required/ },
       { name: 'missing apps section', mutate: (raw) => delete raw.apps, message: /apps: is required/ },
-      { name: 'missing service', mutate: (raw) => delete raw.apps.frontend.environments.production.service, message: /apps\.frontend\.environments\.production\.service: is required/ },
-      { name: 'container mapped to an unknown image', mutate: (raw) => (raw.apps.api.environments.staging.containers.celery = 'celery'), message: /containers\.celery: image key "celery" is not in apps\.api\.images/ },
-      { name: 'undeclared environment', mutate: (raw) => (raw.apps.api.environments.qa = { ...raw.apps.api.environments.staging, service: 'qa-api', templateFamily: 'qa-api-template' }), message: /apps\.api\.environments\.qa: "qa" is not one of the declared environments/ },
+      {
+        name: 'missing service',
+        mutate: (raw) => delete raw.apps.frontend.environments.production.service,
+        message: /apps\.frontend\.environments\.production\.service: is required/,
+      },
+      {
+        name: 'container mapped to an unknown image',
+        mutate: (raw) => (raw.apps.api.environments.staging.containers.celery = 'celery'),
+        message: /containers\.celery: image key "celery" is not in apps\.api\.images/,
+      },
+      {
+        name: 'undeclared environment',
+        mutate: (raw) => (raw.apps.api.environments.qa = { ...raw.apps.api.environments.staging, service: 'qa-api', templateFamily: 'qa-api-template' }),
+        message: /apps\.api\.environments\.qa: "qa" is not one of the declared environments/,
+      },
       { name: 'authorization without github', mutate: (raw) => delete raw.github, message: /authorization: needs a `github` section/ },
-      { name: 'injection-shaped template family', mutate: (raw) => (raw.apps.api.environments.staging.templateFamily = '$(id)-template'), message: /templateFamily: must be a task definition family ending in "-template"/ },
-      { name: 'image repository with a tag', mutate: (raw) => (raw.apps.api.images.api = 'ghcr.io/wordpress/openverse-api:latest'), message: /apps\.api\.images\.api: must be an image repository without tag or digest/ },
-      { name: 'secret written where its variable name belongs', mutate: (raw) => (raw.github.tokenEnv = 'ghp_0123456789abcdef'), message: /github\.tokenEnv: must be the name of an environment variable .*not the secret itself/ },
-      { name: 'config file that does not exist', path: () => join(stack.dir, 'nope', 'slipway.yaml'), message: /slipway\.yaml: config file does not exist.*--config <path> or the SLIPWAY_CONFIG/s },
+      {
+        name: 'injection-shaped template family',
+        mutate: (raw) => (raw.apps.api.environments.staging.templateFamily = '$(id)-template'),
+        message: /templateFamily: must be a task definition family ending in "-template"/,
+      },
+      {
+        name: 'image repository with a tag',
+        mutate: (raw) => (raw.apps.api.images.api = 'ghcr.io/wordpress/openverse-api:latest'),
+        message: /apps\.api\.images\.api: must be an image repository without tag or digest/,
+      },
+      {
+        name: 'secret written where its variable name belongs',
+        mutate: (raw) => (raw.github.tokenEnv = 'ghp_0123456789abcdef'),
+        message: /github\.tokenEnv: must be the name of an environment variable .*not the secret itself/,
+      },
+      {
+        name: 'config file that does not exist',
+        path: () => join(stack.dir, 'nope', 'slipway.yaml'),
+        message: /slipway\.yaml: config file does not exist.*--config <path> or the SLIPWAY_CONFIG/s,
+      },
       { name: 'config path that is a directory', path: () => stack.dir, message: /config file is a directory/ },
     ];
     for (const c of cases) {
       it(c.name, async () => {
         await unchanged(async () => {
           const path = c.path ? c.path() : configFile(`${c.name.replace(/\W+/g, '-')}.yaml`, c.text ? c.text() : configText(c.mutate!));
-          assert.throws(() => loadConfig(path), (err: Error) => {
-            assert.ok(err instanceof BadInput, `expected BadInput, got ${err.name}: ${err.message}`);
-            assert.match(err.message, c.message);
-            return true;
-          });
+          assert.throws(
+            () => loadConfig(path),
+            (err: Error) => {
+              assert.ok(err instanceof BadInput, `expected BadInput, got ${err.name}: ${err.message}`);
+              assert.match(err.message, c.message);
+              return true;
+            },
+          );
         });
       });
     }
@@ -216,7 +262,10 @@ describe('bad input is refused clearly, and nothing changes', () => {
         raw.deploys = {};
         delete raw.apps.frontend.environments.production.service;
       });
-      assert.throws(() => parseConfig(text, 'three.yaml'), (err: BadInput) => err.problems.length === 3 && /three\.yaml is not a valid Slipway config \(3 problems\)/.test(err.message));
+      assert.throws(
+        () => parseConfig(text, 'three.yaml'),
+        (err: BadInput) => err.problems.length === 3 && /three\.yaml is not a valid Slipway config \(3 problems\)/.test(err.message),
+      );
     });
   });
 
@@ -258,7 +307,12 @@ describe('bad input is refused clearly, and nothing changes', () => {
   describe('the CLI refuses before starting anything', { concurrency: 4 }, () => {
     const cases: { name: string; args: string[]; config?: () => string; env?: Record<string, string>; exit: number; stderr: RegExp }[] = [
       { name: 'unknown app', args: ['deploy', 'catalog', 'staging', GOOD, '--actor', 'alice'], exit: 2, stderr: /unknown app "catalog".*apps that can be deployed: api, frontend/ },
-      { name: 'unknown env', args: ['deploy', 'api', 'prod', GOOD, '--actor', 'alice'], exit: 2, stderr: /api has no environment "prod" \(did you mean "production"\?\); its environments are: staging, production/ },
+      {
+        name: 'unknown env',
+        args: ['deploy', 'api', 'prod', GOOD, '--actor', 'alice'],
+        exit: 2,
+        stderr: /api has no environment "prod" \(did you mean "production"\?\); its environments are: staging, production/,
+      },
       { name: 'release-only app', args: ['deploy', 'ingestion_server', 'production', GOOD, '--actor', 'alice'], exit: 2, stderr: /ingestion_server is release-only/ },
       { name: 'tag $(id)', args: D('$(id)'), exit: 2, stderr: notATag('"\\$\\(id\\)"') },
       { name: 'tag ; rm -rf /', args: D('; rm -rf /'), exit: 2, stderr: notATag('"; rm -rf /"') },
@@ -269,14 +323,45 @@ describe('bad input is refused clearly, and nothing changes', () => {
       { name: 'empty tag', args: D(''), exit: 2, stderr: /an image tag is required/ },
       { name: 'tag with whitespace', args: D('v1 2'), exit: 2, stderr: notATag('"v1 2"') },
       { name: 'tag with path segments', args: D('../../latest'), exit: 2, stderr: notATag('"\\.\\./\\.\\./latest"') },
-      { name: 'rollback --tag with a shell substitution', args: ['rollback', 'api', 'staging', '--tag', '$(curl evil)', '--actor', 'alice'], exit: 2, stderr: /--tag: "\$\(curl evil\)" is not a valid image tag/ },
+      {
+        name: 'rollback --tag with a shell substitution',
+        args: ['rollback', 'api', 'staging', '--tag', '$(curl evil)', '--actor', 'alice'],
+        exit: 2,
+        stderr: /--tag: "\$\(curl evil\)" is not a valid image tag/,
+      },
       { name: 'no actor', args: ['deploy', 'api', 'staging', GOOD], exit: 2, stderr: /who is deploying\? pass --actor <github-login>/ },
       { name: 'budget that is not a duration', args: [...D(GOOD), '--budget', 'soon'], exit: 2, stderr: /--budget soon: give minutes between 1 and 1440/ },
       { name: 'unknown command', args: ['destroy', 'api', 'staging'], exit: 2, stderr: /unknown command 'destroy'; commands: deploy, rollback, redeploy/ },
       { name: 'config file that does not exist', args: D(GOOD), config: () => join(stack.dir, 'missing.yaml'), exit: 2, stderr: /missing\.yaml: config file does not exist/ },
-      { name: 'config with a YAML syntax error', args: D(GOOD), config: () => configFile('cli-syntax.yaml', 'apps: [\n  api: {\n'), exit: 2, stderr: /cli-syntax\.yaml is not valid YAML/ },
-      { name: 'config with a wrong type', args: D(GOOD), config: () => configFile('cli-type.yaml', configText((raw) => (raw.apps.api.environments.staging.budgetMinutes = 'ten'))), exit: 2, stderr: /apps\.api\.environments\.staging\.budgetMinutes: must be a number/ },
-      { name: 'config with an unknown key', args: D(GOOD), config: () => configFile('cli-key.yaml', configText((raw) => (raw.apps.api.enviroments = {}))), exit: 2, stderr: /apps\.api\.enviroments: is not a known key/ },
+      {
+        name: 'config with a YAML syntax error',
+        args: D(GOOD),
+        config: () => configFile('cli-syntax.yaml', 'apps: [\n  api: {\n'),
+        exit: 2,
+        stderr: /cli-syntax\.yaml is not valid YAML/,
+      },
+      {
+        name: 'config with a wrong type',
+        args: D(GOOD),
+        config: () =>
+          configFile(
+            'cli-type.yaml',
+            configText((raw) => (raw.apps.api.environments.staging.budgetMinutes = 'ten')),
+          ),
+        exit: 2,
+        stderr: /apps\.api\.environments\.staging\.budgetMinutes: must be a number/,
+      },
+      {
+        name: 'config with an unknown key',
+        args: D(GOOD),
+        config: () =>
+          configFile(
+            'cli-key.yaml',
+            configText((raw) => (raw.apps.api.enviroments = {})),
+          ),
+        exit: 2,
+        stderr: /apps\.api\.enviroments: is not a known key/,
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {
@@ -318,21 +403,61 @@ describe('bad input is refused clearly, and nothing changes', () => {
       { name: 'tag with whitespace', op: { deploy: { tag: ' v1' } }, type: FailureType.badInput, message: notATag('" v1"') },
       { name: 'tag that is a digest', op: { deploy: { tag: `sha256:${'0'.repeat(64)}` } }, type: FailureType.badInput, message: /"sha256:0{53}…" is not a valid image tag/ },
       { name: 'nonexistent tag', op: { deploy: { tag: MISSING } }, type: FailureType.notFound, message: /'9{40}' does not appear to be a valid tag for the openverse-api image\./ },
-      { name: 'actor with shell metacharacters', op: { deploy: { actor: 'alice; rm -rf /' } }, type: FailureType.badInput, message: /actor "alice; rm -rf \/" is not a GitHub login/ },
+      {
+        name: 'actor with shell metacharacters',
+        op: { deploy: { actor: 'alice; rm -rf /' } },
+        type: FailureType.badInput,
+        message: /actor "alice; rm -rf \/" is not a GitHub login/,
+      },
       { name: 'empty actor', op: { deploy: { actor: '' } }, type: FailureType.badInput, message: /actor "" is not a GitHub login/ },
       { name: 'actor with a newline', op: { deploy: { actor: 'alice\nbob' } }, type: FailureType.badInput, message: /actor "alice\\nbob" is not a GitHub login/ },
       { name: 'actor of 40 characters', op: { deploy: { actor: 'a'.repeat(40) } }, type: FailureType.badInput, message: /actor "a{40}" is not a GitHub login/ },
-      { name: 'production deploy by a non-member (mallory)', op: { deploy: { env: 'production', actor: 'mallory' } }, type: FailureType.unauthorized, message: /@mallory may not deploy api production: only members of WordPress\/openverse-maintainers/ },
-      { name: 'production deploy by a pending invitee (carol)', op: { deploy: { env: 'production', actor: 'carol' } }, type: FailureType.unauthorized, message: /@carol may not deploy api production.*invitation to WordPress\/openverse-maintainers is pending, not accepted/ },
-      { name: 'rollback by a non-member (mallory)', op: { rollback: { tag: GOOD, actor: 'mallory' } }, type: FailureType.unauthorized, message: /@mallory may not rollback api staging/ },
-      { name: 'rollback by a pending invitee (carol)', op: { rollback: { actor: 'carol' } }, type: FailureType.unauthorized, message: /@carol may not rollback api staging.*pending, not accepted/ },
+      {
+        name: 'production deploy by a non-member (mallory)',
+        op: { deploy: { env: 'production', actor: 'mallory' } },
+        type: FailureType.unauthorized,
+        message: /@mallory may not deploy api production: only members of WordPress\/openverse-maintainers/,
+      },
+      {
+        name: 'production deploy by a pending invitee (carol)',
+        op: { deploy: { env: 'production', actor: 'carol' } },
+        type: FailureType.unauthorized,
+        message: /@carol may not deploy api production.*invitation to WordPress\/openverse-maintainers is pending, not accepted/,
+      },
+      {
+        name: 'rollback by a non-member (mallory)',
+        op: { rollback: { tag: GOOD, actor: 'mallory' } },
+        type: FailureType.unauthorized,
+        message: /@mallory may not rollback api staging/,
+      },
+      {
+        name: 'rollback by a pending invitee (carol)',
+        op: { rollback: { actor: 'carol' } },
+        type: FailureType.unauthorized,
+        message: /@carol may not rollback api staging.*pending, not accepted/,
+      },
       { name: 'rollback to a malformed tag', op: { rollback: { tag: '; rm -rf /' } }, type: FailureType.badInput, message: notATag('"; rm -rf /"') },
-      { name: 'rollback to a nonexistent tag', op: { rollback: { tag: MISSING } }, type: FailureType.notFound, message: /'9{40}' does not appear to be a valid tag for the openverse-api_nginx image\./ },
-      { name: 'rollback with nothing validated to go back to', op: { rollback: {} }, type: FailureType.notFound, message: /no validated release of api in staging to roll back to/ },
+      {
+        name: 'rollback to a nonexistent tag',
+        op: { rollback: { tag: MISSING } },
+        type: FailureType.notFound,
+        message: /'9{40}' does not appear to be a valid tag for the openverse-api_nginx image\./,
+      },
+      {
+        name: 'rollback with nothing validated to go back to',
+        op: { rollback: {} },
+        type: FailureType.notFound,
+        message: /no validated release of api in staging to roll back to/,
+      },
       { name: 'rollback of an unknown env', op: { rollback: { env: 'qa', tag: GOOD } }, type: FailureType.badInput, message: /api has no environment "qa"/ },
       { name: 'rollback by a bad actor string', op: { rollback: { tag: GOOD, actor: '@alice' } }, type: FailureType.badInput, message: /actor "@alice" is not a GitHub login/ },
       { name: 'redeploy of an unknown app', op: { redeploy: { app: 'catalog', env: 'staging', actor: 'alice' } }, type: FailureType.badInput, message: /unknown app "catalog"/ },
-      { name: 'redeploy by a bad actor string', op: { redeploy: { app: 'api', env: 'staging', actor: 'x y' } }, type: FailureType.badInput, message: /actor "x y" is not a GitHub login/ },
+      {
+        name: 'redeploy by a bad actor string',
+        op: { redeploy: { app: 'api', env: 'staging', actor: 'x y' } },
+        type: FailureType.badInput,
+        message: /actor "x y" is not a GitHub login/,
+      },
       {
         name: 'template without the configured container',
         op: { deploy: {} },
@@ -348,9 +473,24 @@ describe('bad input is refused clearly, and nothing changes', () => {
         message: /staging-api-v2-template.*not found/,
       },
       { name: 'CLI: nonexistent tag', cli: D(MISSING), exit: 2, message: /'9{40}' does not appear to be a valid tag for the openverse-api(_nginx)? image\./ },
-      { name: 'CLI: production deploy by mallory', cli: ['deploy', 'frontend', 'production', GOOD, '--actor', 'mallory'], exit: 5, message: /@mallory may not deploy frontend production/ },
-      { name: 'CLI: rollback by carol', cli: ['rollback', 'frontend', 'staging', '--tag', GOOD, '--actor', 'carol'], exit: 5, message: /@carol may not rollback frontend staging.*pending/ },
-      { name: 'CLI: actor with shell metacharacters', cli: ['deploy', 'frontend', 'staging', GOOD, '--actor', 'x$(id)'], exit: 2, message: /actor "x\$\(id\)" is not a GitHub login/ },
+      {
+        name: 'CLI: production deploy by mallory',
+        cli: ['deploy', 'frontend', 'production', GOOD, '--actor', 'mallory'],
+        exit: 5,
+        message: /@mallory may not deploy frontend production/,
+      },
+      {
+        name: 'CLI: rollback by carol',
+        cli: ['rollback', 'frontend', 'staging', '--tag', GOOD, '--actor', 'carol'],
+        exit: 5,
+        message: /@carol may not rollback frontend staging.*pending/,
+      },
+      {
+        name: 'CLI: actor with shell metacharacters',
+        cli: ['deploy', 'frontend', 'staging', GOOD, '--actor', 'x$(id)'],
+        exit: 2,
+        message: /actor "x\$\(id\)" is not a GitHub login/,
+      },
       // Oversized inputs: refused before anything, and the search attributes stay within the server's limits.
       {
         name: 'a 1 MB tag',
@@ -364,7 +504,12 @@ describe('bad input is refused clearly, and nothing changes', () => {
         type: FailureType.badInput,
         message: /image tag is 1048576 characters long; at most 128 are allowed/,
       },
-      { name: 'a negative budget', op: { deploy: { budgetSeconds: -1 } as never }, type: FailureType.badInput, message: /budget must be a whole number of seconds between 1 and 86400; got -1/ },
+      {
+        name: 'a negative budget',
+        op: { deploy: { budgetSeconds: -1 } as never },
+        type: FailureType.badInput,
+        message: /budget must be a whole number of seconds between 1 and 86400; got -1/,
+      },
       {
         name: 'a 1 MB reason',
         op: { deploy: { reason: 'r'.repeat(MEGABYTE) } },
@@ -425,7 +570,10 @@ describe('bad input is refused clearly, and nothing changes', () => {
         assert.equal(outcome.ok, true, JSON.stringify(outcome));
       }
       assert.ok(registry.authorized > 0, 'the worker used the registry password');
-      assert.ok(stack.world.github.requests.some((r) => r.status === 200), 'the worker used the GitHub token');
+      assert.ok(
+        stack.world.github.requests.some((r) => r.status === 200),
+        'the worker used the GitHub token',
+      );
 
       const listed = await eventually(
         'every started execution to be listed',
@@ -438,8 +586,14 @@ describe('bad input is refused clearly, and nothing changes', () => {
         30_000,
         200,
       );
-      assert.ok(listed.some((e) => e.workflowId.startsWith('record/')), 'the record workflows are among them');
-      assert.ok(listed.some((e) => e.workflowId.startsWith('deploy/') && listed.some((r) => r.workflowId.startsWith('rollback/'))), 'deploys and rollbacks (with their child deploys)');
+      assert.ok(
+        listed.some((e) => e.workflowId.startsWith('record/')),
+        'the record workflows are among them',
+      );
+      assert.ok(
+        listed.some((e) => e.workflowId.startsWith('deploy/') && listed.some((r) => r.workflowId.startsWith('rollback/'))),
+        'deploys and rollbacks (with their child deploys)',
+      );
 
       // Oversized inputs above make histories larger than gRPC's default 4 MB answer.
       const connection = await Connection.connect({ address: stack.temporal.address, channelArgs: { 'grpc.max_receive_message_length': 256 * MEGABYTE } });

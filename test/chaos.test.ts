@@ -28,7 +28,6 @@ import { eventually, freshTaskQueue, NEW_TAG, spawnWorkerProcess, startStack, st
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20_241_128);
 
-
 /** A 40-character hex tag (a commit SHA) drawn from `rand`. */
 function shaFrom(rand: () => number): string {
   return Array.from({ length: 40 }, () => Math.floor(rand() * 16).toString(16)).join('');
@@ -62,7 +61,8 @@ interface Ran extends PlannedDeploy {
 /** Applied registrations tagged with the deployment identity `<workflowId>/<runId>`. */
 function registrationsOf(calls: EcsCall[], deploymentId: string): EcsCall[] {
   return calls.filter(
-    (c) => c.op === 'RegisterTaskDefinition' && ((c.input.tags as { key: string; value: string }[] | undefined) ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === deploymentId),
+    (c) =>
+      c.op === 'RegisterTaskDefinition' && ((c.input.tags as { key: string; value: string }[] | undefined) ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === deploymentId),
   );
 }
 
@@ -123,11 +123,7 @@ describe('chaos: the worker is SIGKILLed again and again', () => {
 
     const runLane = async (deploys: PlannedDeploy[]) => {
       for (const d of deploys) {
-        const handle = await startDeploy(
-          stack.client,
-          { app: d.lane.app, env: d.lane.env, tag: d.tag, actor: d.actor, reason: 'chaos' },
-          { taskQueue },
-        );
+        const handle = await startDeploy(stack.client, { app: d.lane.app, env: d.lane.env, tag: d.tag, actor: d.actor, reason: 'chaos' }, { taskQueue });
         const outcome = await deployOutcome(handle);
         ran.push({ ...d, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, outcome });
         finished++;
@@ -175,8 +171,14 @@ describe('chaos: the worker is SIGKILLed again and again', () => {
 
     assert.equal(ran.length, LANES.length * PER_LANE);
     assert.ok(kills.length >= 4, `the worker was killed only ${kills.length} times`);
-    assert.ok(kills.some((k) => k.includes('RegisterTaskDefinition')), 'a kill while a registration answer was held');
-    assert.ok(kills.some((k) => k.includes('UpdateService')), 'a kill while an UpdateService answer was held');
+    assert.ok(
+      kills.some((k) => k.includes('RegisterTaskDefinition')),
+      'a kill while a registration answer was held',
+    );
+    assert.ok(
+      kills.some((k) => k.includes('UpdateService')),
+      'a kill while an UpdateService answer was held',
+    );
 
     const registrations = stack.ecs.mutations('RegisterTaskDefinition');
     const updates = stack.ecs.mutations('UpdateService');
@@ -200,8 +202,14 @@ describe('chaos: the worker is SIGKILLed again and again', () => {
       assert.equal(ownRegistrations.length, 1, `${what}: ${ownRegistrations.length} applied registrations`);
       assert.ok(arn, `${what}: names its revision`);
       const td = stack.ecs.taskDefinitions(r.lane.service).find((x) => x.arn === arn);
-      assert.ok(td?.tags.some((x) => x.key === DEPLOYMENT_TAG && x.value === `${r.workflowId}/${r.runId}`), `${what}: ${arn} is the revision it registered`);
-      assert.ok(Object.values(td!.images).every((image) => image.endsWith(`:${r.tag}`)), `${what}: ${arn} runs ${JSON.stringify(td!.images)}`);
+      assert.ok(
+        td?.tags.some((x) => x.key === DEPLOYMENT_TAG && x.value === `${r.workflowId}/${r.runId}`),
+        `${what}: ${arn} is the revision it registered`,
+      );
+      assert.ok(
+        Object.values(td!.images).every((image) => image.endsWith(`:${r.tag}`)),
+        `${what}: ${arn} runs ${JSON.stringify(td!.images)}`,
+      );
       const ownUpdates = updates.filter((u) => u.input.taskDefinition === arn);
       assert.equal(ownUpdates.length, 1, `${what}: ${ownUpdates.length} applied UpdateService calls`);
     }
@@ -296,10 +304,15 @@ describe('chaos: the Temporal server restarts', () => {
     await reportMerge(stack.client, 'api', { sha: m2, actor: 'zack', title: 'restart 2' }, { taskQueue });
     const handle = stack.client.workflow.getHandle(pipelineWorkflowId('api'));
     const state = (what: string, pred: (s: PipelineState) => boolean) =>
-      eventually(what, async () => {
-        const s = await handle.query(pipelineStateQuery).catch(() => undefined);
-        return s && pred(s) ? s : undefined;
-      }, 90_000, 100);
+      eventually(
+        what,
+        async () => {
+          const s = await handle.query(pipelineStateQuery).catch(() => undefined);
+          return s && pred(s) ? s : undefined;
+        },
+        90_000,
+        100,
+      );
     const before = await state('m1 awaiting approval', (s) => s.phase === 'awaiting_approval' && s.candidate?.sha === m1);
 
     await restartTemporal();

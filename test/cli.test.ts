@@ -27,7 +27,6 @@ const HALF = '6'.repeat(40);
 const ALIAS = 'rel-2025.01.02.03.04.05';
 const UI = 'http://temporal-ui.test:8233';
 
-
 describe('slipway CLI', () => {
   let stack: Stack;
   let worker: RunningWorker;
@@ -173,7 +172,12 @@ describe('slipway CLI', () => {
 
       const second = await slipway(['deploy', 'api', 'production', C, '--actor', 'bob']);
       assert.equal(second.code, 7, show(second));
-      assert.match(second.stderr, new RegExp(`a deploy of this service is already running: tag ${B} by @alice .*workflow deploy/api/production.*${UI}/namespaces/default/workflows/deploy%2Fapi%2Fproduction/`));
+      assert.match(
+        second.stderr,
+        new RegExp(
+          `a deploy of this service is already running: tag ${B} by @alice .*workflow deploy/api/production.*${UI}/namespaces/default/workflows/deploy%2Fapi%2Fproduction/`,
+        ),
+      );
 
       const [json, human] = await Promise.all([slipway(['status', '--json']), slipway(['status', 'api'])]);
       assert.equal(json.code, 0, show(json));
@@ -191,7 +195,10 @@ describe('slipway CLI', () => {
       assert.equal(staging.reported.release, A);
       assert.equal(staging.lastValidated.tag, A);
       assert.deepEqual(staging.inFlight, []);
-      assert.deepEqual(apps.find((a) => a.app === 'ingestion_server'), { app: 'ingestion_server', releaseOnly: true, environments: [] });
+      assert.deepEqual(
+        apps.find((a) => a.app === 'ingestion_server'),
+        { app: 'ingestion_server', releaseOnly: true, environments: [] },
+      );
 
       assert.equal(human.code, 0, show(human));
       assert.match(human.stdout, /^api\s+staging\s+1111111\s+—\s+1111111 @alice/m);
@@ -220,7 +227,10 @@ describe('slipway CLI', () => {
     const lines = frontend.stdout.trimEnd().split('\n');
     assert.match(lines[0], /^WHEN\s+OPERATION\s+ENV\s+TAG\s+ACTOR\s+OUTCOME\s+DURATION\s+LINK$/);
     assert.equal(lines.length, 2, frontend.stdout);
-    assert.match(lines[1], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+deploy\s+staging\s+5555555\s+@alice\s+rolled_back_by_ecs\s+\d+s\s+http:\/\/temporal-ui\.test:8233\/namespaces\/default\/workflows\/deploy%2Ffrontend%2Fstaging\//);
+    assert.match(
+      lines[1],
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+deploy\s+staging\s+5555555\s+@alice\s+rolled_back_by_ecs\s+\d+s\s+http:\/\/temporal-ui\.test:8233\/namespaces\/default\/workflows\/deploy%2Ffrontend%2Fstaging\//,
+    );
   });
 
   it('tags lists the tags on every image, release aliases first with what they point at', async () => {
@@ -270,8 +280,15 @@ describe('slipway CLI', () => {
     assert.match(half.stderr, /^slipway: refused: '6{40}' does not appear to be a valid tag for the openverse-api_nginx image\.$/m);
     assert.doesNotMatch(half.stdout + half.stderr, /openverse-api image/, 'the image that has the tag is not named');
 
-    assert.deepEqual(stack.ecs.mutations().map((m) => m.op), [], 'no mutating ECS call');
-    assert.ok(stack.ecs.calls.some((c) => c.op === 'DescribeTaskDefinition'), 'the template was read');
+    assert.deepEqual(
+      stack.ecs.mutations().map((m) => m.op),
+      [],
+      'no mutating ECS call',
+    );
+    assert.ok(
+      stack.ecs.calls.some((c) => c.op === 'DescribeTaskDefinition'),
+      'the template was read',
+    );
     const afterwards = await stack.client.workflow.getHandle(deployWorkflowId('api', 'staging')).describe();
     assert.equal(afterwards.runId, before.runId, 'no deploy was started');
   });
@@ -300,7 +317,8 @@ describe('slipway CLI', () => {
   });
 
   it('a rollback when the last validated release runs again (ECS rolled the next deploy back) answers so with exit 0', async () => {
-    const deploy = async (tag: string) => deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag, actor: 'alice' }, { taskQueue: env.SLIPWAY_TASK_QUEUE! }));
+    const deploy = async (tag: string) =>
+      deployOutcome(await startDeploy(stack.client, { app: 'frontend', env: 'staging', tag, actor: 'alice' }, { taskQueue: env.SLIPWAY_TASK_QUEUE! }));
     assert.equal((await deploy(C)).ok, true);
     stack.ecs.failImage(`openverse-frontend:${BAD}`, { reason: 'CannotStartContainerError: nuxt exited' });
     try {
@@ -354,10 +372,15 @@ describe('slipway CLI', () => {
       const merged = await slipway(['pipeline', 'merged', 'api', '--sha', sha, '--actor', 'dhruv', '--title', 'Add audio search']);
       assert.equal(merged.code, 0, show(merged));
       assert.match(merged.stdout, /queued [0-9a-f]{7} for api/);
-      await eventually('the candidate to await approval', async () => {
-        const r = await slipway(['pipeline', 'status', 'api', '--json']);
-        return r.code === 0 && JSON.parse(r.stdout).phase === 'awaiting_approval';
-      }, 60_000, 250);
+      await eventually(
+        'the candidate to await approval',
+        async () => {
+          const r = await slipway(['pipeline', 'status', 'api', '--json']);
+          return r.code === 0 && JSON.parse(r.stdout).phase === 'awaiting_approval';
+        },
+        60_000,
+        250,
+      );
       const status = await slipway(['pipeline', 'status', 'api']);
       assert.match(status.stdout, /awaiting approval/);
       assert.match(status.stdout, new RegExp(`candidate: +${sha} Add audio search \\(@dhruv\\)`));

@@ -31,7 +31,11 @@ interface Dockerfile {
 }
 
 function parseDockerfile(text: string): Dockerfile {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const out: Dockerfile = { contextCopies: [], env: {}, expose: [], cmd: [] };
   for (const line of lines) {
     const [instr, ...rest] = line.split(/\s+/);
@@ -127,7 +131,20 @@ describe('Dockerfile build context', () => {
   });
 
   it('leaves installed packages, local tools, state and secrets out of the context', () => {
-    for (const p of ['node_modules', 'node_modules/yaml/package.json', 'client/node_modules/x', '.tools', '.tools/env', '.slipway', '.slipway/cache/bundle.js', '.git/HEAD', 'dist/worker/main.js', '.env', 'test/deploy.test.ts', 'sandbox/ecs.ts']) {
+    for (const p of [
+      'node_modules',
+      'node_modules/yaml/package.json',
+      'client/node_modules/x',
+      '.tools',
+      '.tools/env',
+      '.slipway',
+      '.slipway/cache/bundle.js',
+      '.git/HEAD',
+      'dist/worker/main.js',
+      '.env',
+      'test/deploy.test.ts',
+      'sandbox/ecs.ts',
+    ]) {
       assert.ok(ignored(p), `${p} should be excluded by .dockerignore`);
     }
   });
@@ -305,7 +322,7 @@ describe('docker-compose.yml', () => {
     assert.equal(services['temporal-ui'].image, `temporalio/ui:${m[2]}`);
   });
 
-  it('checks the worker\'s health on its metrics endpoint', async () => {
+  it("checks the worker's health on its metrics endpoint", async () => {
     const worker = services['slipway-worker'];
     const [kind, ...cmd] = worker.healthcheck?.test ?? [];
     assert.equal(kind, 'CMD');
@@ -315,7 +332,11 @@ describe('docker-compose.yml', () => {
     const down = await freePort();
     assert.equal(check(`0.0.0.0:${down}`), 1, 'unhealthy while nothing serves metrics');
     const dir = mkdtempSync(join(REPO_ROOT, '.slipway', 'health-'));
-    const server = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('temporal_up 1')).listen(+process.argv[1], '127.0.0.1', () => console.log('up'))`, String(down)], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    const server = spawn(
+      process.execPath,
+      ['-e', `require('node:http').createServer((q, s) => s.end('temporal_up 1')).listen(+process.argv[1], '127.0.0.1', () => console.log('up'))`, String(down)],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise((r) => server.stdout!.once('data', r));
       assert.equal(check(`0.0.0.0:${down}`), 0, 'healthy while the metrics endpoint answers');
@@ -326,9 +347,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts in order: healthchecks where waited on, one-shot jobs that exit', () => {
-    const deps = Object.fromEntries(
-      Object.entries(services).map(([name, s]) => [name, Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([d, c]) => [d, c.condition]))]),
-    );
+    const deps = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([d, c]) => [d, c.condition]))]));
     assert.deepEqual(deps, {
       postgresql: {},
       'temporal-schema': { postgresql: 'service_healthy' },
@@ -406,9 +425,15 @@ describe('docker-compose.yml', () => {
     });
     rmSync(dir, { recursive: true, force: true });
     const calls = log.filter((l) => l.startsWith('temporal '));
-    assert.ok(calls.every((l) => l.includes('--address 10.1.2.3:7233')), calls.join('\n'));
+    assert.ok(
+      calls.every((l) => l.includes('--address 10.1.2.3:7233')),
+      calls.join('\n'),
+    );
     assert.ok(calls.some((l) => l.includes('operator cluster health')));
-    assert.ok(calls.some((l) => / operator namespace create .*-n default --retention 720h/.test(l)), calls.join('\n'));
+    assert.ok(
+      calls.some((l) => / operator namespace create .*-n default --retention 720h/.test(l)),
+      calls.join('\n'),
+    );
     const created = calls.filter((l) => l.includes('search-attribute create')).map((l) => `${/--name (\S+)/.exec(l)![1]}=${/--type (\S+)/.exec(l)![1]}`);
     assert.deepEqual(created.sort(), [...SEARCH_ATTRIBUTE_DECLARATIONS].sort());
   });
@@ -424,14 +449,26 @@ describe('docker-compose.yml', () => {
       (w.volumes ?? []).some((v) => v.split(':')[1] === dockerfile.env.SLIPWAY_CONFIG && v.split(':')[0].startsWith(join(REPO_ROOT, 'config'))),
       'the config from ./config is mounted where SLIPWAY_CONFIG points',
     );
-    assert.ok((w.volumes ?? []).some((v) => v.split(':')[1] === '/home/node/.aws'), 'an AWS profile directory is mounted');
+    assert.ok(
+      (w.volumes ?? []).some((v) => v.split(':')[1] === '/home/node/.aws'),
+      'an AWS profile directory is mounted',
+    );
     for (const k of ['GITHUB_TOKEN', 'SLACK_WEBHOOK_URL', 'AWS_REGION', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
       assert.ok(k in env, `${k} is passed through`);
     }
     const metricsPort = env.SLIPWAY_METRICS_BIND?.split(':')[1];
     assert.equal(metricsPort, '9464');
-    assert.ok((w.ports ?? []).some((p) => p.includes(`:${metricsPort}:${metricsPort}`)), 'metrics port published');
-    assert.ok((services['temporal-ui'].ports ?? []).some((p) => p.includes(':8080:8080')), 'Temporal UI on 8080');
-    assert.ok((services.temporal.ports ?? []).some((p) => p.includes(':7233:7233')), 'Temporal gRPC published for the CLI');
+    assert.ok(
+      (w.ports ?? []).some((p) => p.includes(`:${metricsPort}:${metricsPort}`)),
+      'metrics port published',
+    );
+    assert.ok(
+      (services['temporal-ui'].ports ?? []).some((p) => p.includes(':8080:8080')),
+      'Temporal UI on 8080',
+    );
+    assert.ok(
+      (services.temporal.ports ?? []).some((p) => p.includes(':7233:7233')),
+      'Temporal gRPC published for the CLI',
+    );
   });
 });

@@ -53,16 +53,42 @@ describe('the Openverse example config', () => {
 
   // The table of services in shared/openverse-facts.md.
   const services = [
-    { app: 'api', env: 'staging', cluster: 'staging-default', service: 'staging-api', family: 'staging-api',
+    {
+      app: 'api',
+      env: 'staging',
+      cluster: 'staging-default',
+      service: 'staging-api',
+      family: 'staging-api',
       containers: { nginx: 'ghcr.io/wordpress/openverse-api_nginx', django: 'ghcr.io/wordpress/openverse-api' },
-      versionEndpoint: 'https://api-staging.openverse.org/version' },
-    { app: 'api', env: 'production', cluster: 'production-default', service: 'production-api', family: 'production-api',
+      versionEndpoint: 'https://api-staging.openverse.org/version',
+    },
+    {
+      app: 'api',
+      env: 'production',
+      cluster: 'production-default',
+      service: 'production-api',
+      family: 'production-api',
       containers: { nginx: 'ghcr.io/wordpress/openverse-api_nginx', django: 'ghcr.io/wordpress/openverse-api' },
-      versionEndpoint: 'https://api.openverse.org/version' },
-    { app: 'frontend', env: 'staging', cluster: 'staging-default', service: 'staging-nuxt', family: 'staging-nuxt',
-      containers: { nuxt: 'ghcr.io/wordpress/openverse-frontend' }, versionEndpoint: 'https://staging.openverse.org/version.json' },
-    { app: 'frontend', env: 'production', cluster: 'production-default', service: 'production-nuxt', family: 'production-nuxt',
-      containers: { nuxt: 'ghcr.io/wordpress/openverse-frontend' }, versionEndpoint: 'https://openverse.org/version.json' },
+      versionEndpoint: 'https://api.openverse.org/version',
+    },
+    {
+      app: 'frontend',
+      env: 'staging',
+      cluster: 'staging-default',
+      service: 'staging-nuxt',
+      family: 'staging-nuxt',
+      containers: { nuxt: 'ghcr.io/wordpress/openverse-frontend' },
+      versionEndpoint: 'https://staging.openverse.org/version.json',
+    },
+    {
+      app: 'frontend',
+      env: 'production',
+      cluster: 'production-default',
+      service: 'production-nuxt',
+      family: 'production-nuxt',
+      containers: { nuxt: 'ghcr.io/wordpress/openverse-frontend' },
+      versionEndpoint: 'https://openverse.org/version.json',
+    },
   ];
   for (const s of services) {
     it(`targets ${s.cluster}/${s.service} for ${s.app} ${s.env}`, () => {
@@ -80,9 +106,7 @@ describe('the Openverse example config', () => {
   }
 
   it('lists the images of the release-only ingestion server', () => {
-    assert.deepEqual(appImages(example(), 'ingestion_server'), [
-      { key: 'ingestion_server', repository: 'ghcr.io/wordpress/openverse-ingestion_server' },
-    ]);
+    assert.deepEqual(appImages(example(), 'ingestion_server'), [{ key: 'ingestion_server', repository: 'ghcr.io/wordpress/openverse-ingestion_server' }]);
     assert.deepEqual(
       appImages(example(), 'api').map((i) => i.key),
       ['api', 'api_nginx'],
@@ -120,94 +144,206 @@ describe('defaults', () => {
 
 describe('broken configs', () => {
   const cases: { name: string; mutate: (raw: any) => void; paths: string[]; says?: RegExp }[] = [
-    { name: 'missing cluster', mutate: (r) => delete r.apps.api.environments.staging.cluster,
-      paths: ['apps.api.environments.staging.cluster'], says: /^apps\.api\.environments\.staging\.cluster: is required$/ },
+    {
+      name: 'missing cluster',
+      mutate: (r) => delete r.apps.api.environments.staging.cluster,
+      paths: ['apps.api.environments.staging.cluster'],
+      says: /^apps\.api\.environments\.staging\.cluster: is required$/,
+    },
     { name: 'missing aws', mutate: (r) => delete r.aws, paths: ['aws'], says: /is required/ },
     { name: 'missing region', mutate: (r) => (r.aws = {}), paths: ['aws.region'] },
     { name: 'bad region', mutate: (r) => (r.aws.region = 'Virginia'), paths: ['aws.region'], says: /AWS region/ },
     { name: 'endpoint not a URL', mutate: (r) => (r.aws.endpoint = 'localhost:4566'), paths: ['aws.endpoint'], says: /http/ },
-    { name: 'unknown top-level key', mutate: (r) => (r.colour = 'blue'), paths: ['colour'], says: /not a known key.*aws, temporal, deploy, github, authorization, identity, registries, notifications, environments, apps/ },
+    {
+      name: 'unknown top-level key',
+      mutate: (r) => (r.colour = 'blue'),
+      paths: ['colour'],
+      says: /not a known key.*aws, temporal, deploy, github, authorization, identity, registries, notifications, environments, apps/,
+    },
     { name: 'authorization without github', mutate: (r) => delete r.github, paths: ['authorization'], says: /github/ },
-    { name: 'protected environment not declared', mutate: (r) => (r.authorization.protectedEnvironments = ['prod']), paths: ['authorization.protectedEnvironments[0]'], says: /not one of the environments/ },
-    { name: 'identity mode not one of the modes', mutate: (r) => (r.identity.environments.production = 'trusted'), paths: ['identity.environments.production'], says: /oidc, trusted-caller/ },
-    { name: 'identity mode for an undeclared environment', mutate: (r) => (r.identity.environments.prod = 'oidc'), paths: ['identity.environments.prod'], says: /not one of the environments/ },
+    {
+      name: 'protected environment not declared',
+      mutate: (r) => (r.authorization.protectedEnvironments = ['prod']),
+      paths: ['authorization.protectedEnvironments[0]'],
+      says: /not one of the environments/,
+    },
+    {
+      name: 'identity mode not one of the modes',
+      mutate: (r) => (r.identity.environments.production = 'trusted'),
+      paths: ['identity.environments.production'],
+      says: /oidc, trusted-caller/,
+    },
+    {
+      name: 'identity mode for an undeclared environment',
+      mutate: (r) => (r.identity.environments.prod = 'oidc'),
+      paths: ['identity.environments.prod'],
+      says: /not one of the environments/,
+    },
     { name: 'oidc mode without an issuer section', mutate: (r) => delete r.identity.oidc, paths: ['identity'], says: /needs an `identity.oidc` section/ },
     { name: 'unknown identity operation', mutate: (r) => (r.identity.operations = { promote: 'oidc' }), paths: ['identity.operations.promote'], says: /not a known key/ },
-    { name: 'secret value instead of a variable name', mutate: (r) => (r.notifications.slack.webhookUrlEnv = 'https://hooks.slack.com/services/T/B/X'), paths: ['notifications.slack.webhookUrlEnv'] },
-    { name: 'unknown key in an environment', mutate: (r) => (r.apps.api.environments.staging.clustr = 'x'),
-      paths: ['apps.api.environments.staging.clustr'], says: /not a known key/ },
+    {
+      name: 'secret value instead of a variable name',
+      mutate: (r) => (r.notifications.slack.webhookUrlEnv = 'https://hooks.slack.com/services/T/B/X'),
+      paths: ['notifications.slack.webhookUrlEnv'],
+    },
+    {
+      name: 'unknown key in an environment',
+      mutate: (r) => (r.apps.api.environments.staging.clustr = 'x'),
+      paths: ['apps.api.environments.staging.clustr'],
+      says: /not a known key/,
+    },
     { name: 'unknown key in temporal', mutate: (r) => (r.temporal.host = 'x'), paths: ['temporal.host'] },
     { name: 'empty task queue', mutate: (r) => (r.temporal.taskQueue = ''), paths: ['temporal.taskQueue'] },
     { name: 'environments not a list', mutate: (r) => (r.environments = 'staging'), paths: ['environments'], says: /a list/ },
     { name: 'no environments listed', mutate: (r) => (r.environments = []), paths: ['environments'] },
     { name: 'environment listed twice', mutate: (r) => r.environments.push('staging'), paths: ['environments'], says: /"staging" more than once/ },
     { name: 'bad environment name', mutate: (r) => r.environments.push('QA env'), paths: ['environments[2]'], says: /lowercase name/ },
-    { name: 'environment not declared', mutate: (r) => (r.apps.api.environments.qa = { ...r.apps.api.environments.staging, service: 'qa-api', templateFamily: 'qa-api-template' }),
-      paths: ['apps.api.environments.qa'], says: /not one of the declared environments \(staging, production\)/ },
-    { name: 'container mapped to an unknown image key', mutate: (r) => (r.apps.api.environments.staging.containers.django = 'django'),
-      paths: ['apps.api.environments.staging.containers.django'], says: /image key "django" is not in apps\.api\.images \(api, api_nginx\)/ },
-    { name: 'template family without -template', mutate: (r) => (r.apps.api.environments.staging.templateFamily = 'staging-api'),
-      paths: ['apps.api.environments.staging.templateFamily'], says: /-template/ },
-    { name: 'two targets on one service', mutate: (r) => (r.apps.frontend.environments.staging.service = 'staging-api'),
-      paths: ['apps.frontend.environments.staging.service'], says: /staging-default\/staging-api is already the target of apps\.api\.environments\.staging/ },
-    { name: 'two targets on one template', mutate: (r) => (r.apps.frontend.environments.production.templateFamily = 'staging-nuxt-template'),
-      paths: ['apps.frontend.environments.production.templateFamily'], says: /already used by apps\.frontend\.environments\.staging/ },
-    { name: 'release-only app with environments', mutate: (r) => (r.apps.ingestion_server.environments = { staging: r.apps.api.environments.staging }),
-      paths: ['apps.ingestion_server.environments'], says: /release-only/ },
-    { name: 'release-only app with empty environments', mutate: (r) => (r.apps.ingestion_server.environments = {}),
-      paths: ['apps.ingestion_server.environments'] },
-    { name: 'deployable app without environments', mutate: (r) => delete r.apps.frontend.environments,
-      paths: ['apps.frontend.environments'], says: /required unless releaseOnly/ },
+    {
+      name: 'environment not declared',
+      mutate: (r) => (r.apps.api.environments.qa = { ...r.apps.api.environments.staging, service: 'qa-api', templateFamily: 'qa-api-template' }),
+      paths: ['apps.api.environments.qa'],
+      says: /not one of the declared environments \(staging, production\)/,
+    },
+    {
+      name: 'container mapped to an unknown image key',
+      mutate: (r) => (r.apps.api.environments.staging.containers.django = 'django'),
+      paths: ['apps.api.environments.staging.containers.django'],
+      says: /image key "django" is not in apps\.api\.images \(api, api_nginx\)/,
+    },
+    {
+      name: 'template family without -template',
+      mutate: (r) => (r.apps.api.environments.staging.templateFamily = 'staging-api'),
+      paths: ['apps.api.environments.staging.templateFamily'],
+      says: /-template/,
+    },
+    {
+      name: 'two targets on one service',
+      mutate: (r) => (r.apps.frontend.environments.staging.service = 'staging-api'),
+      paths: ['apps.frontend.environments.staging.service'],
+      says: /staging-default\/staging-api is already the target of apps\.api\.environments\.staging/,
+    },
+    {
+      name: 'two targets on one template',
+      mutate: (r) => (r.apps.frontend.environments.production.templateFamily = 'staging-nuxt-template'),
+      paths: ['apps.frontend.environments.production.templateFamily'],
+      says: /already used by apps\.frontend\.environments\.staging/,
+    },
+    {
+      name: 'release-only app with environments',
+      mutate: (r) => (r.apps.ingestion_server.environments = { staging: r.apps.api.environments.staging }),
+      paths: ['apps.ingestion_server.environments'],
+      says: /release-only/,
+    },
+    { name: 'release-only app with empty environments', mutate: (r) => (r.apps.ingestion_server.environments = {}), paths: ['apps.ingestion_server.environments'] },
+    { name: 'deployable app without environments', mutate: (r) => delete r.apps.frontend.environments, paths: ['apps.frontend.environments'], says: /required unless releaseOnly/ },
     { name: 'deployable app with no environment', mutate: (r) => (r.apps.frontend.environments = {}), paths: ['apps.frontend.environments'] },
-    { name: 'releaseOnly not a boolean', mutate: (r) => (r.apps.ingestion_server.releaseOnly = 'yes'),
-      paths: ['apps.ingestion_server.releaseOnly'], says: /true or false/ },
+    { name: 'releaseOnly not a boolean', mutate: (r) => (r.apps.ingestion_server.releaseOnly = 'yes'), paths: ['apps.ingestion_server.releaseOnly'], says: /true or false/ },
     { name: 'bad app name', mutate: (r) => (r.apps.Web = r.apps.ingestion_server), paths: ['apps.Web'], says: /lowercase name/ },
     { name: 'no apps', mutate: (r) => (r.apps = {}), paths: ['apps'], says: /at least one/ },
     { name: 'app without images', mutate: (r) => delete r.apps.frontend.images, paths: ['apps.frontend.images'] },
     { name: 'empty images', mutate: (r) => (r.apps.ingestion_server.images = {}), paths: ['apps.ingestion_server.images'] },
-    { name: 'image with a tag', mutate: (r) => (r.apps.api.images.api = 'ghcr.io/wordpress/openverse-api:latest'),
-      paths: ['apps.api.images.api'], says: /without tag or digest/ },
+    { name: 'image with a tag', mutate: (r) => (r.apps.api.images.api = 'ghcr.io/wordpress/openverse-api:latest'), paths: ['apps.api.images.api'], says: /without tag or digest/ },
     { name: 'image with a digest', mutate: (r) => (r.apps.api.images.api = `ghcr.io/wordpress/openverse-api@sha256:${'a'.repeat(64)}`), paths: ['apps.api.images.api'] },
     { name: 'image without registry host', mutate: (r) => (r.apps.api.images.api = 'wordpress/openverse-api'), paths: ['apps.api.images.api'] },
     { name: 'image in upper case', mutate: (r) => (r.apps.api.images.api = 'ghcr.io/WordPress/openverse-api'), paths: ['apps.api.images.api'] },
     { name: 'image that is only a host', mutate: (r) => (r.apps.api.images.api = 'ghcr.io'), paths: ['apps.api.images.api'] },
-    { name: 'no containers', mutate: (r) => (r.apps.api.environments.staging.containers = {}),
-      paths: ['apps.api.environments.staging.containers'], says: /at least one entry/ },
-    { name: 'zero budget', mutate: (r) => (r.apps.api.environments.staging.budgetMinutes = 0),
-      paths: ['apps.api.environments.staging.budgetMinutes'], says: /greater than 0/ },
+    { name: 'no containers', mutate: (r) => (r.apps.api.environments.staging.containers = {}), paths: ['apps.api.environments.staging.containers'], says: /at least one entry/ },
+    { name: 'zero budget', mutate: (r) => (r.apps.api.environments.staging.budgetMinutes = 0), paths: ['apps.api.environments.staging.budgetMinutes'], says: /greater than 0/ },
     { name: 'budget as text', mutate: (r) => (r.deploy.budgetMinutes = '15m'), paths: ['deploy.budgetMinutes'], says: /a number/ },
-    { name: 'version endpoint not a URL', mutate: (r) => (r.apps.api.environments.staging.versionEndpoint = '/version'),
-      paths: ['apps.api.environments.staging.versionEndpoint'] },
-    { name: 'pipeline without a staging version endpoint', mutate: (r) => delete r.apps.frontend.environments.staging.versionEndpoint,
-      paths: ['apps.frontend.environments.staging.versionEndpoint'], says: /is required by apps\.frontend\.pipeline/ },
-    { name: 'pipeline without a production version endpoint', mutate: (r) => delete r.apps.frontend.environments.production.versionEndpoint,
-      paths: ['apps.frontend.environments.production.versionEndpoint'], says: /is required by apps\.frontend\.pipeline \(it checks what production runs\)/ },
-    { name: 'pipeline of an app not deployed to staging', mutate: (r) => delete r.apps.frontend.environments.staging,
-      paths: ['apps.frontend.pipeline'], says: /needs the app deployed to staging/ },
-    { name: 'gate URL from an unknown app', mutate: (r) => (r.apps.frontend.pipeline.gate.playwright.apiUrlFrom = 'apii'),
-      paths: ['apps.frontend.pipeline.gate.playwright.apiUrlFrom'], says: /"apii" is not one of the apps \(api, frontend, ingestion_server\)/ },
-    { name: 'gate URL from an app not on staging', mutate: (r) => (r.apps.frontend.pipeline.gate.playwright.baseUrlFrom = 'ingestion_server'),
-      paths: ['apps.frontend.pipeline.gate.playwright.baseUrlFrom'], says: /ingestion_server is not deployed to staging/ },
-    { name: 'gate URL from an app without a url', mutate: (r) => delete r.apps.api.environments.staging.url,
-      paths: ['apps.frontend.pipeline.gate.playwright.apiUrlFrom'], says: /apps\.api\.environments\.staging\.url is not set/ },
-    { name: 'gate on the pipeline app without a url', mutate: (r) => delete r.apps.frontend.environments.staging.url,
-      paths: ['apps.frontend.pipeline.gate.playwright'], says: /apps\.frontend\.environments\.staging\.url is not set; it is the site the suite tests/ },
-    { name: 'production smoke suite taking its API from an app without a production url',
-      mutate: (r) => { r.apps.frontend.pipeline.productionSmoke = { playwright: { suiteDir: 'examples/playwright-smoke', apiUrlFrom: 'api' } }; delete r.apps.api.environments.production.url; },
-      paths: ['apps.frontend.pipeline.productionSmoke.playwright.apiUrlFrom'], says: /apps\.api\.environments\.production\.url is not set; it is the API the suite is given/ },
-    { name: 'production smoke suite of an app without a production url',
-      mutate: (r) => { r.apps.frontend.pipeline.productionSmoke = { playwright: { suiteDir: 'examples/playwright-smoke' } }; delete r.apps.frontend.environments.production.url; },
-      paths: ['apps.frontend.pipeline.productionSmoke.playwright'], says: /apps\.frontend\.environments\.production\.url is not set; it is the site the suite tests/ },
-    { name: 'GitHub workflow gate without github', mutate: (r) => { r.apps.frontend.pipeline.gate = { githubWorkflow: { workflow: 'e2e.yml' } }; delete r.github; },
-      paths: ['apps.frontend.pipeline.gate.githubWorkflow'], says: /needs a `github` section/ },
-    { name: 'test traffic without a version endpoint', mutate: (r) => (r.apps.api.environments.production.testTraffic = { approval: true }),
-      paths: ['apps.api.environments.production.testTraffic.versionEndpoint'], says: /is required/ },
-    { name: 'Playwright on test traffic without the app\'s suite or a URL', mutate: (r) => (r.apps.api.environments.production.testTraffic = { versionEndpoint: 'https://api.example.org:8443/version', playwright: true }),
-      paths: ['apps.api.environments.production.testTraffic.playwright'], says: /needs the app's `pipeline\.gate\.playwright`/ },
-    { name: 'Playwright on test traffic without the test route URL', mutate: (r) => (r.apps.frontend.environments.production.testTraffic = { versionEndpoint: 'https://example.org:8443/version', playwright: true }),
-      paths: ['apps.frontend.environments.production.testTraffic.playwright'], says: /needs `testTraffic\.url`/ },
-    { name: 'approvals without authorization', mutate: (r) => delete r.authorization,
-      paths: ['apps.frontend.pipeline'], says: /approvals need an `authorization` section.*autoApprove: true/ },
+    { name: 'version endpoint not a URL', mutate: (r) => (r.apps.api.environments.staging.versionEndpoint = '/version'), paths: ['apps.api.environments.staging.versionEndpoint'] },
+    {
+      name: 'pipeline without a staging version endpoint',
+      mutate: (r) => delete r.apps.frontend.environments.staging.versionEndpoint,
+      paths: ['apps.frontend.environments.staging.versionEndpoint'],
+      says: /is required by apps\.frontend\.pipeline/,
+    },
+    {
+      name: 'pipeline without a production version endpoint',
+      mutate: (r) => delete r.apps.frontend.environments.production.versionEndpoint,
+      paths: ['apps.frontend.environments.production.versionEndpoint'],
+      says: /is required by apps\.frontend\.pipeline \(it checks what production runs\)/,
+    },
+    {
+      name: 'pipeline of an app not deployed to staging',
+      mutate: (r) => delete r.apps.frontend.environments.staging,
+      paths: ['apps.frontend.pipeline'],
+      says: /needs the app deployed to staging/,
+    },
+    {
+      name: 'gate URL from an unknown app',
+      mutate: (r) => (r.apps.frontend.pipeline.gate.playwright.apiUrlFrom = 'apii'),
+      paths: ['apps.frontend.pipeline.gate.playwright.apiUrlFrom'],
+      says: /"apii" is not one of the apps \(api, frontend, ingestion_server\)/,
+    },
+    {
+      name: 'gate URL from an app not on staging',
+      mutate: (r) => (r.apps.frontend.pipeline.gate.playwright.baseUrlFrom = 'ingestion_server'),
+      paths: ['apps.frontend.pipeline.gate.playwright.baseUrlFrom'],
+      says: /ingestion_server is not deployed to staging/,
+    },
+    {
+      name: 'gate URL from an app without a url',
+      mutate: (r) => delete r.apps.api.environments.staging.url,
+      paths: ['apps.frontend.pipeline.gate.playwright.apiUrlFrom'],
+      says: /apps\.api\.environments\.staging\.url is not set/,
+    },
+    {
+      name: 'gate on the pipeline app without a url',
+      mutate: (r) => delete r.apps.frontend.environments.staging.url,
+      paths: ['apps.frontend.pipeline.gate.playwright'],
+      says: /apps\.frontend\.environments\.staging\.url is not set; it is the site the suite tests/,
+    },
+    {
+      name: 'production smoke suite taking its API from an app without a production url',
+      mutate: (r) => {
+        r.apps.frontend.pipeline.productionSmoke = { playwright: { suiteDir: 'examples/playwright-smoke', apiUrlFrom: 'api' } };
+        delete r.apps.api.environments.production.url;
+      },
+      paths: ['apps.frontend.pipeline.productionSmoke.playwright.apiUrlFrom'],
+      says: /apps\.api\.environments\.production\.url is not set; it is the API the suite is given/,
+    },
+    {
+      name: 'production smoke suite of an app without a production url',
+      mutate: (r) => {
+        r.apps.frontend.pipeline.productionSmoke = { playwright: { suiteDir: 'examples/playwright-smoke' } };
+        delete r.apps.frontend.environments.production.url;
+      },
+      paths: ['apps.frontend.pipeline.productionSmoke.playwright'],
+      says: /apps\.frontend\.environments\.production\.url is not set; it is the site the suite tests/,
+    },
+    {
+      name: 'GitHub workflow gate without github',
+      mutate: (r) => {
+        r.apps.frontend.pipeline.gate = { githubWorkflow: { workflow: 'e2e.yml' } };
+        delete r.github;
+      },
+      paths: ['apps.frontend.pipeline.gate.githubWorkflow'],
+      says: /needs a `github` section/,
+    },
+    {
+      name: 'test traffic without a version endpoint',
+      mutate: (r) => (r.apps.api.environments.production.testTraffic = { approval: true }),
+      paths: ['apps.api.environments.production.testTraffic.versionEndpoint'],
+      says: /is required/,
+    },
+    {
+      name: "Playwright on test traffic without the app's suite or a URL",
+      mutate: (r) => (r.apps.api.environments.production.testTraffic = { versionEndpoint: 'https://api.example.org:8443/version', playwright: true }),
+      paths: ['apps.api.environments.production.testTraffic.playwright'],
+      says: /needs the app's `pipeline\.gate\.playwright`/,
+    },
+    {
+      name: 'Playwright on test traffic without the test route URL',
+      mutate: (r) => (r.apps.frontend.environments.production.testTraffic = { versionEndpoint: 'https://example.org:8443/version', playwright: true }),
+      paths: ['apps.frontend.environments.production.testTraffic.playwright'],
+      says: /needs `testTraffic\.url`/,
+    },
+    {
+      name: 'approvals without authorization',
+      mutate: (r) => delete r.authorization,
+      paths: ['apps.frontend.pipeline'],
+      says: /approvals need an `authorization` section.*autoApprove: true/,
+    },
   ];
 
   for (const c of cases) {
@@ -216,7 +352,11 @@ describe('broken configs', () => {
       for (const path of c.paths) {
         const found = at(problems, path);
         assert.ok(found.length > 0, `no problem at ${path}; got:\n${problems.join('\n')}`);
-        if (c.says) assert.ok(found.some((p) => c.says!.test(p)), `${found.join('\n')}\ndoes not match ${c.says}`);
+        if (c.says)
+          assert.ok(
+            found.some((p) => c.says!.test(p)),
+            `${found.join('\n')}\ndoes not match ${c.says}`,
+          );
       }
     });
   }
@@ -230,7 +370,12 @@ describe('broken configs', () => {
 
   it('resolves the test route and its checks into the target (the Playwright suite from the pipeline)', () => {
     const raw = exampleRaw();
-    raw.apps.frontend.environments.production.testTraffic = { versionEndpoint: 'https://example.org:8443/version', url: 'https://example.org:8443', playwright: true, approval: true };
+    raw.apps.frontend.environments.production.testTraffic = {
+      versionEndpoint: 'https://example.org:8443/version',
+      url: 'https://example.org:8443',
+      playwright: true,
+      approval: true,
+    };
     const t = resolveTarget(parseConfig(stringifyYaml(raw), 'test.yaml'), 'frontend', 'production').testTraffic;
     assert.equal(t?.versionEndpoint, 'https://example.org:8443/version');
     assert.deepEqual([t?.playwright, t?.approval, t?.deadlineMinutes], [true, true, 60]);
@@ -284,7 +429,11 @@ describe('many problems at once', () => {
       'aws.region: ',
       'extra: is not a known key',
     ];
-    for (const e of expected) assert.ok(err.problems.some((p) => p.startsWith(e)), `missing ${e} in\n${err.problems.join('\n')}`);
+    for (const e of expected)
+      assert.ok(
+        err.problems.some((p) => p.startsWith(e)),
+        `missing ${e} in\n${err.problems.join('\n')}`,
+      );
     assert.equal(err.problems.length, new Set(err.problems).size, 'no duplicates');
     assert.match(err.message, new RegExp(`^broken\\.yaml is not a valid Slipway config \\(${err.problems.length} problems\\):`));
     for (const p of err.problems) assert.ok(err.message.includes(`  - ${p}`), `message does not list ${p}`);
@@ -325,11 +474,7 @@ describe('resolveTarget', () => {
   it('names the deployable apps (and the release-only ones apart) for an unknown app', () => {
     assert.throws(
       () => resolveTarget(example(), 'web', 'staging'),
-      (e: unknown) =>
-        e instanceof BadInput &&
-        /unknown app "web"/.test(e.message) &&
-        /api, frontend/.test(e.message) &&
-        /release-only: ingestion_server/.test(e.message),
+      (e: unknown) => e instanceof BadInput && /unknown app "web"/.test(e.message) && /api, frontend/.test(e.message) && /release-only: ingestion_server/.test(e.message),
     );
   });
 
@@ -340,8 +485,7 @@ describe('resolveTarget', () => {
   it("names the app's environments for an unknown environment", () => {
     assert.throws(
       () => resolveTarget(example(), 'api', 'prod'),
-      (e: unknown) =>
-        e instanceof BadInput && /no environment "prod"/.test(e.message) && /did you mean "production"/.test(e.message) && /staging, production/.test(e.message),
+      (e: unknown) => e instanceof BadInput && /no environment "prod"/.test(e.message) && /did you mean "production"/.test(e.message) && /staging, production/.test(e.message),
     );
   });
 
@@ -378,8 +522,7 @@ describe('loadConfig', () => {
   it('names the missing path and how to point at another', () => {
     assert.throws(
       () => loadConfig('/nowhere/slipway.yaml'),
-      (e: unknown) =>
-        e instanceof BadInput && /\/nowhere\/slipway\.yaml/.test(e.message) && /--config/.test(e.message) && /SLIPWAY_CONFIG/.test(e.message),
+      (e: unknown) => e instanceof BadInput && /\/nowhere\/slipway\.yaml/.test(e.message) && /--config/.test(e.message) && /SLIPWAY_CONFIG/.test(e.message),
     );
   });
 });

@@ -154,14 +154,20 @@ describe('deploy with ECS deployment strategies', () => {
       assert.equal(outcome.ok, false);
       if (outcome.ok) return;
       assert.equal(outcome.type, FailureType.rolledBack);
-      assert.match(outcome.message, /^rolled back at the test traffic gate: the test route .*api-staging\/version still reports 'f{40}'.*Slipway answered ECS's PAUSE hook with ROLLBACK, so production traffic never moved to 6666666/);
+      assert.match(
+        outcome.message,
+        /^rolled back at the test traffic gate: the test route .*api-staging\/version still reports 'f{40}'.*Slipway answered ECS's PAUSE hook with ROLLBACK, so production traffic never moved to 6666666/,
+      );
       assert.match(outcome.details?.testGateFailed ?? '', /still reports 'f{40}'/);
       const arn = outcome.details?.serviceDeploymentArn;
       assert.ok(arn);
       // ECS's own account of it, over its API: the hook was answered ROLLBACK and the deployment rolled back.
       const sd = (await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }))).serviceDeployments?.[0];
       assert.equal(sd?.status, 'ROLLBACK_SUCCESSFUL');
-      assert.deepEqual(sd?.lifecycleHookDetails?.map((h) => [h.targetType, h.status]), [['PAUSE', 'FAILED']]);
+      assert.deepEqual(
+        sd?.lifecycleHookDetails?.map((h) => [h.targetType, h.status]),
+        [['PAUSE', 'FAILED']],
+      );
       const state = stack.ecs.service(CLUSTER, SERVICE).serviceDeployments.find((d) => d.arn === arn);
       assert.equal(state?.productionTrafficPeak, 0, 'production traffic never moved to the revision');
       assert.equal(stack.ecs.service(CLUSTER, SERVICE).taskDefinition, before);
@@ -216,7 +222,10 @@ describe('deploy with ECS deployment strategies', () => {
       assert.ok(log.indexOf('Playwright on the test route') < log.indexOf('production traffic shifted at'), 'the suite ran before production traffic moved');
       assert.equal(progress.gate?.answered, 'CONTINUE');
       // The suite checked the page behind the test listener showed the new release (EXPECTED_RELEASE).
-      assert.ok(stack.world.site.requests.some((r) => r.listener === 'test' && r.prefix === 'frontend-staging' && /^\/frontend-staging\/?$/.test(r.path)), 'the home page was read through the test listener');
+      assert.ok(
+        stack.world.site.requests.some((r) => r.listener === 'test' && r.prefix === 'frontend-staging' && /^\/frontend-staging\/?$/.test(r.path)),
+        'the home page was read through the test listener',
+      );
     } finally {
       await w.stop();
       await nuxt(ROLLING);
@@ -226,7 +235,10 @@ describe('deploy with ECS deployment strategies', () => {
   it("ECS's early success criteria are honoured: success once the share ECS waits for is healthy, with ECS's statusReason", async () => {
     const desired = stack.ecs.service(CLUSTER, SERVICE).desiredCount;
     // Two tasks replaced one at a time (no surge, half may be down); success at 50% healthy, old tasks drained after.
-    await configure({ ...ROLLING, maximumPercent: 100, minimumHealthyPercent: 50, earlySuccessCriteria: { enable: true, healthyPercent: 50, sourceServiceRevisionCleanup: 'DEFERRED' } }, 2);
+    await configure(
+      { ...ROLLING, maximumPercent: 100, minimumHealthyPercent: 50, earlySuccessCriteria: { enable: true, healthyPercent: 50, sourceServiceRevisionCleanup: 'DEFERRED' } },
+      2,
+    );
     await eventually('two tasks running', async () => {
       const svc = stack.ecs.service(CLUSTER, SERVICE);
       return svc.steady && svc.runningCount === 2;
@@ -239,7 +251,10 @@ describe('deploy with ECS deployment strategies', () => {
       assert.match(progress.strategy ?? '', /early success at 50% healthy \(deferred cleanup\)/);
       assert.match(progress.log.join('\n'), /ECS deployment successful: Service deployment met its early success criteria: 1 of 2 tasks healthy/);
       assert.equal(outcome.result.counts.desired, 2);
-      assert.ok(outcome.result.counts.running >= 1 && outcome.result.counts.running < 2, `succeeded before the second task ran: ${JSON.stringify(outcome.result.counts)}\n${progress.log.join('\n')}`);
+      assert.ok(
+        outcome.result.counts.running >= 1 && outcome.result.counts.running < 2,
+        `succeeded before the second task ran: ${JSON.stringify(outcome.result.counts)}\n${progress.log.join('\n')}`,
+      );
     } finally {
       stack.ecs.setSpeed(1);
       await configure({ ...ROLLING, maximumPercent: 200, minimumHealthyPercent: 100, earlySuccessCriteria: { enable: false } }, desired);

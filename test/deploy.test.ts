@@ -54,13 +54,31 @@ describe('deploy', () => {
 
       const progress = await handle.query(progressQuery);
       assert.equal(progress.phase, 'succeeded');
-      assert.ok(progress.events.some((e) => /steady state|deployment completed/.test(e)), progress.events.join('\n'));
+      assert.ok(
+        progress.events.some((e) => /steady state|deployment completed/.test(e)),
+        progress.events.join('\n'),
+      );
       // Progress reports changes, not ticks: no line repeats its predecessor.
       for (let i = 1; i < progress.log.length; i++) assert.notEqual(progress.log[i], progress.log[i - 1]);
       // Typed events in order, each with its data; the words are those events rendered.
       const codes = progress.entries.map((e) => e.code);
-      const order = ['operation.requested', 'images.found', 'revision.rendering', 'revision.registered', 'service.updating', 'ecs.waiting', 'ecs.status', 'verify.checking', 'verify.reported', 'deploy.succeeded'];
-      assert.deepEqual(codes.filter((c) => order.includes(c) && c !== 'ecs.status'), order.filter((c) => c !== 'ecs.status'), codes.join(' '));
+      const order = [
+        'operation.requested',
+        'images.found',
+        'revision.rendering',
+        'revision.registered',
+        'service.updating',
+        'ecs.waiting',
+        'ecs.status',
+        'verify.checking',
+        'verify.reported',
+        'deploy.succeeded',
+      ];
+      assert.deepEqual(
+        codes.filter((c) => order.includes(c) && c !== 'ecs.status'),
+        order.filter((c) => c !== 'ecs.status'),
+        codes.join(' '),
+      );
       assert.equal(progress.entryCount, progress.entries.length);
       const registeredEvent = progress.entries.find((e) => e.code === 'revision.registered');
       assert.ok(registeredEvent?.code === 'revision.registered', codes.join(' '));
@@ -69,7 +87,10 @@ describe('deploy', () => {
         { revision: 'staging-api:2', reused: false, images: [`${host}/wordpress/openverse-api:${NEW_TAG}`, `${host}/wordpress/openverse-api_nginx:${NEW_TAG}`] },
       );
       assert.deepEqual(progress.log, progress.entries.map(progressText));
-      assert.ok(progress.entries.every((e) => e.level === 'info' && !Number.isNaN(Date.parse(e.at))), JSON.stringify(progress.entries));
+      assert.ok(
+        progress.entries.every((e) => e.level === 'info' && !Number.isNaN(Date.parse(e.at))),
+        JSON.stringify(progress.entries),
+      );
 
       const desc = await handle.describe();
       assert.equal(desc.typedSearchAttributes.get({ name: 'Outcome', type: 'KEYWORD' } as any), 'succeeded');
@@ -175,7 +196,10 @@ describe('deploy', () => {
           if (outcome.ok) return;
           assert.equal(outcome.type, c.type, outcome.message);
           assert.match(outcome.message, c.message);
-          assert.deepEqual(stack.ecs.mutations().map((m: { op: string }) => m.op), []);
+          assert.deepEqual(
+            stack.ecs.mutations().map((m: { op: string }) => m.op),
+            [],
+          );
           const desc = await handle.describe();
           assert.equal(desc.typedSearchAttributes.get({ name: 'Outcome', type: 'KEYWORD' } as any), 'refused');
           if (c.name === 'unknown app') await saveHistory(handle, 'deploy-refused');
@@ -226,7 +250,10 @@ describe('deploy', () => {
       assert.equal(stack.ecs.mutations('UpdateService').length, 1, 'one UpdateService');
       assert.equal(stack.ecs.service('production-default', 'production-nuxt').taskDefinition, outcome.result.taskDefinitionArn);
       const progress: DeployProgress = await handle.query(progressQuery);
-      assert.ok(progress.log.some((l) => /found from an earlier attempt/.test(l)), progress.log.join('\n'));
+      assert.ok(
+        progress.log.some((l) => /found from an earlier attempt/.test(l)),
+        progress.log.join('\n'),
+      );
       await saveHistory(handle, 'deploy-worker-killed');
     } finally {
       stack.ecs.holdResponse('RegisterTaskDefinition', 0);

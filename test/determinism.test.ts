@@ -21,9 +21,7 @@ describe('determinism guard', () => {
 
   it('a deploy history does not replay against a deploy that reorders its activities', async () => {
     const history = JSON.parse(readFileSync(join(RECORDED_DIR, 'deploy-succeeded.json'), 'utf8'));
-    const scheduled = history.events
-      .map((e: any) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-      .filter(Boolean);
+    const scheduled = history.events.map((e: any) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
     assert.deepEqual(scheduled.slice(0, 3), ['resolveTarget', 'authorize', 'checkImageTags'], 'the recorded order the fixture swaps');
 
     const { code } = await bundleWorkflowCode({

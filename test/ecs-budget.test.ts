@@ -91,9 +91,7 @@ describe('ECS budget', () => {
     const c = attachBudget(client(ecs, 'AKIASLIPWAY', 1), budget);
     const started = Date.now();
     const out = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        c.send(new RegisterTaskDefinitionCommand({ family: `f${i}`, containerDefinitions: [{ name: 'app', image: 'registry.example/app:1' }] })),
-      ),
+      Array.from({ length: 5 }, (_, i) => c.send(new RegisterTaskDefinitionCommand({ family: `f${i}`, containerDefinitions: [{ name: 'app', image: 'registry.example/app:1' }] }))),
     );
     assert.equal(out.length, 5);
     assert.equal(ecs.mutations('RegisterTaskDefinition').length, 5);

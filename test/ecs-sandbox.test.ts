@@ -135,9 +135,7 @@ describe('ECS sandbox', () => {
   }
 
   it('registers, describes, lists and tags task definitions', async () => {
-    const first = await ecs.send(
-      new RegisterTaskDefinitionCommand({ ...taskDefinition('api', 'v1'), tags: [{ key: 'slipway:deployment', value: 'wf/1' }] }),
-    );
+    const first = await ecs.send(new RegisterTaskDefinitionCommand({ ...taskDefinition('api', 'v1'), tags: [{ key: 'slipway:deployment', value: 'wf/1' }] }));
     const td = first.taskDefinition!;
     assert.equal(td.taskDefinitionArn, 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:1');
     assert.equal(td.revision, 1);
@@ -170,15 +168,24 @@ describe('ECS sandbox', () => {
     } while (nextToken);
     assert.deepEqual(pages, [['api:3', 'api:2'], ['api:1']]);
     const all = await ecs.send(new ListTaskDefinitionsCommand({}));
-    assert.deepEqual(all.taskDefinitionArns?.map((a) => a.split('/').pop()), ['api:1', 'api:2', 'api:3', 'api-template:1']);
+    assert.deepEqual(
+      all.taskDefinitionArns?.map((a) => a.split('/').pop()),
+      ['api:1', 'api:2', 'api:3', 'api-template:1'],
+    );
 
     const gone = await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'api:3' }));
     assert.equal(gone.taskDefinition?.status, 'INACTIVE');
     assert.ok(gone.taskDefinition?.deregisteredAt instanceof Date);
     const active = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'api' }));
-    assert.deepEqual(active.taskDefinitionArns?.map((a) => a.split('/').pop()), ['api:1', 'api:2']);
+    assert.deepEqual(
+      active.taskDefinitionArns?.map((a) => a.split('/').pop()),
+      ['api:1', 'api:2'],
+    );
     const inactive = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'api', status: 'INACTIVE' }));
-    assert.deepEqual(inactive.taskDefinitionArns?.map((a) => a.split('/').pop()), ['api:3']);
+    assert.deepEqual(
+      inactive.taskDefinitionArns?.map((a) => a.split('/').pop()),
+      ['api:3'],
+    );
     assert.equal((await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'api' }))).taskDefinition?.revision, 2);
     const next = await ecs.send(new RegisterTaskDefinitionCommand(taskDefinition('api', 'v4')));
     assert.equal(next.taskDefinition?.revision, 4, 'revisions keep counting after a deregistration');
@@ -187,9 +194,7 @@ describe('ECS sandbox', () => {
     const listed = await ecs.send(new ListTagsForResourceCommand({ resourceArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/api:2' }));
     assert.deepEqual(listed.tags, [{ key: 'k', value: 'v' }]);
 
-    const invalid = await rejection(
-      ecs.send(new RegisterTaskDefinitionCommand({ family: 'api', containerDefinitions: [{ name: 'app', image: '' }] })),
-    );
+    const invalid = await rejection(ecs.send(new RegisterTaskDefinitionCommand({ family: 'api', containerDefinitions: [{ name: 'app', image: '' }] })));
     assert.equal(invalid.name, 'ClientException');
     assert.match(invalid.message, /image/);
     const missing = await rejection(ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'nope:1' })));
@@ -268,7 +273,10 @@ describe('ECS sandbox', () => {
     assert.equal(old.length, 2);
     assert.ok(old.every((t) => t.stopCode === 'ServiceSchedulerInitiated' && t.taskDefinitionArn === seeded.taskDefinitionArn));
 
-    assert.deepEqual(sandbox.mutations().map((c) => c.op), ['RegisterTaskDefinition', 'UpdateService']);
+    assert.deepEqual(
+      sandbox.mutations().map((c) => c.op),
+      ['RegisterTaskDefinition', 'UpdateService'],
+    );
     const snapshot = sandbox.service(CLUSTER, SERVICE);
     assert.equal(snapshot.taskDefinition, taskDefinitionArn);
     assert.equal(snapshot.steady, true);
@@ -283,12 +291,17 @@ describe('ECS sandbox', () => {
     const seen = new Set<string>();
     // While the rollback runs, the failed deployment is listed beside the one rolled back to.
     let failed: NonNullable<Service['deployments']>[number] | undefined;
-    const done = await until('the rollback to finish', async () => {
-      const sd = await serviceDeployment(serviceDeploymentArn);
-      seen.add(sd.status!);
-      if (sd.status === 'ROLLBACK_IN_PROGRESS') failed ??= (await describeService()).deployments!.find((d) => d.taskDefinition === taskDefinitionArn);
-      return ['ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED', 'SUCCESSFUL', 'STOPPED'].includes(sd.status!) ? sd : undefined;
-    }, 10_000, 5);
+    const done = await until(
+      'the rollback to finish',
+      async () => {
+        const sd = await serviceDeployment(serviceDeploymentArn);
+        seen.add(sd.status!);
+        if (sd.status === 'ROLLBACK_IN_PROGRESS') failed ??= (await describeService()).deployments!.find((d) => d.taskDefinition === taskDefinitionArn);
+        return ['ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED', 'SUCCESSFUL', 'STOPPED'].includes(sd.status!) ? sd : undefined;
+      },
+      10_000,
+      5,
+    );
     assert.equal(done.status, 'ROLLBACK_SUCCESSFUL', [...seen].join(','));
     assert.ok(seen.has('ROLLBACK_IN_PROGRESS'), [...seen].join(','));
     assert.match(done.rollback?.reason ?? '', /circuit breaker/);
@@ -296,8 +309,7 @@ describe('ECS sandbox', () => {
     assert.equal(done.deploymentCircuitBreaker?.status, 'TRIGGERED');
     assert.ok(done.deploymentCircuitBreaker!.failureCount! >= 2);
     assert.equal(done.deploymentCircuitBreaker?.threshold, 2);
-    const [rolledBackTo] = (await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [done.rollback!.serviceRevisionArn!] })))
-      .serviceRevisions!;
+    const [rolledBackTo] = (await ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [done.rollback!.serviceRevisionArn!] }))).serviceRevisions!;
     assert.equal(rolledBackTo.taskDefinition, seeded.taskDefinitionArn);
 
     const svc = await describeService();
@@ -314,12 +326,18 @@ describe('ECS sandbox', () => {
     assert.ok(messages.includes(`(service ${SERVICE}) rolling back to deployment ${primary.id}.`));
     // As on ECS: once the failed deployment drained, the rolled-back-to one is PRIMARY and
     // alone, so `aws ecs wait services-stable` passes — though the deploy failed.
-    assert.deepEqual(svc.deployments!.map((d) => [d.status, d.rolloutState]), [['PRIMARY', 'COMPLETED']]);
+    assert.deepEqual(
+      svc.deployments!.map((d) => [d.status, d.rolloutState]),
+      [['PRIMARY', 'COMPLETED']],
+    );
     const waited = await waitUntilServicesStable({ client: ecs, maxWaitTime: 10, minDelay: 1 }, { cluster: CLUSTER, services: [SERVICE] });
     assert.equal(waited.state, 'SUCCESS');
 
     assert.equal(sandbox.taskDefinitions('web').length, 2, 'the rollback registered no task definition');
-    assert.deepEqual(sandbox.mutations().map((c) => c.op), ['RegisterTaskDefinition', 'UpdateService']);
+    assert.deepEqual(
+      sandbox.mutations().map((c) => c.op),
+      ['RegisterTaskDefinition', 'UpdateService'],
+    );
 
     const stopped = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: SERVICE, desiredStatus: 'STOPPED' }));
     const tasks = (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: stopped.taskArns! }))).tasks!;
@@ -379,9 +397,7 @@ describe('ECS sandbox', () => {
     const rest = await ecs.send(new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: SERVICE, nextToken: list.nextToken }));
     assert.equal(rest.serviceDeployments?.length, 1);
     assert.equal(rest.nextToken, undefined);
-    const later = await ecs.send(
-      new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: SERVICE, createdAt: { after: new Date(Date.now() + 60_000) } }),
-    );
+    const later = await ecs.send(new ListServiceDeploymentsCommand({ cluster: CLUSTER, service: SERVICE, createdAt: { after: new Date(Date.now() + 60_000) } }));
     assert.deepEqual(later.serviceDeployments, []);
   });
 
@@ -429,7 +445,10 @@ describe('ECS sandbox', () => {
       } finally {
         twice.destroy();
       }
-      assert.deepEqual(sandbox.calls.map((c) => c.fault), ['error', 'error', 'error', 'throttle', 'throttle']);
+      assert.deepEqual(
+        sandbox.calls.map((c) => c.fault),
+        ['error', 'error', 'error', 'throttle', 'throttle'],
+      );
 
       // Seeded: the same seed gives the same faults.
       const pattern = async () => {
@@ -523,12 +542,17 @@ describe('ECS sandbox', () => {
     /** Follows a service deployment to a final status, recording each look. */
     async function follow(arn: string, onLook?: (sd: ServiceDeployment) => Promise<void> | void) {
       const looks: ServiceDeployment[] = [];
-      const final = await until('a final status', async () => {
-        const sd = await serviceDeployment(arn);
-        looks.push(sd);
-        await onLook?.(sd);
-        return ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(sd.status!) ? sd : undefined;
-      }, 20_000, 5);
+      const final = await until(
+        'a final status',
+        async () => {
+          const sd = await serviceDeployment(arn);
+          looks.push(sd);
+          await onLook?.(sd);
+          return ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'].includes(sd.status!) ? sd : undefined;
+        },
+        20_000,
+        5,
+      );
       const stages = looks.map((l) => l.lifecycleStage).filter((s, i, all): s is NonNullable<typeof s> => !!s && s !== all[i - 1]);
       const production = looks.map((l) => l.targetServiceRevision?.requestedProductionTrafficWeight ?? 0).filter((w, i, all) => w !== all[i - 1]);
       return { final, looks, stages, production };
@@ -547,8 +571,23 @@ describe('ECS sandbox', () => {
       assert.equal(run.final.status, 'SUCCESSFUL');
       assert.equal(run.final.deploymentConfiguration?.strategy, 'BLUE_GREEN');
       assert.equal(run.final.deploymentConfiguration?.bakeTimeInMinutes, 10);
-      const order = ['RECONCILE_SERVICE', 'PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP'];
-      assert.deepEqual(run.stages, order.filter((s) => run.stages.includes(s as never)), 'stages in ECS order');
+      const order = [
+        'RECONCILE_SERVICE',
+        'PRE_SCALE_UP',
+        'SCALE_UP',
+        'POST_SCALE_UP',
+        'TEST_TRAFFIC_SHIFT',
+        'POST_TEST_TRAFFIC_SHIFT',
+        'PRODUCTION_TRAFFIC_SHIFT',
+        'POST_PRODUCTION_TRAFFIC_SHIFT',
+        'BAKE_TIME',
+        'CLEAN_UP',
+      ];
+      assert.deepEqual(
+        run.stages,
+        order.filter((s) => run.stages.includes(s as never)),
+        'stages in ECS order',
+      );
       for (const s of ['SCALE_UP', 'BAKE_TIME', 'CLEAN_UP']) assert.ok(run.stages.includes(s as never), `${s} seen: ${run.stages.join(',')}`);
       // Bake time: 10 configured minutes of 20 ms each.
       const bakeStart = run.looks.find((l) => l.lifecycleStage === 'BAKE_TIME')!.updatedAt!.getTime();
@@ -644,7 +683,10 @@ describe('ECS sandbox', () => {
       const hooked = await follow((await deploy('v2')).serviceDeploymentArn);
       assert.equal(hooked.final.status, 'ROLLBACK_SUCCESSFUL');
       assert.equal(hooked.final.statusReason, `Service deployment rolled back because lifecycle hook ${LAMBDA} failed at POST_SCALE_UP.`);
-      assert.deepEqual(hooked.final.lifecycleHookDetails?.map((h) => [h.targetArn, h.status]), [[LAMBDA, 'FAILED']]);
+      assert.deepEqual(
+        hooked.final.lifecycleHookDetails?.map((h) => [h.targetArn, h.status]),
+        [[LAMBDA, 'FAILED']],
+      );
       sandbox.clearFailures();
 
       await ecs.send(
@@ -685,7 +727,13 @@ describe('ECS sandbox', () => {
       assert.equal(refused.name, 'InvalidParameterException');
       assert.match(refused.message, /lifecycleHooks are supported only with/);
       const badStage = await rejection(
-        ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: SERVICE, deploymentConfiguration: { lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['BAKE_TIME' as never] }] } })),
+        ecs.send(
+          new UpdateServiceCommand({
+            cluster: CLUSTER,
+            service: SERVICE,
+            deploymentConfiguration: { lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['BAKE_TIME' as never] }] },
+          }),
+        ),
       );
       assert.match(badStage.message, /invalid lifecycle stage BAKE_TIME/);
     });
@@ -704,13 +752,18 @@ describe('ECS sandbox', () => {
     sandbox.failImage('app:flaky', { afterHealthyMs: 60 });
     const { taskDefinitionArn, serviceDeploymentArn } = await deploy('flaky');
     let healthy = false;
-    const done = await until('the rollback', async () => {
-      const running = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: SERVICE }));
-      const tasks = running.taskArns!.length ? (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: running.taskArns! }))).tasks! : [];
-      healthy ||= tasks.some((t) => t.taskDefinitionArn === taskDefinitionArn && t.healthStatus === 'HEALTHY');
-      const sd = await serviceDeployment(serviceDeploymentArn);
-      return ['ROLLBACK_SUCCESSFUL', 'SUCCESSFUL', 'ROLLBACK_FAILED'].includes(sd.status!) ? sd : undefined;
-    }, 10_000, 5);
+    const done = await until(
+      'the rollback',
+      async () => {
+        const running = await ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: SERVICE }));
+        const tasks = running.taskArns!.length ? (await ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: running.taskArns! }))).tasks! : [];
+        healthy ||= tasks.some((t) => t.taskDefinitionArn === taskDefinitionArn && t.healthStatus === 'HEALTHY');
+        const sd = await serviceDeployment(serviceDeploymentArn);
+        return ['ROLLBACK_SUCCESSFUL', 'SUCCESSFUL', 'ROLLBACK_FAILED'].includes(sd.status!) ? sd : undefined;
+      },
+      10_000,
+      5,
+    );
     assert.ok(healthy, 'a task of the new revision was healthy first');
     assert.equal(done.status, 'ROLLBACK_SUCCESSFUL');
     assert.equal((await describeService()).taskDefinition, seeded.taskDefinitionArn);
@@ -719,12 +772,10 @@ describe('ECS sandbox', () => {
   it('seeds the Openverse services and templates', async () => {
     const tag = 'c'.repeat(40);
     const seeded = await seedOpenverse(sandbox, { initialTag: tag });
-    assert.deepEqual(seeded.services.map((s) => `${s.cluster}/${s.service}`), [
-      'staging-default/staging-api',
-      'staging-default/staging-nuxt',
-      'production-default/production-api',
-      'production-default/production-nuxt',
-    ]);
+    assert.deepEqual(
+      seeded.services.map((s) => `${s.cluster}/${s.service}`),
+      ['staging-default/staging-api', 'staging-default/staging-nuxt', 'production-default/production-api', 'production-default/production-nuxt'],
+    );
     assert.equal(sandbox.calls.length, 0, 'seeding is not recorded');
     const template = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'staging-api-template' }));
     assert.ok(template.taskDefinition?.containerDefinitions?.some((c) => c.name === 'django'));

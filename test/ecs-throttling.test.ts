@@ -5,12 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import {
-  ListServiceDeploymentsCommand,
-  DescribeServicesCommand,
-  type ECSClient,
-  RegisterTaskDefinitionCommand,
-} from '@aws-sdk/client-ecs';
+import { ListServiceDeploymentsCommand, DescribeServicesCommand, type ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { categoryOf, DOCUMENTED_LIMITS } from '../domain/ecs-throttling';
 import type { EcsSandbox } from '../sandbox/ecs';
 import { eventually } from './harness';

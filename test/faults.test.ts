@@ -25,7 +25,6 @@ const B = 'b2'.repeat(20);
 const C = 'c3'.repeat(20);
 const BAD = 'dead'.repeat(10);
 
-
 interface FlakyRegistry {
   /** `127.0.0.1:<port>`: the registry host to put in image references. */
   host: string;
@@ -88,7 +87,10 @@ async function startLossyWire(upstream: () => string, ops: string[]): Promise<Lo
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const target = new URL(upstream());
-      const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const op =
+        String(req.headers['x-amz-target'] ?? '')
+          .split('.')
+          .pop() ?? '';
       const out = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
         if (answer.statusCode === 200 && ops.includes(op) && !wire.cut.includes(op)) {
           wire.cut.push(op);
@@ -182,7 +184,10 @@ describe('faults everywhere', () => {
       .mutations('RegisterTaskDefinition')
       .filter((c) => ((c.input.tags as { key: string; value: string }[] | undefined) ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === id));
     assert.equal(registrations.length, 1, `${what}: ${arn} was registered once, by the deploy that validated it`);
-    assert.ok(deployed.some((d) => d.arn === arn), `${what}: ${arn} is a revision an earlier deploy registered`);
+    assert.ok(
+      deployed.some((d) => d.arn === arn),
+      `${what}: ${arn} is a revision an earlier deploy registered`,
+    );
     const updates = stack.ecs.mutations('UpdateService').filter((c) => c.input.taskDefinition === arn);
     assert.equal(updates.length, 2, `${what}: ${updates.length} applied UpdateService calls (its deploy's and the rollback's)`);
     repointed.push({ arn, what });
@@ -290,26 +295,26 @@ describe('faults everywhere', () => {
   });
 
   it('in all, as many applied registrations and UpdateService calls as deploys', () => {
-    assert.ok(stack.ecs.calls.some((c) => c.mutating && c.fault), 'some registrations or UpdateService calls were faulted (and retried)');
+    assert.ok(
+      stack.ecs.calls.some((c) => c.mutating && c.fault),
+      'some registrations or UpdateService calls were faulted (and retried)',
+    );
     assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, deployed.length, deployed.map((d) => d.what).join('\n'));
     assert.equal(stack.ecs.mutations('UpdateService').length, deployed.length + repointed.length);
     assert.equal(new Set(deployed.map((d) => d.arn)).size, deployed.length, 'every deploy its own revision');
     assert.deepEqual(stack.world.github.mutations(), []);
   });
 
-  it(
-    'answers lost on the wire after ECS applied them: still one registration and one UpdateService',
-    async () => {
-      const wire = await startLossyWire(() => stack.ecs.url, ['RegisterTaskDefinition', 'UpdateService']);
-      stack.setConfig((raw) => (raw.aws.endpoint = wire.url));
-      try {
-        const r = await deploy('frontend', 'staging', C, 'alice');
-        assert.deepEqual(wire.cut.sort(), ['RegisterTaskDefinition', 'UpdateService']);
-        assertOnce(succeeded(r.outcome, C, r.what).taskDefinitionArn, r.what, `${r.handle.workflowId}/${r.handle.firstExecutionRunId}`);
-      } finally {
-        stack.resetConfig();
-        await wire.close();
-      }
-    },
-  );
+  it('answers lost on the wire after ECS applied them: still one registration and one UpdateService', async () => {
+    const wire = await startLossyWire(() => stack.ecs.url, ['RegisterTaskDefinition', 'UpdateService']);
+    stack.setConfig((raw) => (raw.aws.endpoint = wire.url));
+    try {
+      const r = await deploy('frontend', 'staging', C, 'alice');
+      assert.deepEqual(wire.cut.sort(), ['RegisterTaskDefinition', 'UpdateService']);
+      assertOnce(succeeded(r.outcome, C, r.what).taskDefinitionArn, r.what, `${r.handle.workflowId}/${r.handle.firstExecutionRunId}`);
+    } finally {
+      stack.resetConfig();
+      await wire.close();
+    }
+  });
 });

@@ -6,13 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Octokit } from '@octokit/rest';
-import {
-  createGitHubActivities,
-  createGitHubClient,
-  rethrowGitHub,
-  type AuthorizationPolicy,
-  type GitHubClientOptions,
-} from '../activities/github';
+import { createGitHubActivities, createGitHubClient, rethrowGitHub, type AuthorizationPolicy, type GitHubClientOptions } from '../activities/github';
 import { ClientRejected, NON_RETRYABLE, NotFound, Unauthorized } from '../domain/errors';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/github';
 import { PRUNED_OPENAPI_FILE, SOURCE_MODULE, pruneOpenApi, renderOpenApi, type OpenApiDocument } from '../sandbox/github/openapi';
@@ -215,7 +209,10 @@ describe('retries', () => {
     const statuses = membershipRequests().map((r) => r.status);
     assert.ok(statuses.includes(403) && statuses.includes(429), statuses.join(','));
     assert.equal(statuses.filter((s) => s === 200).length, 8);
-    assert.ok(logs.some((l) => /secondary rate limit on GET .*: retrying in 1s/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /secondary rate limit on GET .*: retrying in 1s/.test(l)),
+      logs.join('\n'),
+    );
   });
 
   test('5xx answers are retried, then succeed', async () => {
@@ -232,7 +229,10 @@ describe('retries', () => {
     const statuses = membershipRequests().map((r) => r.status);
     assert.ok(statuses.includes(502), statuses.join(','));
     assert.equal(statuses.filter((s) => s === 200).length, 8);
-    assert.ok(logs.some((l) => /failed with 502 \(attempt 1 of 4\); retrying/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /failed with 502 \(attempt 1 of 4\); retrying/.test(l)),
+      logs.join('\n'),
+    );
   });
 
   test('a rate limit that outlasts the retries fails retryably', async () => {
@@ -260,7 +260,10 @@ describe('retries', () => {
       gh.setFaults({});
     }
     assert.equal(membershipRequests().length, 1);
-    assert.ok(logs.some((l) => /longer than the 30s waited in-client/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /longer than the 30s waited in-client/.test(l)),
+      logs.join('\n'),
+    );
   });
 
   test('a server that keeps failing fails retryably after the bounded retries', async () => {
@@ -379,7 +382,13 @@ describe('release endpoints through Octokit', () => {
     });
     assert.equal(d.status, 201);
     const id = (d.data as { id: number }).id;
-    const s = await github.rest.repos.createDeploymentStatus({ owner: OWNER, repo: REPO, deployment_id: id, state: 'success', environment_url: 'https://api-staging.openverse.org' });
+    const s = await github.rest.repos.createDeploymentStatus({
+      owner: OWNER,
+      repo: REPO,
+      deployment_id: id,
+      state: 'success',
+      environment_url: 'https://api-staging.openverse.org',
+    });
     assert.equal(s.data.state, 'success');
     const list = await github.rest.repos.listDeployments({ owner: OWNER, repo: REPO, environment: 'staging-api' });
     assert.deepEqual(

@@ -112,12 +112,7 @@ export interface RunningWorker {
 }
 
 /** An in-process worker on `taskQueue` using the stack's config. */
-export async function startWorker(
-  stack: Stack,
-  taskQueue: string,
-  extraEnv: Record<string, string> = {},
-  opts: Pick<CreateWorkerOptions, 'oidc'> = {},
-): Promise<RunningWorker> {
+export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Record<string, string> = {}, opts: Pick<CreateWorkerOptions, 'oidc'> = {}): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: stack.temporal.address });
   const worker = await createWorker({
     connection,
@@ -207,7 +202,11 @@ export function runProcess(file: string, args: string[], opts: { cwd: string; en
 
 /** Waits until the pipeline of `app` is in a state that satisfies `pred`, and returns it; a timeout shows the last state. */
 export function pipelineUntil(stack: Stack, app: string, what: string, pred: (s: PipelineState) => boolean, timeoutMs = 60_000): Promise<PipelineState> {
-  const query = () => stack.client.workflow.getHandle(pipelineWorkflowId(app)).query(pipelineStateQuery).catch(() => undefined);
+  const query = () =>
+    stack.client.workflow
+      .getHandle(pipelineWorkflowId(app))
+      .query(pipelineStateQuery)
+      .catch(() => undefined);
   return eventually(
     what,
     async () => {

@@ -11,16 +11,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { deployOutcome, reportMerge, startDeploy, startRollback } from '../client/operations';
 import { toolPath, REPO_ROOT } from '../sandbox/tools';
 import { OUTSIDER } from '../sandbox/world';
-import {
-  FailureType,
-  pauseUpdate,
-  pipelineStateQuery,
-  pipelineWorkflowId,
-  approveUpdate,
-  cancelEntryUpdate,
-  resumeUpdate,
-  type PipelineState,
-} from '../contract';
+import { FailureType, pauseUpdate, pipelineStateQuery, pipelineWorkflowId, approveUpdate, cancelEntryUpdate, resumeUpdate, type PipelineState } from '../contract';
 import { saveHistory } from './histories';
 import { freshTaskQueue, pipelineUntil, runProcess, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { join } from 'node:path';
@@ -64,7 +55,12 @@ describe('proven identity (oidc mode for production)', () => {
     assert.equal(outcome.ok, true, outcome.ok ? '' : outcome.message);
     if (outcome.ok) assert.equal(outcome.result.tag, B);
     const progress = await stack.client.workflow.getHandle('deploy/api/production').query<{ log: string[] }>('progress');
-    assert.ok(progress.log.some((l) => /@alice proven by a GitHub Actions ID token \(workflow WordPress\/openverse\/\.github\/workflows\/production\.yml@refs\/heads\/main, run \d+\)/.test(l)), progress.log.join('\n'));
+    assert.ok(
+      progress.log.some((l) =>
+        /@alice proven by a GitHub Actions ID token \(workflow WordPress\/openverse\/\.github\/workflows\/production\.yml@refs\/heads\/main, run \d+\)/.test(l),
+      ),
+      progress.log.join('\n'),
+    );
   });
 
   it('refuses a missing, stale, foreign or forged token, saying why, and changes nothing', async () => {
@@ -72,13 +68,28 @@ describe('proven identity (oidc mode for production)', () => {
       { name: 'no token', actor: 'alice', token: async () => undefined, message: /needs a proven identity \(identity mode oidc\): @alice was only named.*id-token: write/ },
       { name: 'expired', actor: 'alice', token: () => issuer().mint('alice', {}, { expiresIn: -120 }), message: /identity token was refused: it has expired/ },
       { name: 'wrong audience', actor: 'alice', token: () => issuer().mint('alice', { aud: 'sts.amazonaws.com' }), message: /its audience is not 'slipway'/ },
-      { name: 'wrong issuer', actor: 'alice', token: () => issuer().mint('alice', { iss: 'https://token.actions.example.org' }), message: /it was not issued by http:\/\/127\.0\.0\.1:\d+/ },
-      { name: 'wrong repository', actor: 'alice', token: () => issuer().mint('alice', { repository: 'mallory/openverse-fork' }), message: /comes from a workflow of mallory\/openverse-fork, and only WordPress\/openverse may act here/ },
+      {
+        name: 'wrong issuer',
+        actor: 'alice',
+        token: () => issuer().mint('alice', { iss: 'https://token.actions.example.org' }),
+        message: /it was not issued by http:\/\/127\.0\.0\.1:\d+/,
+      },
+      {
+        name: 'wrong repository',
+        actor: 'alice',
+        token: () => issuer().mint('alice', { repository: 'mallory/openverse-fork' }),
+        message: /comes from a workflow of mallory\/openverse-fork, and only WordPress\/openverse may act here/,
+      },
       { name: 'bad signature', actor: 'alice', token: () => issuer().mint('alice', {}, { foreignKey: true }), message: /its signature does not verify/ },
       { name: 'alg none', actor: 'alice', token: () => issuer().mint('alice', {}, { unsigned: true }), message: /not signed with RS256 \(unsigned tokens are never accepted\)/ },
       { name: 'unknown kid', actor: 'alice', token: () => issuer().mint('alice', {}, { unknownKid: true }), message: /unknown key ID/ },
       { name: 'typed actor is not the proven one', actor: 'bob', token: () => issuer().mint('alice'), message: /the identity token proves @alice, but the request names @bob/ },
-      { name: 'proven outsider', actor: OUTSIDER, token: () => issuer().mint(OUTSIDER), message: /@mallory may not deploy api production: only members of WordPress\/openverse-maintainers/ },
+      {
+        name: 'proven outsider',
+        actor: OUTSIDER,
+        token: () => issuer().mint(OUTSIDER),
+        message: /@mallory may not deploy api production: only members of WordPress\/openverse-maintainers/,
+      },
     ];
     for (const c of cases) {
       const before = mutations();
@@ -131,7 +142,10 @@ describe('proven identity (oidc mode for production)', () => {
     assert.doesNotMatch(ok.stdout + ok.stderr, /eyJ[A-Za-z0-9_-]{20,}/, 'the token was printed');
     const status = await run(join(REPO_ROOT, 'bin', 'slipway'), ['status', 'api'], env);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /^Identity:\n {2}staging: trusted-caller — whoever can reach Temporal names the actor\n {2}production: oidc — a GitHub Actions ID token must prove the actor$/m);
+    assert.match(
+      status.stdout,
+      /^Identity:\n {2}staging: trusted-caller — whoever can reach Temporal names the actor\n {2}production: oidc — a GitHub Actions ID token must prove the actor$/m,
+    );
   });
 
   describe('pipeline approvals and control', () => {
@@ -150,24 +164,53 @@ describe('proven identity (oidc mode for production)', () => {
       return true;
     };
 
-    it('a raw `temporal workflow signal` naming a maintainer without a token is refused and recorded; a raw update with a maintainer\'s token is accepted', async () => {
+    it("a raw `temporal workflow signal` naming a maintainer without a token is refused and recorded; a raw update with a maintainer's token is accepted", async () => {
       const sha = await commit('Add audio search');
       await reportMerge(stack.client, 'api', { sha, actor: 'Dhruv', title: 'Add audio search' }, { taskQueue: tq });
       await until('candidate awaiting approval', (s) => s.phase === 'awaiting_approval' && s.candidate?.sha === sha);
 
-      const sig = await temporal(['workflow', 'signal', '--workflow-id', pipelineWorkflowId('api'), '--name', 'approveSignal', '--input', JSON.stringify({ tag: sha, approver: 'alice' })]);
+      const sig = await temporal([
+        'workflow',
+        'signal',
+        '--workflow-id',
+        pipelineWorkflowId('api'),
+        '--name',
+        'approveSignal',
+        '--input',
+        JSON.stringify({ tag: sha, approver: 'alice' }),
+      ]);
       assert.equal(sig.code, 0, sig.stderr);
       let s = await until('the signal refused', (x) => x.approvals.some((a) => a.via === 'signal' && a.refused));
       const refusal = s.approvals.find((a) => a.via === 'signal' && a.refused)!;
       assert.match(refusal.refused!, /approve api production needs a proven identity.*@alice was only named/);
       assert.equal(s.phase, 'awaiting_approval');
 
-      const forged = await temporal(['workflow', 'update', 'execute', '--workflow-id', pipelineWorkflowId('api'), '--name', 'approve', '--input', JSON.stringify({ tag: sha, approver: 'alice', idToken: await issuer().mint('bob') })]);
+      const forged = await temporal([
+        'workflow',
+        'update',
+        'execute',
+        '--workflow-id',
+        pipelineWorkflowId('api'),
+        '--name',
+        'approve',
+        '--input',
+        JSON.stringify({ tag: sha, approver: 'alice', idToken: await issuer().mint('bob') }),
+      ]);
       assert.notEqual(forged.code, 0);
       assert.match(forged.stdout + forged.stderr, /the identity token proves @bob, but the request names @alice/);
 
       const token = await issuer().mint('alice');
-      const upd = await temporal(['workflow', 'update', 'execute', '--workflow-id', pipelineWorkflowId('api'), '--name', 'approve', '--input', JSON.stringify({ tag: sha, approver: 'alice', idToken: token })]);
+      const upd = await temporal([
+        'workflow',
+        'update',
+        'execute',
+        '--workflow-id',
+        pipelineWorkflowId('api'),
+        '--name',
+        'approve',
+        '--input',
+        JSON.stringify({ tag: sha, approver: 'alice', idToken: token }),
+      ]);
       assert.equal(upd.code, 0, upd.stdout + upd.stderr);
       assert.ok(!upd.stdout.includes(token), 'the update answer carries the token');
       s = await until('released', (x) => x.history.some((h) => h.sha === sha && h.outcome === 'released'));
@@ -202,7 +245,10 @@ describe('proven identity (oidc mode for production)', () => {
       await reportMerge(stack.client, 'api', { sha, actor: 'zack', title: 'Cache audio waveforms' }, { taskQueue: tq });
       const s = await until('candidate awaiting approval', (x) => x.phase === 'awaiting_approval' && x.candidate?.sha === sha);
       assert.equal(s.candidate?.mergedBy, 'alice');
-      assert.ok(s.history.some((h) => h.sha === sha && h.note === `reported as merged by @zack; GitHub says @alice merged #${pull}`), JSON.stringify(s.history));
+      assert.ok(
+        s.history.some((h) => h.sha === sha && h.note === `reported as merged by @zack; GitHub says @alice merged #${pull}`),
+        JSON.stringify(s.history),
+      );
       await mergerAloneRefused(sha);
       await saveHistory(handle(), 'pipeline-merger');
     });

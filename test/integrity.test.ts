@@ -113,7 +113,11 @@ describe('nothing that decides an outcome can be forged or bypassed', () => {
     assert.deepEqual(slack.requests, [], 'no Slack notification');
     assert.equal(stack.world.github.deployments(OWNER, REPO).length, deploymentsBefore, 'no GitHub deployment');
     assert.deepEqual(stack.world.github.mutations(), []);
-    assert.deepEqual(stack.ecs.calls.map((c: { op: string }) => c.op), [], 'no ECS call at all');
+    assert.deepEqual(
+      stack.ecs.calls.map((c: { op: string }) => c.op),
+      [],
+      'no ECS call at all',
+    );
   });
 
   it('a forged or malformed `validated` signal changes nothing: the rollback target stays the real last validated release', async () => {
@@ -212,16 +216,31 @@ describe('nothing that decides an outcome can be forged or bypassed', () => {
     stack.ecs.resetCalls();
     stack.world.github.resetRequests();
     const id = `mine-${tq}`;
-    const start = (type: string, args: unknown[], suffix: string) =>
-      stack.client.workflow.start(type, { workflowId: `${id}-${suffix}`, taskQueue: tq, args });
+    const start = (type: string, args: unknown[], suffix: string) => stack.client.workflow.start(type, { workflowId: `${id}-${suffix}`, taskQueue: tq, args });
     const deployRun = await start('deploy', [{ app: 'api', env: 'staging', tag: C, actor: 'alice' }], 'deploy');
     await failsWith(deployRun.result(), FailureType.badInput, /a deploy of api to staging runs only under the workflow ID deploy\/api\/staging .*started as mine-/);
     assert.equal(await outcomeOf(deployRun), 'refused');
-    await failsWith((await start('rollback', [{ app: 'api', env: 'staging', tag: A, actor: 'alice' }], 'rollback')).result(), FailureType.badInput, /only under the workflow ID rollback\/api\/staging/);
-    await failsWith((await start('redeploy', [{ app: 'api', env: 'staging', actor: 'alice' }], 'redeploy')).result(), FailureType.badInput, /only under the workflow ID redeploy\/api\/staging/);
-    await failsWith((await start('release', [{ app: 'api', tag: C, actor: 'alice' }], 'release')).result(), FailureType.badInput, new RegExp(`only under the workflow ID release/api/${C}`));
+    await failsWith(
+      (await start('rollback', [{ app: 'api', env: 'staging', tag: A, actor: 'alice' }], 'rollback')).result(),
+      FailureType.badInput,
+      /only under the workflow ID rollback\/api\/staging/,
+    );
+    await failsWith(
+      (await start('redeploy', [{ app: 'api', env: 'staging', actor: 'alice' }], 'redeploy')).result(),
+      FailureType.badInput,
+      /only under the workflow ID redeploy\/api\/staging/,
+    );
+    await failsWith(
+      (await start('release', [{ app: 'api', tag: C, actor: 'alice' }], 'release')).result(),
+      FailureType.badInput,
+      new RegExp(`only under the workflow ID release/api/${C}`),
+    );
     await failsWith((await start('pipeline', [{ app: 'api' }], 'pipeline')).result(), 'BadInput', /the pipeline of api runs only under the workflow ID pipeline\/api/);
-    assert.deepEqual(stack.ecs.calls.map((c: { op: string }) => c.op), [], 'no ECS call');
+    assert.deepEqual(
+      stack.ecs.calls.map((c: { op: string }) => c.op),
+      [],
+      'no ECS call',
+    );
     assert.deepEqual(stack.world.github.mutations(), [], 'no GitHub write');
     assert.deepEqual(slack.requests, [], 'no notification');
   });
@@ -265,7 +284,10 @@ describe('nothing that decides an outcome can be forged or bypassed', () => {
     slack.reset();
     await notice.result();
     assert.equal(await outcomeOf(notice), 'succeeded');
-    assert.ok(slack.messages.some((m) => /:white_check_mark:/.test(JSON.stringify(m))), 'the success notice arrived once Slack answered');
+    assert.ok(
+      slack.messages.some((m) => /:white_check_mark:/.test(JSON.stringify(m))),
+      'the success notice arrived once Slack answered',
+    );
     await saveHistory(notice, 'notification-retried');
     await saveHistory(handle, 'deploy-notified-aside');
   });

@@ -8,9 +8,19 @@ import { identityMode, modeSummary, normalizeLogin, sameLogin, type IdentityConf
 
 describe('logins and identity modes', () => {
   it('compares logins trimmed, without @, in any case', () => {
-    const same: [string, string][] = [['alice', 'Alice'], ['@alice', 'ALICE'], [' Dhruv ', 'dhruv'], ['openverse-bot', '@Openverse-Bot']];
+    const same: [string, string][] = [
+      ['alice', 'Alice'],
+      ['@alice', 'ALICE'],
+      [' Dhruv ', 'dhruv'],
+      ['openverse-bot', '@Openverse-Bot'],
+    ];
     for (const [a, b] of same) assert.equal(sameLogin(a, b), true, `${a} / ${b}`);
-    const different: [unknown, unknown][] = [['alice', 'alice2'], ['', ''], [undefined, undefined], ['a-lice', 'alice']];
+    const different: [unknown, unknown][] = [
+      ['alice', 'alice2'],
+      ['', ''],
+      [undefined, undefined],
+      ['a-lice', 'alice'],
+    ];
     for (const [a, b] of different) assert.equal(sameLogin(a, b), false, `${String(a)} / ${String(b)}`);
     assert.equal(normalizeLogin(' @Zack '), 'zack');
   });

@@ -50,9 +50,7 @@ describe('ECS activities against moto', () => {
     const seededTemplate = renderTaskDefinition({ ...template, family: target.templateFamily }, { ...target, family: target.templateFamily }, 'latest');
     await ecs.send(new RegisterTaskDefinitionCommand(seededTemplate));
     const first = await ecs.send(new RegisterTaskDefinitionCommand(renderTaskDefinition(template, target, 'a'.repeat(40))));
-    await ecs.send(
-      new CreateServiceCommand({ cluster: target.cluster, serviceName: target.service, taskDefinition: first.taskDefinition!.taskDefinitionArn, desiredCount: 1 }),
-    );
+    await ecs.send(new CreateServiceCommand({ cluster: target.cluster, serviceName: target.service, taskDefinition: first.taskDefinition!.taskDefinitionArn, desiredCount: 1 }));
 
     const acts = createEcsActivities({ ecs: () => ecs });
     const deploymentId = 'deploy/api/staging/run-1';
@@ -63,7 +61,10 @@ describe('ECS activities against moto', () => {
     const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: registered.taskDefinitionArn, include: ['TAGS'] }));
     const images = (described.taskDefinition?.containerDefinitions ?? []).map((c) => `${c.name}=${c.image}`).sort();
     assert.deepEqual(images, [`django=ghcr.io/wordpress/openverse-api:${TAG}`, `nginx=ghcr.io/wordpress/openverse-api_nginx:${TAG}`]);
-    assert.ok((described.tags ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === deploymentId), JSON.stringify(described.tags));
+    assert.ok(
+      (described.tags ?? []).some((t) => t.key === DEPLOYMENT_TAG && t.value === deploymentId),
+      JSON.stringify(described.tags),
+    );
     const env = described.taskDefinition?.containerDefinitions?.find((c) => c.name === 'django')?.environment ?? [];
     const templateEnv = template.containerDefinitions.find((c: any) => c.name === 'django').environment;
     assert.deepEqual(
@@ -79,12 +80,10 @@ describe('ECS activities against moto', () => {
     assert.equal(list.taskDefinitionArns?.filter((a) => /staging-api:\d+$/.test(a)).length, 2);
 
     // UpdateService is well formed: moto points the service at the new revision.
-    await new MockActivityEnvironment({ attempt: 1 })
-      .run(acts.updateService, { target, taskDefinitionArn: registered.taskDefinitionArn })
-      .catch((err: Error) => {
-        // moto does not implement the service-deployment APIs; the update itself must have landed.
-        if (!/service deployment|ListServiceDeployments|not.*implemented/i.test(err.message)) throw err;
-      });
+    await new MockActivityEnvironment({ attempt: 1 }).run(acts.updateService, { target, taskDefinitionArn: registered.taskDefinitionArn }).catch((err: Error) => {
+      // moto does not implement the service-deployment APIs; the update itself must have landed.
+      if (!/service deployment|ListServiceDeployments|not.*implemented/i.test(err.message)) throw err;
+    });
     const svc = await ecs.send(new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }));
     assert.equal(svc.services?.[0]?.taskDefinition, registered.taskDefinitionArn);
   });

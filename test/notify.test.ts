@@ -9,15 +9,7 @@ import type { Octokit } from '@octokit/rest';
 import { createGitHubClient } from '../activities/github';
 import { createNotifyActivities, EXECUTION_MARKER, NotificationUnavailable, redactWebhook } from '../activities/notify';
 import { ClientRejected, NON_RETRYABLE } from '../domain/errors';
-import {
-  escapeSlack,
-  githubDeploymentDescription,
-  githubDeploymentState,
-  SLACK_MAX_BLOCKS,
-  SLACK_SECTION_TEXT_MAX,
-  slackMessage,
-  type NotifyEvent,
-} from '../domain/notify';
+import { escapeSlack, githubDeploymentDescription, githubDeploymentState, SLACK_MAX_BLOCKS, SLACK_SECTION_TEXT_MAX, slackMessage, type NotifyEvent } from '../domain/notify';
 import { startGitHubSandbox, type GitHubSandbox } from '../sandbox/github';
 import { slackPayloadProblem, startSlackReceiver, type SlackReceiver } from '../sandbox/slack';
 
@@ -141,10 +133,7 @@ describe('slackMessage', () => {
   }
 
   test('a failure carries its outcome and message', () => {
-    const m = slackMessage(
-      event({ phase: 'failed', outcome: 'rolled_back_by_ecs', failure: 'ECS deployment circuit breaker: tasks failed to start' }),
-      IDS,
-    );
+    const m = slackMessage(event({ phase: 'failed', outcome: 'rolled_back_by_ecs', failure: 'ECS deployment circuit breaker: tasks failed to start' }), IDS);
     const all = texts(m.blocks).join('\n');
     assert.match(all, /\*Rolled back by ECS\* ECS's deployment circuit breaker rolled the service back/);
     assert.match(all, /```ECS deployment circuit breaker: tasks failed to start```/);
@@ -189,11 +178,9 @@ describe('slackMessage', () => {
       ...Array.from({ length: 30 }, () => 'Essential container in task exited'),
       'y'.repeat(5000),
     ];
-    const m = slackMessage(
-      event({ phase: 'failed', outcome: 'failed', failure: `<${'f'.repeat(10_000)}>`, reason: 'r'.repeat(10_000), stoppedReasons: reasons }),
-      IDS,
-      { maintainersMention: MAINTAINERS },
-    );
+    const m = slackMessage(event({ phase: 'failed', outcome: 'failed', failure: `<${'f'.repeat(10_000)}>`, reason: 'r'.repeat(10_000), stoppedReasons: reasons }), IDS, {
+      maintainersMention: MAINTAINERS,
+    });
     assert.ok(m.blocks.length <= SLACK_MAX_BLOCKS);
     for (const t of texts(m.blocks)) assert.ok(t.length <= SLACK_SECTION_TEXT_MAX, `a text of ${t.length} characters`);
     assert.equal(slackPayloadProblem(m), undefined);
@@ -346,8 +333,7 @@ describe('notifySlack', () => {
   });
 
   test('a slow Slack times out retryably', async () => {
-    const hang: typeof fetch = (_url, init) =>
-      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    const hang: typeof fetch = (_url, init) => new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
     const err = await failure(() => acts(slack.url, { fetch: hang, slackTimeoutMs: 50 }).a.notifySlack(event()));
     assert.ok(err instanceof NotificationUnavailable);
     assert.match(err.message, /did not answer within 0.05s/);
@@ -423,10 +409,7 @@ describe('githubDeployment', () => {
     const ev = event({ tag: sha, executionUrl: run });
     const { deploymentId } = await a.githubDeployment(ev);
     assert.ok(deploymentId);
-    assert.deepEqual(
-      await a.githubDeployment({ ...ev, phase: 'succeeded', deploymentId, environmentUrl: 'https://api-staging.openverse.org' }),
-      { deploymentId },
-    );
+    assert.deepEqual(await a.githubDeployment({ ...ev, phase: 'succeeded', deploymentId, environmentUrl: 'https://api-staging.openverse.org' }), { deploymentId });
     const [d, ...rest] = deploymentsOf(run);
     assert.equal(rest.length, 0);
     assert.equal(d.id, deploymentId);

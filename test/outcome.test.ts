@@ -13,8 +13,16 @@ const table: { name: string; obs: Observation; state: string; reason?: RegExp }[
   { name: 'successful, ours primary, all running', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 2, 2) }, state: 'succeeded' },
   { name: 'successful, more running than desired', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 2, 3) }, state: 'succeeded' },
   { name: 'successful but counts not settled', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 2, 1) }, state: 'in_progress' },
-  { name: 'early success: ECS completed at 50% healthy', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 4, 2), earlySuccessPercent: 50 }, state: 'succeeded' },
-  { name: 'early success: short of the share ECS waits for', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 4, 1), earlySuccessPercent: 50 }, state: 'in_progress' },
+  {
+    name: 'early success: ECS completed at 50% healthy',
+    obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 4, 2), earlySuccessPercent: 50 },
+    state: 'succeeded',
+  },
+  {
+    name: 'early success: short of the share ECS waits for',
+    obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 4, 1), earlySuccessPercent: 50 },
+    state: 'in_progress',
+  },
   { name: 'early success at 0%: still one task', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 4, 0), earlySuccessPercent: 0 }, state: 'in_progress' },
   { name: 'successful at 0 of 0 tasks', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(OURS, 0, 0) }, state: 'failed', reason: /0 desired/ },
   { name: 'successful but another revision is primary', obs: { serviceDeploymentStatus: 'SUCCESSFUL', primary: primary(PREV, 1, 1) }, state: 'failed', reason: /staging-api:6/ },
@@ -62,7 +70,12 @@ describe('deployBudget', () => {
   const base: DeploymentSettings = { desiredCount: 2, strategy: 'ROLLING', bakeTimeInMinutes: 0, hooks: [], circuitBreaker: { enable: true, rollback: true } };
   const rows: { name: string; s: DeploymentSettings; seconds: number; breakdown: string }[] = [
     { name: 'rolling: the allowance alone', s: base, seconds: 900, breakdown: '15 min' },
-    { name: 'blue/green: plus the bake time', s: { ...base, strategy: 'BLUE_GREEN', bakeTimeInMinutes: 20 }, seconds: 2100, breakdown: '35 min: rollout 15 min + bake time 20 min' },
+    {
+      name: 'blue/green: plus the bake time',
+      s: { ...base, strategy: 'BLUE_GREEN', bakeTimeInMinutes: 20 },
+      seconds: 2100,
+      breakdown: '35 min: rollout 15 min + bake time 20 min',
+    },
     {
       name: 'linear: plus every step bake',
       s: { ...base, strategy: 'LINEAR', bakeTimeInMinutes: 5, linear: { stepPercent: 25, stepBakeTimeInMinutes: 2 } },

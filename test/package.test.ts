@@ -16,7 +16,6 @@ import { freshTaskQueue, runProcess, startStack, startWorker, type ProcessRun as
 const A = '1'.repeat(40);
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
 
-
 describe('the npm package', () => {
   let dir: string;
   let bin: string;
@@ -61,7 +60,10 @@ describe('the npm package', () => {
     }
     for (const dep of Object.keys(pkg.dependencies)) assert.ok(existsSync(join(installed, dep)), `${dep} missing`);
     const files = readdirSync(join(installed, 'slipway'), { recursive: true, encoding: 'utf8' });
-    assert.deepEqual(files.filter((f) => f.endsWith('.ts') && !f.startsWith('node_modules')), []);
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.ts') && !f.startsWith('node_modules')),
+      [],
+    );
     assert.ok(files.includes(join('dist', 'client', 'cli.js')));
   });
 
@@ -75,7 +77,9 @@ describe('the npm package', () => {
   });
 
   it('loads every command module with production dependencies only', () => {
-    const commands = readdirSync(join(REPO_ROOT, 'client', 'commands')).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const commands = readdirSync(join(REPO_ROOT, 'client', 'commands'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''));
     const script = `for (const c of ${JSON.stringify(commands)}) require('slipway/dist/client/commands/' + c); process.stdout.write('ok')`;
     const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', env });
     assert.equal(r.status, 0, r.stderr);
@@ -99,7 +103,10 @@ describe('the npm package', () => {
     const staging = JSON.parse(status.stdout).apps[0].environments[0];
     assert.equal(staging.reported.release, A);
     assert.equal(JSON.parse(history.stdout).operations[0].tag, A);
-    assert.ok(JSON.parse(tags.stdout).tags.some((t: { tag: string }) => t.tag === A), tags.stdout);
+    assert.ok(
+      JSON.parse(tags.stdout).tags.some((t: { tag: string }) => t.tag === A),
+      tags.stdout,
+    );
     assert.deepEqual(JSON.parse(diff.stdout).changes, [], 'the tag that runs changes nothing');
   });
 });

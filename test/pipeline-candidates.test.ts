@@ -127,7 +127,11 @@ describe('pipeline candidates: git ancestry and published images', () => {
     const releases = gh.releases(OWNER, REPO).filter((r) => r.targetCommitish === tag);
     assert.equal(releases.length, 1, 'one GitHub Release');
     const tags = Object.entries(gh.refs(OWNER, REPO)).filter(([ref, sha]) => ref.startsWith('refs/tags/api-') && sha === tag);
-    assert.deepEqual(tags.map(([ref]) => ref), [`refs/tags/${releases[0].tagName}`], 'one tag');
+    assert.deepEqual(
+      tags.map(([ref]) => ref),
+      [`refs/tags/${releases[0].tagName}`],
+      'one tag',
+    );
     assert.equal(gh.pulls(OWNER, REPO).filter((p) => p.headRef === `changelog/${releases[0].tagName}`).length, 1, 'one changelog pull request');
     assert.equal(stack.world.site.release('api-production'), tag);
     const s = await handle().query(pipelineStateQuery);

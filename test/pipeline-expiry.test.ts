@@ -75,7 +75,17 @@ function stubs(opts: { autoApprove?: boolean; imagesNeverAppear?: () => void } =
     findReleaseForCommit: async () => undefined,
     previousRelease: async () => undefined,
     mergedPullsSince: async () => [],
-    createRelease: async (i) => ({ id: 1, name: i.name, app: 'api', date: i.name.slice(4), releasedAt: '2026-01-01T00:00:00Z', sha: i.sha, url: 'https://github.example/r/1', failed: false, created: true }),
+    createRelease: async (i) => ({
+      id: 1,
+      name: i.name,
+      app: 'api',
+      date: i.name.slice(4),
+      releasedAt: '2026-01-01T00:00:00Z',
+      sha: i.sha,
+      url: 'https://github.example/r/1',
+      failed: false,
+      created: true,
+    }),
     aliasImageTags: async () => [],
     openChangelogPr: async (i) => ({ number: 7, url: 'https://github.example/pull/7', state: 'open', branch: `changelog/${i.app}-${i.date}`, path: 'x.md', created: true }),
   };

@@ -81,7 +81,10 @@ describe('pipeline: the production smoke suite', () => {
     assert.equal(stack.world.site.release(SITE), good);
     assert.equal(await rollbackStarted(), false, 'nothing rolled back');
     // The suite ran against production's site and API, not staging's.
-    assert.ok(stack.world.site.requests.some((r) => r.prefix === SITE && r.path === `/${SITE}`), 'the browser opened production');
+    assert.ok(
+      stack.world.site.requests.some((r) => r.prefix === SITE && r.path === `/${SITE}`),
+      'the browser opened production',
+    );
   });
 
   it('a test that passes on its retry is reported flaky, not failed', async () => {
@@ -158,7 +161,10 @@ describe('pipeline: the production smoke suite', () => {
     });
     assert.deepEqual(after.validated, before.validated, 'the validated releases are unchanged');
     assert.deepEqual(after.withdrawn, before.withdrawn);
-    const reasons = after.refused!.slice(refusedBefore).map((r) => r.reason).join('\n');
+    const reasons = after
+      .refused!.slice(refusedBefore)
+      .map((r) => r.reason)
+      .join('\n');
     assert.match(reasons, new RegExp(`pipeline/frontend records no failed smoke suite of '${good}'`));
     assert.match(reasons, /pipeline\/api is not the pipeline of frontend/);
     assert.match(reasons, /withdrawal refused: tag: /);

@@ -7,15 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { reportMerge } from '../client/operations';
-import {
-  approveSignal,
-  approveUpdate,
-  cancelEntryUpdate,
-  pipelineStateQuery,
-  pipelineWorkflowId,
-  rejectUpdate,
-  type PipelineState,
-} from '../contract';
+import { approveSignal, approveUpdate, cancelEntryUpdate, pipelineStateQuery, pipelineWorkflowId, rejectUpdate, type PipelineState } from '../contract';
 import { eventually, freshTaskQueue, pipelineUntil, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { saveHistory } from './histories';
 
@@ -73,7 +65,10 @@ describe('pipeline', () => {
     await merge(m2, 'zack', 'Fix pagination');
     await merge(m4, 'sarah', 'Faster thumbnails');
     let s = await until('three waiting', (x) => x.queue.filter((e) => e.status === 'waiting').length === 3);
-    assert.deepEqual(s.queue.filter((e) => e.status === 'waiting').map((e) => e.sha), [m2, m3, m4]);
+    assert.deepEqual(
+      s.queue.filter((e) => e.status === 'waiting').map((e) => e.sha),
+      [m2, m3, m4],
+    );
     assert.equal(stack.world.site.release('api-staging'), m1);
 
     // Approving the wrong tag is refused with the candidate named; so is a non-member and the merger alone.
@@ -130,10 +125,17 @@ describe('pipeline', () => {
   it('the Playwright gate runs the smoke suite against staging: a pass waits for approval, a failure rejects', async () => {
     const fe = () => stack.client.workflow.getHandle(pipelineWorkflowId('frontend'));
     const feState = (what: string, pred: (s: PipelineState) => boolean) =>
-      eventually(what, async () => {
-        const s = await fe().query(pipelineStateQuery).catch(() => undefined);
-        return s && pred(s) ? s : undefined;
-      }, 120_000, 100);
+      eventually(
+        what,
+        async () => {
+          const s = await fe()
+            .query(pipelineStateQuery)
+            .catch(() => undefined);
+          return s && pred(s) ? s : undefined;
+        },
+        120_000,
+        100,
+      );
     const good = await commit('Frontend: new header');
     await reportMerge(stack.client, 'frontend', { sha: good, actor: 'olga', title: 'new header' }, { taskQueue: tq });
     let s = await feState('the gate passed', (x) => x.phase === 'awaiting_approval' && x.candidate?.sha === good).catch(async (err) => {

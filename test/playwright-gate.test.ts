@@ -162,7 +162,10 @@ describe('Playwright gate', { concurrency: true }, () => {
     assert.equal(result.ok, true);
     assert.deepEqual(result.failures, []);
     assert.ok(existsSync(marker), 'the first attempt created the marker');
-    assert.ok(site.requests.some((r) => r.path === '/frontend-flaky/healthcheck'), 'the untagged test ran');
+    assert.ok(
+      site.requests.some((r) => r.path === '/frontend-flaky/healthcheck'),
+      'the untagged test ran',
+    );
   });
 
   it('refuses a missing suite directory, a directory without a config, and bad input as BadInput', async () => {
@@ -372,7 +375,10 @@ describe('GitHub dispatch gate', () => {
     await assert.rejects(gate.dispatchGitHubGate({ ...base, workflow: 'nope.yml' }), failsWith('NotFound', false, /nope\.yml in WordPress\/openverse was not found/));
     gh.addWorkflow(OWNER, REPO, 'push-only.yml', { dispatchable: false });
     await assert.rejects(gate.dispatchGitHubGate({ ...base, workflow: 'push-only.yml' }), failsWith('ClientRejected', false, /workflow_dispatch/));
-    await assert.rejects(gate.dispatchGitHubGate({ ...base, workflow: '../x', inputs: { [MARKER_INPUT]: 'mine' } }), failsWith('BadInput', false, /workflow:.*inputs: slipway-run-id is set by the gate/));
+    await assert.rejects(
+      gate.dispatchGitHubGate({ ...base, workflow: '../x', inputs: { [MARKER_INPUT]: 'mine' } }),
+      failsWith('BadInput', false, /workflow:.*inputs: slipway-run-id is set by the gate/),
+    );
     const noToken = createGateActivities({ log: QUIET });
     await assert.rejects(noToken.dispatchGitHubGate({ ...base, workflow: 'e2e-pass.yml' }), failsWith('BadInput', false, /needs a GitHub token/));
   });

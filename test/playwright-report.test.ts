@@ -75,7 +75,9 @@ describe('judgeReport', () => {
         { title: 'loads', status: 'expected' },
         { title: 'search works', status: 'unexpected', error: 'Error: expect(received).toBe(expected)\n\nExpected: 3\nReceived: 0', file: 'smoke.spec.ts' },
       ]),
-      expect: verdict(false, { passed: 1, failed: 1 }, [{ title: '[chromium] › smoke.spec.ts › home › search works', error: 'Error: expect(received).toBe(expected)\nExpected: 3\nReceived: 0 (smoke.spec.ts:12)' }]),
+      expect: verdict(false, { passed: 1, failed: 1 }, [
+        { title: '[chromium] › smoke.spec.ts › home › search works', error: 'Error: expect(received).toBe(expected)\nExpected: 3\nReceived: 0 (smoke.spec.ts:12)' },
+      ]),
     },
     {
       name: 'a flaky test (failed, then passed on a retry) counts as flaky, still ok',
@@ -127,7 +129,8 @@ describe('judgeReport', () => {
       report: report([{ title: 'loads', status: 'unexpected', error: "Error: browserType.launch: Executable doesn't exist at /ms-playwright/chromium-1/chrome" }]),
       expect: {
         kind: 'cannot-run',
-        message: "the browser of the Playwright suite in /suite is not installed on the worker: Error: browserType.launch: Executable doesn't exist at /ms-playwright/chromium-1/chrome",
+        message:
+          "the browser of the Playwright suite in /suite is not installed on the worker: Error: browserType.launch: Executable doesn't exist at /ms-playwright/chromium-1/chrome",
       },
     },
     {
@@ -136,7 +139,10 @@ describe('judgeReport', () => {
         { title: 'loads', status: 'expected' },
         { title: 'search', status: 'unexpected', error: 'Error: page.goto: Target crashed' },
       ]),
-      expect: { kind: 'no-verdict', message: 'the browser failed while running /suite, so the run has no verdict: [chromium] › smoke.spec.ts › home › search: Error: page.goto: Target crashed' },
+      expect: {
+        kind: 'no-verdict',
+        message: 'the browser failed while running /suite, so the run has no verdict: [chromium] › smoke.spec.ts › home › search: Error: page.goto: Target crashed',
+      },
     },
   ];
   for (const c of cases) {
@@ -185,8 +191,11 @@ describe('gateSummary', () => {
       r: { ok: true, passed: 3, failed: 0, flaky: 1, failures: [], flakyTests: ['[chromium] › a.spec.ts › z'] },
       expect: '3 passed, 0 failed, 1 flaky (flaky, passed on a retry: [chromium] › a.spec.ts › z)',
     },
-    { name: 'no test passed: the suite-level reason', r: { ok: false, passed: 0, failed: 0, flaky: 0, failures: [{ title: '(suite)' }] }, expect: '0 passed, 0 failed, 0 flaky: (suite)' },
+    {
+      name: 'no test passed: the suite-level reason',
+      r: { ok: false, passed: 0, failed: 0, flaky: 0, failures: [{ title: '(suite)' }] },
+      expect: '0 passed, 0 failed, 0 flaky: (suite)',
+    },
   ];
   for (const row of rows) it(row.name, () => assert.equal(gateSummary(row.r), row.expect));
 });
-

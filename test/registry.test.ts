@@ -8,13 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import {
-  createRegistryActivities,
-  createRegistryClient,
-  digestOf,
-  parseImage,
-  type RegistryClientOptions,
-} from '../activities/registry';
+import { createRegistryActivities, createRegistryClient, digestOf, parseImage, type RegistryClientOptions } from '../activities/registry';
 import { BadInput, ClientRejected, NON_RETRYABLE, NotFound, Unauthorized } from '../domain/errors';
 import { OCI_INDEX, OCI_MANIFEST, pushImage, pushIndex, seedImages, startRegistry, type SandboxRegistry } from '../sandbox/registry';
 import { freePort } from '../sandbox/temporal';
@@ -289,7 +283,10 @@ describe('registry client', () => {
       assert.deepEqual(tags, many);
       const lists = p.requests.filter((r) => r.path.includes('/tags/list'));
       assert.equal(lists.length, 3);
-      assert.ok(lists.every((r) => /[?&]n=3(&|$)/.test(r.path)), lists.map((r) => r.path).join('\n'));
+      assert.ok(
+        lists.every((r) => /[?&]n=3(&|$)/.test(r.path)),
+        lists.map((r) => r.path).join('\n'),
+      );
     });
 
     it('reports a missing repository as NotFound', async () => {
@@ -392,10 +389,25 @@ describe('registry client', () => {
     it('aliasImageTags aliases every image, idempotently', async () => {
       const a = activities();
       const first = await a.aliasImageTags({ images: images(), fromTag: 'stable-src', toTag: 'stable' });
-      assert.deepEqual(first.map((r) => [r.repository, r.created]), [[API(), true], [NGINX(), true]]);
+      assert.deepEqual(
+        first.map((r) => [r.repository, r.created]),
+        [
+          [API(), true],
+          [NGINX(), true],
+        ],
+      );
       const again = await a.aliasImageTags({ images: images(), fromTag: 'stable-src', toTag: 'stable' });
-      assert.deepEqual(again.map((r) => [r.repository, r.created]), [[API(), false], [NGINX(), false]]);
-      assert.deepEqual(again.map((r) => r.digest), first.map((r) => r.digest));
+      assert.deepEqual(
+        again.map((r) => [r.repository, r.created]),
+        [
+          [API(), false],
+          [NGINX(), false],
+        ],
+      );
+      assert.deepEqual(
+        again.map((r) => r.digest),
+        first.map((r) => r.digest),
+      );
     });
 
     it('aliasImageTags writes nothing when one alias would move', async () => {
@@ -496,9 +508,7 @@ describe('registry client', () => {
       const none = await rejection(createRegistryClient({ insecureHosts: [p.host] }).tagExists(image, 'both'));
       assert.ok(none instanceof Unauthorized, String(none));
       assert.match(none.message, /none are configured/);
-      const wrong = await rejection(
-        createRegistryClient({ insecureHosts: [p.host], auth: () => ({ username: 'alice', password: 'nope-nope-nope' }) }).tagExists(image, 'both'),
-      );
+      const wrong = await rejection(createRegistryClient({ insecureHosts: [p.host], auth: () => ({ username: 'alice', password: 'nope-nope-nope' }) }).tagExists(image, 'both'));
       assert.ok(wrong instanceof Unauthorized, String(wrong));
       assert.ok(!wrong.message.includes('nope-nope-nope'), wrong.message);
     });

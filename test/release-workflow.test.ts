@@ -87,10 +87,16 @@ describe('release', () => {
     const deployments = gh.deployments(OWNER, REPO).filter((d) => d.environment === 'production-api');
     assert.equal(deployments.length, 1);
     assert.equal(deployments[0].sha, sha);
-    assert.deepEqual(deployments[0].statuses.map((x) => x.state), ['in_progress', 'success']);
+    assert.deepEqual(
+      deployments[0].statuses.map((x) => x.state),
+      ['in_progress', 'success'],
+    );
 
     const texts = slack.messages.map((m) => m.text as string);
-    assert.ok(texts.some((t) => /api-\d{4}/.test(t) && /<@U0ALICE>/.test(t)), texts.join('\n---\n'));
+    assert.ok(
+      texts.some((t) => /api-\d{4}/.test(t) && /<@U0ALICE>/.test(t)),
+      texts.join('\n---\n'),
+    );
     assert.equal(gh.contractViolations.length, 0);
     await saveHistory(handle, 'release-succeeded');
   });
@@ -104,7 +110,10 @@ describe('release', () => {
     assert.equal(outcome.ok, true, JSON.stringify(outcome));
     if (!outcome.ok) return;
     assert.equal(outcome.result.existing, true);
-    assert.deepEqual(gh.mutations().map((m) => `${m.method} ${m.path}`), []);
+    assert.deepEqual(
+      gh.mutations().map((m) => `${m.method} ${m.path}`),
+      [],
+    );
     assert.ok(outcome.result.aliases.every((a) => !a.created));
     assert.equal(gh.releases(OWNER, REPO).length, 1);
     assert.deepEqual(stack.ecs.mutations(), [], 'production already runs it: nothing deployed again');

@@ -504,7 +504,7 @@ describe('release activities, each on its own', () => {
 });
 
 describe('the sandbox', () => {
-  test('every answer conformed to GitHub\'s OpenAPI description', () => {
+  test("every answer conformed to GitHub's OpenAPI description", () => {
     assert.deepEqual(gh.contractViolations, []);
   });
 });

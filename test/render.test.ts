@@ -79,7 +79,10 @@ describe('renderTaskDefinition against the fixture templates', () => {
       const out = renderTaskDefinition(tpl, target, SHA);
       for (const field of READ_ONLY) assert.equal(field in out, false, `${field} kept`);
       const allowed = new Set<string>([...REGISTER_FIELDS, 'tags']);
-      assert.deepEqual(Object.keys(out).filter((k) => !allowed.has(k)), []);
+      assert.deepEqual(
+        Object.keys(out).filter((k) => !allowed.has(k)),
+        [],
+      );
     });
 
     it(`${name}: does not modify the template nor share objects with it`, () => {
@@ -117,18 +120,27 @@ describe('renderTaskDefinition details', () => {
   it('names every missing container at once', () => {
     const tpl = template('staging-api-template');
     tpl.containerDefinitions = [{ ...tpl.containerDefinitions![0], name: 'web' }];
-    assert.throws(() => renderTaskDefinition(tpl, target, SHA), (e: unknown) =>
-      e instanceof BadInput && /"django", "nginx"/.test(e.message) && /its containers are: web\./.test(e.message) && e.problems.length === 2,
+    assert.throws(
+      () => renderTaskDefinition(tpl, target, SHA),
+      (e: unknown) => e instanceof BadInput && /"django", "nginx"/.test(e.message) && /its containers are: web\./.test(e.message) && e.problems.length === 2,
     );
   });
 
   it('leaves containers that are not configured alone', () => {
     const tpl = template('staging-api-template');
-    const sidecar: ContainerDefinition = { name: 'otel-collector', image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0', essential: false, environment: [{ name: 'A', value: 'b' }] };
+    const sidecar: ContainerDefinition = {
+      name: 'otel-collector',
+      image: 'public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0',
+      essential: false,
+      environment: [{ name: 'A', value: 'b' }],
+    };
     tpl.containerDefinitions!.push(sidecar);
     const out = renderTaskDefinition(tpl, target, SHA);
     assert.deepEqual(container(out, 'otel-collector'), sidecar);
-    assert.deepEqual(out.containerDefinitions!.map((c) => c.name), ['nginx', 'django', 'otel-collector']);
+    assert.deepEqual(
+      out.containerDefinitions!.map((c) => c.name),
+      ['nginx', 'django', 'otel-collector'],
+    );
   });
 
   it('refuses a template of another family', () => {
@@ -145,7 +157,10 @@ describe('renderTaskDefinition details', () => {
   });
 
   it('adds the given tags to the request', () => {
-    const tags = [{ key: 'slipway:deployment', value: 'd-1' }, { key: 'slipway:image-tag', value: SHA }];
+    const tags = [
+      { key: 'slipway:deployment', value: 'd-1' },
+      { key: 'slipway:image-tag', value: SHA },
+    ];
     assert.deepEqual(renderTaskDefinition(template('staging-api-template'), target, SHA, tags).tags, tags);
     assert.equal('tags' in renderTaskDefinition(template('staging-api-template'), target, SHA), false);
   });
@@ -153,14 +168,22 @@ describe('renderTaskDefinition details', () => {
   const badTags: [string, { key: string; value: string }[], RegExp][] = [
     ['empty key', [{ key: '', value: 'x' }], /tags\[0\]\.key: is required/],
     ['reserved key', [{ key: 'aws:cloudformation:stack', value: 'x' }], /reserved/],
-    ['duplicate key', [{ key: 'a', value: '1' }, { key: 'a', value: '2' }], /tags\[1\]\.key: "a" is given more than once/],
+    [
+      'duplicate key',
+      [
+        { key: 'a', value: '1' },
+        { key: 'a', value: '2' },
+      ],
+      /tags\[1\]\.key: "a" is given more than once/,
+    ],
     ['long value', [{ key: 'a', value: 'v'.repeat(257) }], /longer than 256/],
     ['too many', Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: 'v' })), /at most 50/],
   ];
   for (const [name, tags, re] of badTags) {
     it(`refuses resource tags: ${name}`, () => {
-      assert.throws(() => renderTaskDefinition(template('staging-api-template'), target, SHA, tags), (e: unknown) =>
-        e instanceof BadInput && e.problems.some((p) => re.test(p)),
+      assert.throws(
+        () => renderTaskDefinition(template('staging-api-template'), target, SHA, tags),
+        (e: unknown) => e instanceof BadInput && e.problems.some((p) => re.test(p)),
       );
     });
   }
@@ -227,7 +250,10 @@ describe('diffTaskDefinitions', () => {
       td.containerDefinitions![1].mountPoints = undefined;
     });
     const changes = diffTaskDefinitions(live, render(SHA));
-    assert.deepEqual(changes.map((c) => c.path), ['containerDefinitions.nginx.image', 'containerDefinitions.django.image', 'cpu']);
+    assert.deepEqual(
+      changes.map((c) => c.path),
+      ['containerDefinitions.nginx.image', 'containerDefinitions.django.image', 'cpu'],
+    );
   });
 
   it('reports a removed container field by field (image first), and lists inside containers whole', () => {
@@ -254,7 +280,10 @@ describe('diffTaskDefinitions', () => {
     assert.ok(changes.some((c) => c.path === 'containerDefinitions.django.image'));
     assert.equal(changes[0].path, 'containerDefinitions.nginx.image', 'images first');
     assert.ok(changes.some((c) => c.path === 'containerDefinitions.django.environment.DJANGO_LOG_LEVEL' && c.to === 'INFO'));
-    assert.ok(changes.every((c) => !(typeof c.to === 'object' && c.to !== null && !Array.isArray(c.to))), 'leaves only');
+    assert.ok(
+      changes.every((c) => !(typeof c.to === 'object' && c.to !== null && !Array.isArray(c.to))),
+      'leaves only',
+    );
   });
 
   it('formats changes for a plan', () => {

@@ -10,7 +10,11 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundlePath } from '../worker/bundle';
 import { RECORDED_DIR } from './histories';
 
-const files = existsSync(RECORDED_DIR) ? readdirSync(RECORDED_DIR).filter((f) => f.endsWith('.json')).sort() : [];
+const files = existsSync(RECORDED_DIR)
+  ? readdirSync(RECORDED_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 
 describe('recorded histories replay', () => {
   it('there are recorded histories to replay', () => {

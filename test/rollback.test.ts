@@ -86,7 +86,7 @@ describe('rollback, redeploy and verification', () => {
     await saveHistory(stack.client.workflow.getHandle(recordWorkflowId('api', 'staging')), 'release-record-running');
   });
 
-  it('rollback --rerender renders and registers today\'s template for the last validated release', async () => {
+  it("rollback --rerender renders and registers today's template for the last validated release", async () => {
     assert.equal((await deploy(C)).ok, true);
     stack.ecs.resetCalls();
     const handle = await startRollback(stack.client, { app: 'api', env: 'staging', actor: 'bob', rerender: true }, { taskQueue: tq });
@@ -120,7 +120,10 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(r.outcome, 'already_running');
     assert.equal(r.tag, A);
     assert.equal(r.taskDefinitionArn, a.ok ? a.result.taskDefinitionArn : '');
-    assert.match(r.message, new RegExp(`^staging already runs the last validated release ${A} \\(since \\d{4}-\\d\\d-\\d\\dT[^)]+\\): the deploy of 4444444 after it ended rolled back by ecs`));
+    assert.match(
+      r.message,
+      new RegExp(`^staging already runs the last validated release ${A} \\(since \\d{4}-\\d\\d-\\d\\dT[^)]+\\): the deploy of 4444444 after it ended rolled back by ecs`),
+    );
     assert.equal(r.after?.tag, D);
     assert.deepEqual(stack.ecs.mutations(), [], 'nothing registered or updated');
     const deploys = await stack.client.workflow.getHandle(deployWorkflowId('frontend', 'staging')).describe();
@@ -152,7 +155,10 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(cancelled.status.name, 'CANCELLED');
     const progress = await stack.client.workflow.getHandle(deployWorkflowId('api', 'production'), inflight.firstExecutionRunId).query(progressQuery);
     assert.equal(progress.phase, 'cancelled');
-    assert.ok(progress.log.some((l) => /preempted by rollback\/api\/production \(@bob: bad release\)/.test(l)), progress.log.join('\n'));
+    assert.ok(
+      progress.log.some((l) => /preempted by rollback\/api\/production \(@bob: bad release\)/.test(l)),
+      progress.log.join('\n'),
+    );
     assert.equal(stack.world.site.release('api-production'), A);
   });
 
@@ -175,7 +181,11 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(r.preempted?.runId, inflight.firstExecutionRunId);
     assert.equal(r.preempted?.stoppedEcsDeployment, 'ROLLBACK');
     assert.equal(r.verified?.release, A);
-    assert.deepEqual(stack.ecs.mutations().map((m) => m.op), ['StopServiceDeployment'], 'ECS rolled back: nothing registered, no UpdateService');
+    assert.deepEqual(
+      stack.ecs.mutations().map((m) => m.op),
+      ['StopServiceDeployment'],
+      'ECS rolled back: nothing registered, no UpdateService',
+    );
     assert.equal(stack.ecs.service('production-default', 'production-api').taskDefinition, validated);
     assert.equal(stack.world.site.release('api-production'), A);
     const desc = await handle.describe();
@@ -210,7 +220,10 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(outcome.type, FailureType.notFound);
     assert.match(outcome.message, /'9{40}' does not appear to be a valid tag for the openverse-api image\./);
     assert.match(outcome.message, /openverse-api_nginx image\./);
-    assert.deepEqual(stack.ecs.calls.map((c: { op: string }) => c.op), []);
+    assert.deepEqual(
+      stack.ecs.calls.map((c: { op: string }) => c.op),
+      [],
+    );
   });
 
   it('redeploy deploys what the environment reports as a fresh revision from the current template', async () => {

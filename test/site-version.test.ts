@@ -7,13 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import {
-  DescribeTaskDefinitionCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionRequest,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, type RegisterTaskDefinitionRequest, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { type AwaitedVersion, type AwaitVersionProgress, createVersionActivities, forbiddenAddress, VersionEndpointUnavailable, VersionMismatch } from '../activities/version';
 import { BadInput } from '../domain/errors';
@@ -183,7 +177,9 @@ describe('sandbox sites and version activities', () => {
 
     const legacy = await startSite({
       ecs,
-      sites: [{ prefix: 'legacy', cluster: 'production-default', service: 'production-nuxt', container: 'nuxt', env: 'production', style: 'frontend', versionPaths: ['version.json'] }],
+      sites: [
+        { prefix: 'legacy', cluster: 'production-default', service: 'production-nuxt', container: 'nuxt', env: 'production', style: 'frontend', versionPaths: ['version.json'] },
+      ],
     });
     try {
       const read = await versions.readVersion({ url: `${legacy.url}/legacy/version?x=1` });

@@ -39,7 +39,10 @@ describe('temporalSettings', () => {
     const fromConfig = temporalSettings({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'ci' }, config);
     assert.equal(fromConfig.namespace, 'from-config');
     assert.equal(fromConfig.uiUrl, 'https://temporal.example.org');
-    const fromEnv = temporalSettings({ TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'ci', TEMPORAL_NAMESPACE: 'from-env', TEMPORAL_UI_URL: 'http://ui:8080', TEMPORAL_ADDRESS: 'env:7233' }, config);
+    const fromEnv = temporalSettings(
+      { TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'ci', TEMPORAL_NAMESPACE: 'from-env', TEMPORAL_UI_URL: 'http://ui:8080', TEMPORAL_ADDRESS: 'env:7233' },
+      config,
+    );
     assert.deepEqual([fromEnv.namespace, fromEnv.uiUrl, fromEnv.address], ['from-env', 'http://ui:8080', 'env:7233']);
   });
 
@@ -61,7 +64,12 @@ describe('temporal.namespace and temporal.uiUrl in the config', () => {
       },
     });
     await stack.connection.workflowService.registerNamespace({ namespace: NS, workflowExecutionRetentionPeriod: { seconds: 86_400 as unknown as Long } });
-    await eventually('the namespace to be known', () => stack.connection.workflowService.describeNamespace({ namespace: NS }).then(() => true, () => false));
+    await eventually('the namespace to be known', () =>
+      stack.connection.workflowService.describeNamespace({ namespace: NS }).then(
+        () => true,
+        () => false,
+      ),
+    );
     await stack.connection.operatorService.addSearchAttributes({
       namespace: NS,
       searchAttributes: Object.fromEntries(Object.values(SA).map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
@@ -91,7 +99,16 @@ describe('temporal.namespace and temporal.uiUrl in the config', () => {
     const inNs = new Client({ connection: stack.connection, namespace: NS });
     const handle = inNs.workflow.getHandle(pipelineWorkflowId('api'));
     // A query is answered only by a worker polling that namespace.
-    const s = await eventually('the worker to serve the pipeline in the namespace', () => handle.query(pipelineStateQuery).then((x) => (x.candidate?.sha === sha ? x : undefined), () => undefined), 60_000, 200);
+    const s = await eventually(
+      'the worker to serve the pipeline in the namespace',
+      () =>
+        handle.query(pipelineStateQuery).then(
+          (x) => (x.candidate?.sha === sha ? x : undefined),
+          () => undefined,
+        ),
+      60_000,
+      200,
+    );
     assert.equal(s.app, 'api');
     await assert.rejects(stack.client.workflow.getHandle(pipelineWorkflowId('api')).describe(), /not found/i, 'nothing in the default namespace');
 
@@ -101,10 +118,15 @@ describe('temporal.namespace and temporal.uiUrl in the config', () => {
     await handle.terminate('test done');
   });
 
-  it('a namespace without Slipway\'s search attributes: exit 6 with the command that registers them, nothing started', async () => {
+  it("a namespace without Slipway's search attributes: exit 6 with the command that registers them, nothing started", async () => {
     const bare = `${NS}-bare`;
     await stack.connection.workflowService.registerNamespace({ namespace: bare, workflowExecutionRetentionPeriod: { seconds: 86_400 as unknown as Long } });
-    await eventually('the namespace to be known', () => stack.connection.workflowService.describeNamespace({ namespace: bare }).then(() => true, () => false));
+    await eventually('the namespace to be known', () =>
+      stack.connection.workflowService.describeNamespace({ namespace: bare }).then(
+        () => true,
+        () => false,
+      ),
+    );
     const run = await slipway(['deploy', 'api', 'staging', 'a'.repeat(40), '--actor', 'alice', '--no-wait'], { TEMPORAL_NAMESPACE: bare });
     assert.equal(run.code, 6, `${run.stdout}${run.stderr}`);
     assert.match(run.stderr, new RegExp(`namespace "${bare}" has no search attribute \\w+`));

@@ -57,7 +57,16 @@ describe('Temporal Web UI', () => {
       for await (const _ of stack.client.workflow.list({ query: `WorkflowId = 'deploy/api/staging' AND ExecutionStatus = 'Running'` })) return true;
       return false;
     });
-    await eventually('the Web UI to answer', () => fetch(ui).then((r) => r.ok, () => false), 30_000, 200);
+    await eventually(
+      'the Web UI to answer',
+      () =>
+        fetch(ui).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+      200,
+    );
 
     context = await browser.newContext({ viewport: { width: 1600, height: 760 } });
     // What an operator sets once under "Configure Columns": Slipway's search attributes as columns.
@@ -88,7 +97,12 @@ describe('Temporal Web UI', () => {
     await page.getByText('User Metadata', { exact: true }).click();
     // Summary and details are rendered as Markdown in sandboxed frames.
     await page.frameLocator('iframe').first().getByText(SUMMARY, { exact: true }).waitFor(WAIT);
-    await page.frameLocator('iframe').last().getByText(/waiting/).first().waitFor(WAIT);
+    await page
+      .frameLocator('iframe')
+      .last()
+      .getByText(/waiting/)
+      .first()
+      .waitFor(WAIT);
   }
 
   /** The workflows list filtered by `query`, typed into the manual search as an operator does. */

@@ -72,10 +72,17 @@ describe('worker process', () => {
 
       const outcome = await deployOutcome(await startDeploy(stack.client, { app: 'api', env: 'staging', tag: NEW_TAG, actor: 'alice' }, { taskQueue: tq }));
       assert.equal(outcome.ok, true, JSON.stringify(outcome));
-      const metrics = await eventually('metrics', async () => {
-        const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
-        return /temporal_workflow_completed|temporal_activity_execution_latency/.test(text) ? text : undefined;
-      }, 30_000, 250);
+      const metrics = await eventually(
+        'metrics',
+        async () => {
+          const text = await fetch(`http://127.0.0.1:${port}/metrics`)
+            .then((r) => r.text())
+            .catch(() => '');
+          return /temporal_workflow_completed|temporal_activity_execution_latency/.test(text) ? text : undefined;
+        },
+        30_000,
+        250,
+      );
       assert.match(metrics, new RegExp(`task_queue="${tq}"`));
       assert.match(out.stdout, new RegExp(`slipway gate worker started.*${tq}-gates`), 'the gate worker serves its own task queue');
     } finally {
@@ -108,10 +115,15 @@ describe('worker process', () => {
       assert.equal(!outcome.ok && outcome.details?.outcome, 'rolled_back_by_ecs', JSON.stringify(outcome));
 
       const rolledBack = { app: 'api', env: 'staging', operation: 'deploy', outcome: 'rolled_back_by_ecs' };
-      const metrics = await eventually('the rolled-back deploy in the metrics', async () => {
-        const text = await scrape();
-        return total(text, 'slipway_operations', rolledBack) > 0 ? text : undefined;
-      }, 30_000, 250);
+      const metrics = await eventually(
+        'the rolled-back deploy in the metrics',
+        async () => {
+          const text = await scrape();
+          return total(text, 'slipway_operations', rolledBack) > 0 ? text : undefined;
+        },
+        30_000,
+        250,
+      );
       assert.deepEqual(samples(metrics, 'slipway_operations', { ...rolledBack, workflowType: 'deploy', taskQueue: tq }), [1]);
       assert.equal(total(metrics, 'slipway_operations', { outcome: 'succeeded' }), 0, 'nothing else counted');
       assert.deepEqual(samples(metrics, 'slipway_deploy_duration_seconds_count', rolledBack), [1]);
@@ -140,10 +152,15 @@ describe('worker process', () => {
       await eventually('the candidate to await approval', async () => (await pipeline.query(pipelineStateQuery)).phase === 'awaiting_approval', 60_000, 100);
       const queued = [commit('merge two'), commit('merge three')];
       for (const sha of queued) await merge(sha);
-      const gauges = await eventually('the pipeline gauges', async () => {
-        const text = await scrape();
-        return total(text, 'slipway_pipeline_queue_length', { app: 'api' }) === queued.length ? text : undefined;
-      }, 30_000, 250);
+      const gauges = await eventually(
+        'the pipeline gauges',
+        async () => {
+          const text = await scrape();
+          return total(text, 'slipway_pipeline_queue_length', { app: 'api' }) === queued.length ? text : undefined;
+        },
+        30_000,
+        250,
+      );
       assert.deepEqual(samples(gauges, 'slipway_pipeline_awaiting_approval', { app: 'api', workflowType: 'pipeline' }), [1]);
       const since = total(gauges, 'slipway_pipeline_awaiting_approval_since_seconds', { app: 'api' }) * 1000;
       assert.ok(since >= mergedAt - 1000 && since <= Date.now(), `awaiting approval since ${new Date(since).toISOString()}`);
@@ -152,7 +169,10 @@ describe('worker process', () => {
       // Logs: JSON lines on stdout only; the refused Slack notifications among them, without the webhook's secret.
       const lines = out.stdout.split('\n').filter(Boolean);
       for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not a JSON line: ${l}`);
-      assert.ok(lines.some((l) => /Slack notification .* not sent/.test(JSON.parse(l).message)), 'the refused notification is logged');
+      assert.ok(
+        lines.some((l) => /Slack notification .* not sent/.test(JSON.parse(l).message)),
+        'the refused notification is logged',
+      );
       assert.equal(out.stderr, '', 'nothing on stderr');
       assert.doesNotMatch(out.stdout, /secret-part/);
     } finally {
@@ -179,10 +199,16 @@ describe('worker process', () => {
     assert.equal(out.code, 1);
     const line = JSON.parse(out.stdout.trim().split('\n').pop()!);
     assert.equal(line.level, 'ERROR');
-    assert.equal(line.message, `slipway worker stopped: cannot reach Temporal at ${address} (namespace default): connection refused. Set TEMPORAL_ADDRESS (and TLS/API key settings) to your cluster.`);
+    assert.equal(
+      line.message,
+      `slipway worker stopped: cannot reach Temporal at ${address} (namespace default): connection refused. Set TEMPORAL_ADDRESS (and TLS/API key settings) to your cluster.`,
+    );
     assert.equal(out.stderr, '');
 
-    const cli = spawn(join(REPO_ROOT, 'bin', 'slipway'), ['history', 'api', 'staging', '--config', stack.configPath], { env: { ...process.env, TEMPORAL_ADDRESS: address }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = spawn(join(REPO_ROOT, 'bin', 'slipway'), ['history', 'api', 'staging', '--config', stack.configPath], {
+      env: { ...process.env, TEMPORAL_ADDRESS: address },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     cli.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise<number | null>((r) => cli.on('exit', r));

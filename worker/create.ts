@@ -112,7 +112,13 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
  * A worker for the pipeline's Playwright gate alone (no workflows): run it on machines that
  * have a browser, on the task queue named by `apps.<app>.pipeline.gate.playwright.taskQueue`.
  */
-export async function createGateWorker(opts: { connection: NativeConnection; namespace?: string; taskQueue: string; config: () => SlipwayConfig; env?: NodeJS.ProcessEnv }): Promise<Worker> {
+export async function createGateWorker(opts: {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  config: () => SlipwayConfig;
+  env?: NodeJS.ProcessEnv;
+}): Promise<Worker> {
   const env = opts.env ?? process.env;
   const browser = chromiumPath(env);
   if (!browser) throw new Error('a gate worker needs Chromium: install it or set PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH');

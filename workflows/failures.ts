@@ -6,16 +6,7 @@
  * search attribute, the failure notice once the operation was announced, and a typed,
  * non-retryable failure carrying the outcome.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancellationScope,
-  ChildWorkflowFailure,
-  isCancellation,
-  patched,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, isCancellation, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Notifier } from './notifier';
 import { FailureType, SA, type DeployFailureDetails, type Outcome } from '../contract';
 
@@ -77,7 +68,7 @@ export function lockProblem(what: string, expected: string): string | undefined 
 
 /** The words of a failure, whatever wraps it. */
 export function messageOf(err: unknown): string {
-  const cause = err instanceof ActivityFailure || err instanceof ChildWorkflowFailure ? err.cause ?? err : err;
+  const cause = err instanceof ActivityFailure || err instanceof ChildWorkflowFailure ? (err.cause ?? err) : err;
   return cause instanceof Error ? cause.message : String(cause);
 }
 

@@ -60,7 +60,9 @@ export function reportPipeline(state: PipelineState): void {
   const awaiting = state.phase === 'awaiting_approval' && state.candidate ? state.candidate : undefined;
   // Awaiting approval since the gate passed (recorded in the history just before the phase changed).
   const since = awaiting && [...state.history].reverse().find((h) => h.sha === awaiting.sha && h.outcome === 'gate_passed')?.at;
-  metricMeter.createGauge(METRICS.pipelineQueueLength, 'int', undefined, 'Merges waiting in the pipeline queue').set(state.queue.filter((e) => e.status === 'waiting').length, labels);
+  metricMeter
+    .createGauge(METRICS.pipelineQueueLength, 'int', undefined, 'Merges waiting in the pipeline queue')
+    .set(state.queue.filter((e) => e.status === 'waiting').length, labels);
   metricMeter.createGauge(METRICS.pipelineAwaitingApproval, 'int', undefined, 'Candidates awaiting approval').set(awaiting ? 1 : 0, labels);
   metricMeter
     .createGauge(METRICS.pipelineAwaitingApprovalSince, 'float', 's', 'Unix time since which the candidate awaits approval (0: none)')

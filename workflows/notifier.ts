@@ -5,16 +5,7 @@
  * in line; one that could not be sent is handed to a `notification` workflow of its own
  * that keeps retrying after the operation has ended, and the operation's progress says so.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  ParentClosePolicy,
-  patched,
-  proxyActivities,
-  startChild,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ParentClosePolicy, patched, proxyActivities, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { NotifyRequest } from '../activities/notifications';
 import { NON_RETRYABLE } from '../domain/errors';

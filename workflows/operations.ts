@@ -40,7 +40,6 @@ import type { Target } from '../domain/config';
 const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated, readDeploymentSettings, latestDeploy } = proxyActivities<Activities>(quick);
 const { preemptDeploy } = proxyActivities<Activities>(preempt);
 
-
 /** How a deploy ends when what ran before it runs on (or again): ECS rolled it back, or it gave up. */
 const GAVE_WAY = ['rolled_back_by_ecs', 'rolled_back_by_alarm', 'timed_out', 'failed', 'cancelled'];
 
@@ -254,11 +253,18 @@ class Operation {
   async adoptEcsRollback(target: Target, tag: string, proven: string, stopped: PreemptedDeploy): Promise<DeployResult | undefined> {
     const i = this.input;
     const { awaitEcsRollback } = proxyActivities<Activities>(ecsRollback(target.budgetSeconds));
-    const r = await awaitEcsRollback({ target, serviceDeploymentArn: stopped.serviceDeploymentArn!, expectedTaskDefinitionArn: proven, maxWaitSeconds: target.budgetSeconds }).catch(
-      () => undefined,
-    );
+    const r = await awaitEcsRollback({
+      target,
+      serviceDeploymentArn: stopped.serviceDeploymentArn!,
+      expectedTaskDefinitionArn: proven,
+      maxWaitSeconds: target.budgetSeconds,
+    }).catch(() => undefined);
     if (!r || r.rolledBackTo !== proven || r.status !== 'ROLLBACK_SUCCESSFUL') {
-      this.note('rollback.ecs-elsewhere', { expected: revisionOf(proven), ...(r?.rolledBackTo && { rolledBackTo: revisionOf(r.rolledBackTo) }), ...(r && { status: r.status }) }, 'warn');
+      this.note(
+        'rollback.ecs-elsewhere',
+        { expected: revisionOf(proven), ...(r?.rolledBackTo && { rolledBackTo: revisionOf(r.rolledBackTo) }), ...(r && { status: r.status }) },
+        'warn',
+      );
       return undefined;
     }
     this.startNotices(tag);
@@ -270,7 +276,11 @@ class Operation {
         verified = { url: seen.url, release: seen.release };
       } catch (err) {
         const cause = (err as { cause?: unknown }).cause;
-        this.closing.end('verification_failed', FailureType.verificationFailed, `ECS rolled back to ${revisionOf(proven)}, but ${cause instanceof Error ? cause.message : (err as Error).message}`);
+        this.closing.end(
+          'verification_failed',
+          FailureType.verificationFailed,
+          `ECS rolled back to ${revisionOf(proven)}, but ${cause instanceof Error ? cause.message : (err as Error).message}`,
+        );
       }
     }
     this.note('rollback.ecs-rolled-back', { service: target.service, revision: revisionOf(proven), tag });

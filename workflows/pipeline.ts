@@ -335,7 +335,12 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     // The merger GitHub vouches for, beside the one the report named: either may not approve alone.
     if (candidate.mergedBy === undefined && patched(PATCH_MERGER_FROM_GITHUB)) {
       const { merger, pull } = await acts.mergerOf({ sha: candidate.sha }).catch((err: unknown) => {
-        state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: clip(`who merged it is unknown to Slipway (GitHub: ${(err as Error).message}); the reported merger @${candidate.actor} counts`, 300) });
+        state.history.push({
+          sha: candidate.sha,
+          outcome: 'note',
+          at: now(),
+          note: clip(`who merged it is unknown to Slipway (GitHub: ${(err as Error).message}); the reported merger @${candidate.actor} counts`, 300),
+        });
         return {} as { merger?: string; pull?: number };
       });
       if (merger) {
@@ -486,8 +491,14 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     // 6. production must report what staging reports
     setPhase('verifying_production');
     const [prod, stag] = await Promise.all([
-      acts.readVersion({ url: plan.production.versionEndpoint! }).then((v) => v.release, () => undefined),
-      acts.readVersion({ url: plan.staging.versionEndpoint! }).then((v) => v.release, () => undefined),
+      acts.readVersion({ url: plan.production.versionEndpoint! }).then(
+        (v) => v.release,
+        () => undefined,
+      ),
+      acts.readVersion({ url: plan.staging.versionEndpoint! }).then(
+        (v) => v.release,
+        () => undefined,
+      ),
     ]);
     state.production = prod;
     state.staging = stag;
@@ -518,7 +529,12 @@ export async function pipeline(input: PipelineInput): Promise<void> {
             reason: clip(failedWhy, 500),
           });
         } catch (err) {
-          state.history.push({ sha: candidate.sha, outcome: 'note', at: now(), note: `could not withdraw ${shortTag(candidate.sha)} from the validated releases of ${prodEnv}: ${causeOf(err)}` });
+          state.history.push({
+            sha: candidate.sha,
+            outcome: 'note',
+            at: now(),
+            note: `could not withdraw ${shortTag(candidate.sha)} from the validated releases of ${prodEnv}: ${causeOf(err)}`,
+          });
         }
         const back = await runChild(() =>
           executeChild(rollback, {
@@ -527,7 +543,9 @@ export async function pipeline(input: PipelineInput): Promise<void> {
             staticSummary: `rollback ${state.app} → ${prodEnv}: ${shortTag(candidate.sha)} failed the smoke suite (pipeline)`,
           }),
         );
-        const after = back.ok ? `${prodEnv} rolled back to ${back.value.tag} (${back.value.taskDefinitionArn.split('/').pop()})` : `the rollback of ${prodEnv} failed: ${back.message}`;
+        const after = back.ok
+          ? `${prodEnv} rolled back to ${back.value.tag} (${back.value.taskDefinitionArn.split('/').pop()})`
+          : `the rollback of ${prodEnv} failed: ${back.message}`;
         if (back.ok) state.production = back.value.tag;
         if (releaseId !== undefined) await writes.markReleaseFailed({ releaseId, reason: `${failedWhy}; ${after}` });
         await notifierIn(prodEnv, approver).failed('smoke_failed', `${shortTag(candidate.sha)}: ${failedWhy}; ${after}`);
@@ -578,7 +596,11 @@ async function pickByAncestry(state: PipelineState, now: () => string): Promise<
     state.candidate = next;
     return;
   }
-  const plan = planPick(relations, waiting.map((e) => e.sha), state.policy);
+  const plan = planPick(
+    relations,
+    waiting.map((e) => e.sha),
+    state.policy,
+  );
   const entry = (sha: string) => waiting.find((e) => e.sha === sha)!;
   for (const r of plan.refused) Object.assign(entry(r.sha), { status: 'refused', note: r.note });
   for (const s of plan.superseded) Object.assign(entry(s.sha), { status: 'superseded', note: s.note });

@@ -9,16 +9,7 @@
  * pipeline's own state confirms it, so no rollback picks it again. It continues
  * as new when its history grows, carrying its state.
  */
-import {
-  allHandlersFinished,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  patched,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { clip } from '../domain/input';
 import { tagProblem } from '../domain/tags';
@@ -64,8 +55,7 @@ export async function releaseRecord(initial: RecordState): Promise<void> {
     ...(confirming && { pending: [], refused: [...(initial.refused ?? [])].slice(-KEEP_REFUSED) }),
     ...(initial.withdrawn && { withdrawn: [...initial.withdrawn].slice(-KEEP_REFUSED) }),
   };
-  const known = (r: { workflowId: string; runId: string }) =>
-    [...state.validated, ...(state.pending ?? [])].some((v) => v.workflowId === r.workflowId && v.runId === r.runId);
+  const known = (r: { workflowId: string; runId: string }) => [...state.validated, ...(state.pending ?? [])].some((v) => v.workflowId === r.workflowId && v.runId === r.runId);
   const accept = (release: ValidatedRelease) => {
     if (known(release)) return;
     // Newest last, by when the deploy completed.
@@ -141,9 +131,11 @@ const OPERATIONS = ['deploy', 'rollback', 'redeploy'];
 
 /** What is wrong with the shape of a `validated` report, or undefined. */
 export function reportProblem(report: unknown): string | undefined {
-  if (typeof report !== 'object' || report === null || Array.isArray(report)) return `a report must be an object naming the deploy (workflowId, runId, tag, …); got ${report === null ? 'null' : Array.isArray(report) ? 'a list' : typeof report}`;
+  if (typeof report !== 'object' || report === null || Array.isArray(report))
+    return `a report must be an object naming the deploy (workflowId, runId, tag, …); got ${report === null ? 'null' : Array.isArray(report) ? 'a list' : typeof report}`;
   const r = report as Record<string, unknown>;
-  const text = (key: string, max: number) => (typeof r[key] === 'string' && (r[key] as string).length > 0 && (r[key] as string).length <= max ? undefined : `${key} must be text of 1 to ${max} characters`);
+  const text = (key: string, max: number) =>
+    typeof r[key] === 'string' && (r[key] as string).length > 0 && (r[key] as string).length <= max ? undefined : `${key} must be text of 1 to ${max} characters`;
   return (
     (tagProblem(r.tag) ? `tag: ${tagProblem(r.tag)}` : undefined) ??
     text('workflowId', 1000) ??

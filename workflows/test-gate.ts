@@ -141,7 +141,10 @@ export class TestGate {
     };
     const early = this.requestProblem(r);
     if (early) return refuse(early);
-    const { authorize } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['BadInput', 'NotFound', 'Unauthorized'] } });
+    const { authorize } = proxyActivities<Activities>({
+      startToCloseTimeout: '30s',
+      retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['BadInput', 'NotFound', 'Unauthorized'] },
+    });
     try {
       const auth = await authorize({ actor: record.approver, operation: 'approve', app: this.input.app, env: this.input.env, idToken: r?.idToken });
       if (auth.proven) record.proven = { actor: auth.proven.actor, triggeringActor: auth.proven.triggeringActor, workflowRef: auth.proven.workflowRef, runId: auth.proven.runId };

@@ -10,15 +10,7 @@ import path from 'node:path';
 import type { GateLog } from './common';
 
 /** Flags a system Chromium needs to run headless in a container: no sandbox, no GPU, no background traffic. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -34,9 +26,7 @@ function chromiumBrowserDirs(cli: string): string[] {
   }
   const pkg = require.resolve('playwright-core/package.json', { paths: from });
   const browsers = JSON.parse(readFileSync(path.join(path.dirname(pkg), 'browsers.json'), 'utf8')).browsers as { name: string; revision: string }[];
-  return browsers
-    .filter((b) => b.name === 'chromium' || b.name === 'chromium-headless-shell')
-    .map((b) => `${b.name.replace(/-/g, '_')}-${b.revision}`);
+  return browsers.filter((b) => b.name === 'chromium' || b.name === 'chromium-headless-shell').map((b) => `${b.name.replace(/-/g, '_')}-${b.revision}`);
 }
 
 /** Where Playwright versions look for Chromium inside a browser directory (older and newer layouts, x64 and arm64). */

@@ -290,8 +290,6 @@ function stringInputs(inputs: Record<string, string | number | boolean>): Record
 
 /** `slipway-<12 hex>`: the same for every attempt of one activity, different for any other. */
 function derivedMarker(ctx: Context | undefined): string {
-  const seed = ctx
-    ? `${ctx.info.workflowNamespace}/${ctx.info.workflowExecution?.workflowId}/${ctx.info.workflowExecution?.runId}/${ctx.info.activityId}`
-    : randomUUID();
+  const seed = ctx ? `${ctx.info.workflowNamespace}/${ctx.info.workflowExecution?.workflowId}/${ctx.info.workflowExecution?.runId}/${ctx.info.activityId}` : randomUUID();
   return `${MARKER_PREFIX}${createHash('sha1').update(seed).digest('hex').slice(0, 12)}`;
 }

@@ -277,16 +277,7 @@ export function createPlaywrightGate(deps: GateDeps) {
         }
       }
 
-      const args = [
-        cli,
-        'test',
-        '--config',
-        config,
-        '--reporter=list,json',
-        `--output=${path.join(tmp, 'test-results')}`,
-        '--forbid-only',
-        `--workers=${input.workers ?? 1}`,
-      ];
+      const args = [cli, 'test', '--config', config, '--reporter=list,json', `--output=${path.join(tmp, 'test-results')}`, '--forbid-only', `--workers=${input.workers ?? 1}`];
       if (input.retries !== undefined) args.push(`--retries=${input.retries}`);
       if (input.grep) args.push('--grep', input.grep);
       for (const p of input.projects ?? []) args.push('--project', p);
@@ -393,7 +384,16 @@ export function createPlaywrightGate(deps: GateDeps) {
       if (t.kind === 'cannot-run') throw new BadInput(t.message);
       if (t.kind === 'no-verdict') throw new PlaywrightCrashed(t.message);
       const { failures, ok } = t;
-      const result: GateResult = { passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped, failures, durationMs, ok, ...(t.flakyTests && { flakyTests: t.flakyTests }) };
+      const result: GateResult = {
+        passed: t.passed,
+        failed: t.failed,
+        flaky: t.flaky,
+        skipped: t.skipped,
+        failures,
+        durationMs,
+        ok,
+        ...(t.flakyTests && { flakyTests: t.flakyTests }),
+      };
       log.info(
         `Playwright gate ${ok ? 'passed' : 'failed'}: ${t.passed} passed, ${t.failed} failed, ${t.flaky} flaky, ${t.skipped} skipped in ${Math.round(durationMs / 100) / 10}s`,
         { ok, passed: t.passed, failed: t.failed, flaky: t.flaky, skipped: t.skipped },

@@ -10,7 +10,6 @@ import { EXIT } from '../exit-codes';
 import { startDeploy } from '../operations';
 import { followAndReport } from '../report';
 
-
 export interface DeployFlags {
   actor?: string;
   reason?: string;
@@ -44,10 +43,14 @@ export async function deployCommand(ctx: Context, args: string[], flags: DeployF
   if (until !== 'done' && !flags.wait) throw new UsageError(`--wait-until ${until} and --no-wait contradict each other: pass one`);
 
   const client = await ctx.client();
-  const handle = await startDeploy(client, { app, env, tag, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds }, {
-    taskQueue: ctx.taskQueue,
-    link: (id, run) => ctx.link(id, run),
-  });
+  const handle = await startDeploy(
+    client,
+    { app, env, tag, actor, idToken: await idTokenOf(ctx), reason: flags.reason, budgetSeconds },
+    {
+      taskQueue: ctx.taskQueue,
+      link: (id, run) => ctx.link(id, run),
+    },
+  );
   const link = ctx.link(handle.workflowId, handle.firstExecutionRunId);
   ctx.info(`started deploy ${app} ${shortTag(tag)} → ${env}: ${link}`);
   if (!flags.wait) {

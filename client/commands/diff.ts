@@ -15,7 +15,6 @@ import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 
-
 export interface DiffPlan {
   ok: boolean;
   app: string;
@@ -81,7 +80,9 @@ export async function diffCommand(ctx: Context, args: string[]): Promise<number>
     budget,
     ...(refusal !== undefined && { refused: refusal }),
   };
-  const against = live ? `${live.arn.split('/').pop()}, which ${target.cluster}/${target.service} runs now` : `nothing: ${target.cluster}/${target.service} runs no task definition`;
+  const against = live
+    ? `${live.arn.split('/').pop()}, which ${target.cluster}/${target.service} runs now`
+    : `nothing: ${target.cluster}/${target.service} runs no task definition`;
   const human = [
     `Plan: deploy ${app} ${shortTag(tag)} → ${env} (dry run: nothing is registered or changed)`,
     `  rendered from ${target.templateFamily} as ${target.family}, compared with ${against}`,

@@ -11,7 +11,6 @@ import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { checkEnvironment, clock, duration, parseLimit, table } from './status';
 
-
 const OPERATIONS = ['deploy', 'rollback', 'redeploy', 'release'];
 /** Operations whose child deploys they list themselves. */
 const PARENTS = /^(rollback|redeploy|release)\//;

@@ -5,23 +5,13 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { ApplicationFailure } from '@temporalio/common';
 import { appImages } from '../../domain/config';
 import { shortTag, tagProblem } from '../../domain/tags';
-import {
-  approveUpdate,
-  cancelEntryUpdate,
-  pauseUpdate,
-  pipelineStateQuery,
-  pipelineWorkflowId,
-  rejectUpdate,
-  resumeUpdate,
-  type PipelineState,
-} from '../../contract';
+import { approveUpdate, cancelEntryUpdate, pauseUpdate, pipelineStateQuery, pipelineWorkflowId, rejectUpdate, resumeUpdate, type PipelineState } from '../../contract';
 import { idTokenOf } from '../identity';
 import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { reportMerge } from '../operations';
 import { actorOf, type OperationFlags } from './flags';
-
 
 export interface PipelineFlags extends OperationFlags {
   sha?: string;
@@ -78,12 +68,16 @@ export async function pipelineCommand(ctx: Context, args: string[], flags: Pipel
         return EXIT.ok;
       }
       case 'cancel': {
-        const entry = await handle.executeUpdate(cancelEntryUpdate, { args: [{ sha: sha('sha', flags.sha), actor: actorOf(ctx, flags), reason: flags.reason, idToken: await idTokenOf(ctx) }] });
+        const entry = await handle.executeUpdate(cancelEntryUpdate, {
+          args: [{ sha: sha('sha', flags.sha), actor: actorOf(ctx, flags), reason: flags.reason, idToken: await idTokenOf(ctx) }],
+        });
         ctx.result(`cancelled ${shortTag(entry.sha)} (${entry.title})`, entry);
         return EXIT.ok;
       }
       default: {
-        const s = await handle.executeUpdate(sub === 'pause' ? pauseUpdate : resumeUpdate, { args: [{ actor: actorOf(ctx, flags), reason: flags.reason, idToken: await idTokenOf(ctx) }] });
+        const s = await handle.executeUpdate(sub === 'pause' ? pauseUpdate : resumeUpdate, {
+          args: [{ actor: actorOf(ctx, flags), reason: flags.reason, idToken: await idTokenOf(ctx) }],
+        });
         ctx.result(`${app} pipeline ${s.paused ? 'paused' : 'running'}`, s);
         return EXIT.ok;
       }
@@ -114,7 +108,10 @@ function renderState(s: PipelineState, link: string): string {
   ];
   const recent = s.approvals.slice(-5);
   if (recent.length) {
-    lines.push('  approvals:', ...recent.map((a) => `    ${a.at} ${a.decision} ${a.tag.slice(0, 12)} by @${a.approver} via ${a.via}${a.refused ? ` — refused: ${a.refused}` : ''}`));
+    lines.push(
+      '  approvals:',
+      ...recent.map((a) => `    ${a.at} ${a.decision} ${a.tag.slice(0, 12)} by @${a.approver} via ${a.via}${a.refused ? ` — refused: ${a.refused}` : ''}`),
+    );
   }
   return lines.join('\n');
 }

@@ -11,7 +11,6 @@ import { EXIT, exitCodeFor } from '../exit-codes';
 import { deployOutcome, startRelease } from '../operations';
 import { actorOf, budgetOf, type OperationFlags } from './flags';
 
-
 export async function releaseCommand(ctx: Context, args: string[], flags: OperationFlags): Promise<number> {
   if (args.length !== 2) throw new UsageError(`release takes <app> <sha>; got ${args.length} argument(s). Run 'slipway help release'.`);
   const [app, tag] = args;
@@ -21,7 +20,11 @@ export async function releaseCommand(ctx: Context, args: string[], flags: Operat
   if (!/^[0-9a-f]{40}$/.test(tag)) throw new UsageError(`a release names the image by its full commit SHA (40 hex characters); got '${tag}'`);
   appImages(ctx.config(), app); // unknown app → the valid ones
   const client = await ctx.client();
-  const handle = await startRelease(client, { app, tag, actor, idToken: await idTokenOf(ctx), budgetSeconds: budgetOf(flags) }, { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) });
+  const handle = await startRelease(
+    client,
+    { app, tag, actor, idToken: await idTokenOf(ctx), budgetSeconds: budgetOf(flags) },
+    { taskQueue: ctx.taskQueue, link: (id, run) => ctx.link(id, run) },
+  );
   const link = ctx.link(handle.workflowId, handle.firstExecutionRunId);
   ctx.info(`started release of ${app} ${shortTag(tag)}: ${link}`);
   if (!flags.wait) {
@@ -35,7 +38,9 @@ export async function releaseCommand(ctx: Context, args: string[], flags: Operat
     const lines = [
       `✔ ${r.existing ? `${r.name} already released this image` : `released ${r.name}`}: ${r.releaseUrl}`,
       `  aliases: ${r.aliases.map((a) => `${a.repository}:rel-${r.name.slice(app.length + 1)}`).join(', ')}`,
-      r.releaseOnly ? `  ${app} is release-only: deploy it where it is deployed (e.g. Terraform)` : `  ${r.deploy?.env} runs ${shortTag(tag)} (${r.deploy?.taskDefinitionArn.split('/').pop()})`,
+      r.releaseOnly
+        ? `  ${app} is release-only: deploy it where it is deployed (e.g. Terraform)`
+        : `  ${r.deploy?.env} runs ${shortTag(tag)} (${r.deploy?.taskDefinitionArn.split('/').pop()})`,
       ...(r.changelogPr ? [`  changelog: ${r.changelogPr.url}`] : []),
     ];
     ctx.result(lines.join('\n'), { ...r, workflowId: handle.workflowId, url: link });

@@ -28,7 +28,6 @@ import type { Context } from '../context';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 
-
 /** How long the version endpoints and Temporal queries may take. */
 const VERSION_TIMEOUT_MS = 3000;
 const QUERY_TIMEOUT_MS = 5000;
@@ -239,11 +238,15 @@ function renderStatus(apps: AppStatus[]): string {
     if (a.releaseOnly) continue;
     for (const e of a.environments) {
       const reported = !e.reported ? '—' : 'error' in e.reported ? 'unreachable' : shortTag(e.reported.release);
-      const flying = e.inFlight.map((f) => `${f.operation} ${f.tag ? shortTag(f.tag) : '?'} @${f.actor ?? '?'}${f.phase ? ` ${f.phase}` : ''} ${duration(now - Date.parse(f.since))}`);
+      const flying = e.inFlight.map(
+        (f) => `${f.operation} ${f.tag ? shortTag(f.tag) : '?'} @${f.actor ?? '?'}${f.phase ? ` ${f.phase}` : ''} ${duration(now - Date.parse(f.since))}`,
+      );
       const v = e.lastValidated;
       rows.push([a.app, e.env, reported, flying.join('; ') || '—', v ? `${shortTag(v.tag)} @${v.actor} ${duration(now - Date.parse(v.at))} ago` : e.recordError ? 'unknown' : '—']);
       for (const f of e.inFlight) {
-        inFlight.push(`  ${f.operation} ${a.app} ${f.tag ? shortTag(f.tag) : '?'} → ${e.env} by @${f.actor ?? '?'}${f.phase ? `, phase ${f.phase}` : ''}, since ${clock(f.since)}: ${f.url}`);
+        inFlight.push(
+          `  ${f.operation} ${a.app} ${f.tag ? shortTag(f.tag) : '?'} → ${e.env} by @${f.actor ?? '?'}${f.phase ? `, phase ${f.phase}` : ''}, since ${clock(f.since)}: ${f.url}`,
+        );
       }
       if (e.reported && 'error' in e.reported) problems.push(`  ${a.app} ${e.env}: ${e.reported.error}`);
       if (e.recordError) problems.push(`  ${a.app} ${e.env}: ${e.recordError}`);
@@ -260,8 +263,7 @@ function renderStatus(apps: AppStatus[]): string {
 }
 
 function renderIdentity(modes: { env: string; mode: string }[]): string {
-  const words = (mode: string) =>
-    mode.startsWith('oidc') ? 'a GitHub Actions ID token must prove the actor' : 'whoever can reach Temporal names the actor';
+  const words = (mode: string) => (mode.startsWith('oidc') ? 'a GitHub Actions ID token must prove the actor' : 'whoever can reach Temporal names the actor');
   return ['Identity:', ...modes.map((m) => `  ${m.env}: ${m.mode} — ${words(m.mode)}`)].join('\n');
 }
 
@@ -297,5 +299,8 @@ export function duration(ms: number): string {
 
 /** `2025-06-01 12:00:03Z` */
 export function clock(iso: string | Date): string {
-  return new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new Date(iso)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 }

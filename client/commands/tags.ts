@@ -10,7 +10,6 @@ import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { parseLimit, table } from './status';
 
-
 /** Release aliases: `rel-<YYYY.MM.DD.HH.MM.SS>`. */
 const RELEASE_ALIAS = /^rel-/;
 
@@ -36,7 +35,10 @@ export async function tagsCommand(ctx: Context, args: string[], flags: { limit?:
   const partial = [...new Set(lists.flat())]
     .filter((t) => !everywhere.includes(t))
     .map((tag) => ({ tag, missing: images.filter((_, n) => !lists[n].includes(tag)).map((i) => i.repository) }));
-  const aliases = everywhere.filter((t) => RELEASE_ALIAS.test(t)).sort().reverse();
+  const aliases = everywhere
+    .filter((t) => RELEASE_ALIAS.test(t))
+    .sort()
+    .reverse();
   const commits = everywhere.filter((t) => !RELEASE_ALIAS.test(t));
   const shown = [...aliases, ...commits].slice(0, limit);
 
@@ -56,7 +58,13 @@ export async function tagsCommand(ctx: Context, args: string[], flags: { limit?:
   const lines = [
     `${app} (${names.join(', ')}): ${everywhere.length} tag(s) on every image, ${aliases.length} of them release aliases`,
     ...(tags.length
-      ? ['', table(['TAG', 'NOTE'], tags.map((t) => [t.tag, t.releaseAlias ? `release alias${t.aliasOf ? ` of ${t.aliasOf}` : ''}` : '']))]
+      ? [
+          '',
+          table(
+            ['TAG', 'NOTE'],
+            tags.map((t) => [t.tag, t.releaseAlias ? `release alias${t.aliasOf ? ` of ${t.aliasOf}` : ''}` : '']),
+          ),
+        ]
       : []),
     ...(everywhere.length > shown.length ? [`… ${everywhere.length - shown.length} more (--limit)`] : []),
     ...(partial.length ? ['', 'Not on every image (cannot be deployed):', ...partial.slice(0, limit).map((p) => `  ${p.tag}: missing on ${p.missing.join(', ')}`)] : []),

@@ -51,16 +51,14 @@ export const REGISTRY_HOST = '^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\\.[a-z0-9](
 export const PATTERN_HINTS: Record<string, string> = {
   [NAME]: "must be a lowercase name: a letter, then letters, digits, '_' or '-'",
   [ECS_NAME]: "must be an ECS name: letters, digits, '_' or '-'",
-  [TEMPLATE_FAMILY]:
-    "must be a task definition family ending in \"-template\" (letters, digits, '_' or '-')",
+  [TEMPLATE_FAMILY]: "must be a task definition family ending in \"-template\" (letters, digits, '_' or '-')",
   [HTTP_URL]: 'must be an http:// or https:// URL',
   [REGION]: 'must be an AWS region such as us-east-1',
   [ENV_VAR]: 'must be the name of an environment variable (capital letters, digits and _), not the secret itself',
   [GITHUB_SLUG]: 'must be owner/name (a repository) or org/team-slug (a team)',
   [GITHUB_LOGIN]: 'must be a GitHub login',
   [REGISTRY_HOST]: 'must be a registry host, optionally with a port, like ghcr.io or 127.0.0.1:5000',
-  [REPOSITORY]:
-    'must be an image repository without tag or digest, lowercase, with its registry host, like ghcr.io/wordpress/openverse-api',
+  [REPOSITORY]: 'must be an image repository without tag or digest, lowercase, with its registry host, like ghcr.io/wordpress/openverse-api',
 };
 
 /** The plain-words rule for a pattern of `configSchema` ("must be ..."), if it has one. */
@@ -79,7 +77,7 @@ export const CONFIG_RULES: readonly string[] = [
   'Every environment under `identity.environments` is listed in the top-level `environments`.',
   'An `oidc` mode anywhere under `identity` needs `identity.oidc`, and `identity.oidc` needs a `repository` (its own or `github.repository`).',
   'Every `authorization.protectedEnvironments` entry is listed in the top-level `environments`.',
-  "An app with a `pipeline` is deployed to its staging (the first of `environments`), and its staging and production (the last of `environments` it has) set `versionEndpoint`.",
+  'An app with a `pipeline` is deployed to its staging (the first of `environments`), and its staging and production (the last of `environments` it has) set `versionEndpoint`.',
   "`pipeline.gate.playwright.baseUrlFrom` and `apiUrlFrom` name apps whose staging environment sets `url` (without `baseUrlFrom`, the pipeline's own app).",
   'A `pipeline.gate.githubWorkflow` needs `github` (the workflow is dispatched through its API).',
   'A `pipeline` without `autoApprove: true` needs `authorization` (approvers are checked against its team).',

@@ -2,7 +2,6 @@
 import { BadInput } from '../errors';
 import { TEMPLATE_SUFFIX, type AppConfig, type EnvironmentConfig, type SlipwayConfig, type Target } from './model';
 
-
 /**
  * The deployment target for `app` in `env`. Throws `BadInput` naming the valid choices
  * when the app or environment is unknown, and refusing release-only apps.
@@ -10,18 +9,14 @@ import { TEMPLATE_SUFFIX, type AppConfig, type EnvironmentConfig, type SlipwayCo
 export function resolveTarget(config: SlipwayConfig, app: string, env: string): Target {
   const appConfig = findApp(config, app, 'deploy');
   if (appConfig.releaseOnly) {
-    throw new BadInput(
-      `${app} is release-only: Slipway tags and releases its images, but it is deployed elsewhere, not by Slipway.`,
-      [`app: ${app} is release-only`],
-    );
+    throw new BadInput(`${app} is release-only: Slipway tags and releases its images, but it is deployed elsewhere, not by Slipway.`, [`app: ${app} is release-only`]);
   }
   const envConfig = Object.hasOwn(appConfig.environments, env) ? appConfig.environments[env] : undefined;
   if (!envConfig) {
     const valid = Object.keys(appConfig.environments);
-    throw new BadInput(
-      `${app} has no environment "${env}"${suggestion(env, valid)}; its environments are: ${valid.join(', ')}.`,
-      [`env: ${JSON.stringify(env)} is not one of ${valid.join(', ')}`],
-    );
+    throw new BadInput(`${app} has no environment "${env}"${suggestion(env, valid)}; its environments are: ${valid.join(', ')}.`, [
+      `env: ${JSON.stringify(env)} is not one of ${valid.join(', ')}`,
+    ]);
   }
   return toTarget(config, appConfig, env, envConfig);
 }
@@ -73,12 +68,9 @@ function findApp(config: SlipwayConfig, app: string, purpose: 'deploy' | 'releas
   const releaseOnly = all.filter((a) => !deployable.includes(a));
   const choices =
     purpose === 'deploy'
-      ? `apps that can be deployed: ${deployable.join(', ') || '(none)'}` +
-        (releaseOnly.length > 0 ? ` (release-only: ${releaseOnly.join(', ')})` : '')
+      ? `apps that can be deployed: ${deployable.join(', ') || '(none)'}` + (releaseOnly.length > 0 ? ` (release-only: ${releaseOnly.join(', ')})` : '')
       : `apps: ${all.join(', ')}`;
-  throw new BadInput(`unknown app "${app}"${suggestion(app, all)}; ${config.source} defines ${choices}.`, [
-    `app: ${JSON.stringify(app)} is not one of ${all.join(', ')}`,
-  ]);
+  throw new BadInput(`unknown app "${app}"${suggestion(app, all)}; ${config.source} defines ${choices}.`, [`app: ${JSON.stringify(app)} is not one of ${all.join(', ')}`]);
 }
 
 /** ` (did you mean "production"?)` when one choice is close to what was typed, else ''. */

@@ -2,7 +2,6 @@
 import type { BucketLimit, ThrottlingCategory } from '../ecs-throttling';
 import type { IdentityConfig } from '../identity';
 
-
 /** A config with every default applied. */
 export interface SlipwayConfig {
   /** Where the config came from (a path, or a label such as `<inline>`). */

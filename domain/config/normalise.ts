@@ -4,7 +4,6 @@ import { TRUSTED_CALLER, type IdentityConfig, type IdentityMode } from '../ident
 import { CONFIG_DEFAULTS } from './defaults';
 import type { AppConfig, EnvironmentConfig, PipelineConfig, SlipwayConfig, TestTraffic } from './model';
 
-
 /** The shape a config has once it passed the schema and the rules. */
 export interface RawConfig {
   aws: { region: string; endpoint?: string; ecsApiShare?: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>> };
@@ -84,9 +83,7 @@ export function normalise(raw: RawConfig, source: string): SlipwayConfig {
       },
     }),
     identity: normaliseIdentity(raw),
-    registries: Object.fromEntries(
-      Object.entries(raw.registries ?? {}).map(([host, r]) => [host, { ...r, insecure: r.insecure ?? false }]),
-    ),
+    registries: Object.fromEntries(Object.entries(raw.registries ?? {}).map(([host, r]) => [host, { ...r, insecure: r.insecure ?? false }])),
     notifications: {
       ...(raw.notifications?.slack && { slack: { ...raw.notifications.slack, users: { ...(raw.notifications.slack.users ?? {}) } } }),
       githubDeployments: raw.notifications?.githubDeployments ?? false,

@@ -9,7 +9,6 @@ import { formatPath, ruleProblems } from './rules';
 import type { JsonSchema } from './schema';
 import { validateConfigSchema } from './validate.generated';
 
-
 /**
  * Parses and validates a config (YAML, or JSON when the text starts with `{`).
  * Throws `BadInput` listing every problem found, each as `<path>: <message>`.
@@ -153,4 +152,3 @@ function pointerSegments(pointer: string): string[] {
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
-

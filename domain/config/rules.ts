@@ -50,7 +50,8 @@ function identityProblems(root: Dict, declared: string[] | undefined): string[] 
   const modes = [id.default, ...Object.values(envs ?? {}), ...Object.values(dict(id.operations) ?? {})];
   const oidc = dict(id.oidc);
   if (modes.includes('oidc') && !oidc) problems.push('identity: `oidc` mode needs an `identity.oidc` section (issuer, audience, repository)');
-  if (oidc && oidc.repository === undefined && !dict(root.github)) problems.push('identity.oidc.repository: is required when there is no `github.repository` (whose workflows may act)');
+  if (oidc && oidc.repository === undefined && !dict(root.github))
+    problems.push('identity.oidc.repository: is required when there is no `github.repository` (whose workflows may act)');
   return problems;
 }
 
@@ -112,7 +113,11 @@ function pipelineProblems(appName: string, app: Dict, root: Dict, apps: Dict, de
   // The staging gate takes its URLs from staging, the production smoke suite from production.
   const suites: [Dict | undefined, string[], string | undefined][] = [
     [dict(gate?.playwright), [...at, 'gate', 'playwright'], staging],
-    [dict(dict(pipeline.productionSmoke)?.playwright), [...at, 'productionSmoke', 'playwright'], declared && envs ? [...declared].reverse().find((e) => Object.hasOwn(envs, e)) : undefined],
+    [
+      dict(dict(pipeline.productionSmoke)?.playwright),
+      [...at, 'productionSmoke', 'playwright'],
+      declared && envs ? [...declared].reverse().find((e) => Object.hasOwn(envs, e)) : undefined,
+    ],
   ];
   for (const [playwright, where, envName] of suites) {
     if (!playwright || !envName) continue;
@@ -148,10 +153,7 @@ function containerProblems(path: string[], env: Dict, appName: string, images: D
   const keys = Object.keys(images);
   return Object.entries(containers)
     .filter(([, key]) => typeof key === 'string' && !Object.hasOwn(images, key))
-    .map(
-      ([name, key]) =>
-        `${formatPath([...path, 'containers', name])}: image key "${String(key)}" is not in ${formatPath(['apps', appName, 'images'])} (${keys.join(', ')})`,
-    );
+    .map(([name, key]) => `${formatPath([...path, 'containers', name])}: image key "${String(key)}" is not in ${formatPath(['apps', appName, 'images'])} (${keys.join(', ')})`);
 }
 
 /** Tracks (cluster, service) pairs and template families: two targets must never share one. */

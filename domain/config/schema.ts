@@ -3,7 +3,6 @@ import { THROTTLING_CATEGORIES } from '../ecs-throttling';
 import { IDENTITY_MODES, PROTECTED_OPERATIONS } from '../identity';
 import { CONFIG_DEFAULTS, ECS_NAME, ENV_VAR, GITHUB_LOGIN, GITHUB_SLUG, HTTP_URL, NAME, REGION, REGISTRY_HOST, REPOSITORY, TEMPLATE_FAMILY } from './defaults';
 
-
 /** The subset of JSON Schema draft-07 that `configSchema` uses (and the docs generator reads). */
 export interface JsonSchema {
   $schema?: string;
@@ -47,8 +46,7 @@ const environmentSchema: JsonSchema = {
       type: 'string',
       pattern: ECS_NAME,
       maxLength: 255,
-      description:
-        'Name of the ECS service to update. Each (cluster, service) pair may appear only once in the whole config.',
+      description: 'Name of the ECS service to update. Each (cluster, service) pair may appear only once in the whole config.',
       examples: ['staging-api'],
     },
     templateFamily: {
@@ -84,8 +82,7 @@ const environmentSchema: JsonSchema = {
     versionEndpoint: {
       type: 'string',
       pattern: HTTP_URL,
-      description:
-        'URL answering JSON with the running release (`{"release": "<sha>"}`); checked after a deploy to confirm the new version is live.',
+      description: 'URL answering JSON with the running release (`{"release": "<sha>"}`); checked after a deploy to confirm the new version is live.',
       examples: ['https://api-staging.openverse.org/version'],
     },
     budgetMinutes: {
@@ -151,7 +148,11 @@ function playwrightSuiteSchema(env: string, description: string, more: Record<st
     required: ['suiteDir'],
     additionalProperties: false,
     properties: {
-      suiteDir: { type: 'string', minLength: 1, description: 'Directory of the Playwright project (with playwright.config.*), on the gate workers, relative to their working directory.' },
+      suiteDir: {
+        type: 'string',
+        minLength: 1,
+        description: 'Directory of the Playwright project (with playwright.config.*), on the gate workers, relative to their working directory.',
+      },
       grep: { type: 'string', minLength: 1, description: 'Only tests matching this (Openverse: @deployment-smoketest).' },
       baseUrlFrom: { type: 'string', pattern: NAME, description: `App whose ${env} \`url\` is PLAYWRIGHT_BASE_URL (default: this app).` },
       apiUrlFrom: { type: 'string', pattern: NAME, description: `App whose ${env} \`url\` is passed as API_URL (the live API).` },
@@ -171,7 +172,8 @@ const pipelineSchema: JsonSchema = {
       type: 'string',
       enum: ['latest', 'fifo'],
       default: 'latest',
-      description: '`latest`: the newest waiting merge by git ancestry on the default branch goes next and the waiting merges it contains are marked superseded; `fifo`: every merge in arrival order (noted when that differs from git order). A commit not on the default branch is refused.',
+      description:
+        '`latest`: the newest waiting merge by git ancestry on the default branch goes next and the waiting merges it contains are marked superseded; `fifo`: every merge in arrival order (noted when that differs from git order). A commit not on the default branch is refused.',
     },
     approvals: { type: 'integer', exclusiveMinimum: 0, maximum: 10, default: 1, description: 'How many distinct authorised approvers a candidate needs.' },
     allowSelfApproval: {
@@ -194,7 +196,7 @@ const pipelineSchema: JsonSchema = {
       description: 'The check a candidate must pass on staging before approval. Leave out for none.',
       additionalProperties: false,
       properties: {
-        playwright: playwrightSuiteSchema('staging', 'Run the team\'s Playwright suite against staging (PLAYWRIGHT_BASE_URL = the staging url of `baseUrlFrom`).', {
+        playwright: playwrightSuiteSchema('staging', "Run the team's Playwright suite against staging (PLAYWRIGHT_BASE_URL = the staging url of `baseUrlFrom`).", {
           retries: { type: 'integer', exclusiveMinimum: -1, maximum: 5, default: 1, description: 'Retries per test; a test that passes on retry counts as flaky.' },
           timeoutMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 240, default: 30, description: 'How long the suite may run.' },
         }),
@@ -221,7 +223,12 @@ const pipelineSchema: JsonSchema = {
           'production',
           "Run the team's Playwright suite against production (PLAYWRIGHT_BASE_URL = the production url of `baseUrlFrom`, EXPECTED_RELEASE = the promoted release).",
           {
-            retries: { type: 'integer', exclusiveMinimum: -1, maximum: 5, description: "Retries per test; a test that passes on retry counts as flaky. Default: the suite's own setting (its playwright.config)." },
+            retries: {
+              type: 'integer',
+              exclusiveMinimum: -1,
+              maximum: 5,
+              description: "Retries per test; a test that passes on retry counts as flaky. Default: the suite's own setting (its playwright.config).",
+            },
             timeoutMinutes: { type: 'number', exclusiveMinimum: 0, maximum: 240, default: 15, description: 'How long the suite may run.' },
           },
         ),
@@ -239,8 +246,7 @@ const appSchema: JsonSchema = {
     releaseOnly: {
       type: 'boolean',
       default: CONFIG_DEFAULTS.releaseOnly,
-      description:
-        'When true, Slipway only tags and releases the images; the app is deployed elsewhere (e.g. by Terraform) and must not have `environments`.',
+      description: 'When true, Slipway only tags and releases the images; the app is deployed elsewhere (e.g. by Terraform) and must not have `environments`.',
     },
     images: {
       type: 'object',
@@ -259,8 +265,7 @@ const appSchema: JsonSchema = {
     environments: {
       type: 'object',
       description:
-        'Where the app is deployed: environment name (one of the top-level `environments`) → target. ' +
-        'Required, with at least one entry, unless `releaseOnly` is true.',
+        'Where the app is deployed: environment name (one of the top-level `environments`) → target. ' + 'Required, with at least one entry, unless `releaseOnly` is true.',
       propertyNames: { title: 'env', type: 'string', pattern: NAME, description: 'An environment listed in the top-level `environments`.' },
       additionalProperties: environmentSchema,
     },
@@ -269,20 +274,29 @@ const appSchema: JsonSchema = {
 
 const githubSchema: JsonSchema = {
   type: 'object',
-  description: 'The GitHub repository Slipway authorises against and reports to. The token comes from the worker\'s environment.',
+  description: "The GitHub repository Slipway authorises against and reports to. The token comes from the worker's environment.",
   required: ['repository'],
   additionalProperties: false,
   properties: {
-    repository: { type: 'string', pattern: GITHUB_SLUG, description: 'owner/name of the repository (releases, changelog pull requests, deployments).', examples: ['WordPress/openverse'] },
+    repository: {
+      type: 'string',
+      pattern: GITHUB_SLUG,
+      description: 'owner/name of the repository (releases, changelog pull requests, deployments).',
+      examples: ['WordPress/openverse'],
+    },
     apiUrl: { type: 'string', pattern: HTTP_URL, default: 'https://api.github.com', description: 'GitHub API base URL (GitHub Enterprise, or a sandbox).' },
-    tokenEnv: { type: 'string', pattern: ENV_VAR, default: 'GITHUB_TOKEN', description: 'Name of the worker environment variable holding the GitHub token (needs read:org for team membership).' },
+    tokenEnv: {
+      type: 'string',
+      pattern: ENV_VAR,
+      default: 'GITHUB_TOKEN',
+      description: 'Name of the worker environment variable holding the GitHub token (needs read:org for team membership).',
+    },
   },
 };
 
 const authorizationSchema: JsonSchema = {
   type: 'object',
-  description:
-    'Who may roll back, release, and deploy to protected environments: members of a GitHub team, or allowed bots. Without this section nobody is checked.',
+  description: 'Who may roll back, release, and deploy to protected environments: members of a GitHub team, or allowed bots. Without this section nobody is checked.',
   required: ['team'],
   additionalProperties: false,
   properties: {
@@ -320,7 +334,7 @@ const identitySchema: JsonSchema = {
     default: { ...identityModeSchema, default: 'trusted-caller', description: 'Mode where `operations` and `environments` say nothing.' },
     environments: {
       type: 'object',
-      description: 'Environment → mode of every protected operation that targets it (a pipeline\'s approvals and control target its production).',
+      description: "Environment → mode of every protected operation that targets it (a pipeline's approvals and control target its production).",
       propertyNames: { title: 'env', type: 'string', pattern: NAME, description: 'An environment name.' },
       additionalProperties: identityModeSchema,
       examples: [{ production: 'oidc' }],
@@ -329,7 +343,15 @@ const identitySchema: JsonSchema = {
       type: 'object',
       description: 'Operation → mode, overriding `environments`.',
       additionalProperties: false,
-      properties: Object.fromEntries(PROTECTED_OPERATIONS.map((op) => [op, { ...identityModeSchema, description: `Mode of ${op === 'pipeline' ? 'pipeline pause, resume and cancel' : op === 'approve' ? 'pipeline approvals and rejections' : `${op}s`}.` }])),
+      properties: Object.fromEntries(
+        PROTECTED_OPERATIONS.map((op) => [
+          op,
+          {
+            ...identityModeSchema,
+            description: `Mode of ${op === 'pipeline' ? 'pipeline pause, resume and cancel' : op === 'approve' ? 'pipeline approvals and rejections' : `${op}s`}.`,
+          },
+        ]),
+      ),
     },
     oidc: {
       type: 'object',
@@ -339,7 +361,12 @@ const identitySchema: JsonSchema = {
         issuer: { type: 'string', pattern: HTTP_URL, default: 'https://token.actions.githubusercontent.com', description: 'Expected `iss` of the token.' },
         audience: { type: 'string', minLength: 1, maxLength: 200, default: 'slipway', description: 'Expected `aud`: the CLI asks GitHub for a token with this audience.' },
         jwksUrl: { type: 'string', pattern: HTTP_URL, description: 'Where the issuer publishes its signing keys. Default: `<issuer>/.well-known/jwks`.' },
-        repository: { type: 'string', pattern: GITHUB_SLUG, description: 'owner/name whose workflows may act (the token\'s `repository`). Default: `github.repository`.', examples: ['WordPress/openverse'] },
+        repository: {
+          type: 'string',
+          pattern: GITHUB_SLUG,
+          description: "owner/name whose workflows may act (the token's `repository`). Default: `github.repository`.",
+          examples: ['WordPress/openverse'],
+        },
         workflowRefs: {
           type: 'array',
           uniqueItems: true,
@@ -370,7 +397,11 @@ const registriesSchema: JsonSchema = {
     additionalProperties: false,
     properties: {
       usernameEnv: { type: 'string', pattern: ENV_VAR, description: 'Environment variable holding the user name.' },
-      passwordEnv: { type: 'string', pattern: ENV_VAR, description: 'Environment variable holding the password or token (for GHCR: a token with read:packages, write:packages to alias).' },
+      passwordEnv: {
+        type: 'string',
+        pattern: ENV_VAR,
+        description: 'Environment variable holding the password or token (for GHCR: a token with read:packages, write:packages to alias).',
+      },
       insecure: { type: 'boolean', default: false, description: 'Plain HTTP (local sandboxes only).' },
     },
   },
@@ -439,8 +470,7 @@ export const configSchema: JsonSchema = {
         },
         ecsApiLimits: {
           type: 'object',
-          description:
-            `ECS's API rate limits for this account where they differ from the documented ones (raised through Service Quotas), per throttling category: ${THROTTLING_CATEGORIES.join(', ')}.`,
+          description: `ECS's API rate limits for this account where they differ from the documented ones (raised through Service Quotas), per throttling category: ${THROTTLING_CATEGORIES.join(', ')}.`,
           propertyNames: { title: 'category', type: 'string', enum: [...THROTTLING_CATEGORIES], description: 'An ECS throttling category.' },
           additionalProperties: {
             type: 'object',

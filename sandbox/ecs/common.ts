@@ -16,13 +16,7 @@ export const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
  * An SDK model with its timestamps as they travel on the wire (epoch seconds), so that
  * response builders are type-checked against the SDK's own shapes.
  */
-export type Wire<T> = T extends Date
-  ? number
-  : T extends readonly (infer U)[]
-    ? Wire<U>[]
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
+export type Wire<T> = T extends Date ? number : T extends readonly (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
 
 /** Error types the sandbox answers with; the SDK maps `__type` to `err.name`. */
 export type EcsErrorType =
@@ -53,14 +47,10 @@ export const arns = {
   service: (cluster: string, service: string) => `${PREFIX}:service/${cluster}/${service}`,
   taskDefinition: (family: string, revision: number) => `${PREFIX}:task-definition/${family}:${revision}`,
   task: (cluster: string, taskId: string) => `${PREFIX}:task/${cluster}/${taskId}`,
-  container: (cluster: string, taskId: string, containerId: string) =>
-    `${PREFIX}:container/${cluster}/${taskId}/${containerId}`,
-  serviceDeployment: (cluster: string, service: string, id: string) =>
-    `${PREFIX}:service-deployment/${cluster}/${service}/${id}`,
-  serviceRevision: (cluster: string, service: string, id: string) =>
-    `${PREFIX}:service-revision/${cluster}/${service}/${id}`,
-  targetGroup: (name: string) =>
-    `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT_ID}:targetgroup/${name}/${hex(8)}`,
+  container: (cluster: string, taskId: string, containerId: string) => `${PREFIX}:container/${cluster}/${taskId}/${containerId}`,
+  serviceDeployment: (cluster: string, service: string, id: string) => `${PREFIX}:service-deployment/${cluster}/${service}/${id}`,
+  serviceRevision: (cluster: string, service: string, id: string) => `${PREFIX}:service-revision/${cluster}/${service}/${id}`,
+  targetGroup: (name: string) => `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT_ID}:targetgroup/${name}/${hex(8)}`,
 };
 
 /** The part of an ARN after its last `/` (or the string itself when it has none). */

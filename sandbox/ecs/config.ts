@@ -3,13 +3,7 @@
  * field names, enums and ranges) and the wire shape DescribeServices and
  * DescribeServiceDeployments answer with.
  */
-import type {
-  DeploymentConfiguration,
-  DeploymentLifecycleHook,
-  DeploymentLifecycleHookStage,
-  DeploymentStrategy,
-  ServiceRevisionCleanup,
-} from '@aws-sdk/client-ecs';
+import type { DeploymentConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookStage, DeploymentStrategy, ServiceRevisionCleanup } from '@aws-sdk/client-ecs';
 import { EcsError, type Wire, clone, isObject } from './common';
 
 /** Circuit breaker settings of a service. */
@@ -75,9 +69,7 @@ export function renderSettings(s: ServiceDeploymentSettings): Wire<DeploymentCon
     ...(s.lifecycleHooks.length ? { lifecycleHooks: clone(s.lifecycleHooks) } : {}),
     ...(s.strategy === 'LINEAR' && s.linear ? { linearConfiguration: { ...s.linear } } : {}),
     ...(s.strategy === 'CANARY' && s.canary ? { canaryConfiguration: { ...s.canary } } : {}),
-    ...(s.earlySuccess
-      ? { earlySuccessCriteria: { enable: true, healthyPercent: s.earlySuccess.healthyPercent, sourceServiceRevisionCleanup: s.earlySuccess.cleanup } }
-      : {}),
+    ...(s.earlySuccess ? { earlySuccessCriteria: { enable: true, healthyPercent: s.earlySuccess.healthyPercent, sourceServiceRevisionCleanup: s.earlySuccess.cleanup } } : {}),
   };
 }
 

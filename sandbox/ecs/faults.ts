@@ -14,7 +14,6 @@ export interface FaultConfig {
 
 export type Fault = 'throttle' | 'error';
 
-
 export class FaultInjector {
   private config: Required<FaultConfig> = { throttleRate: 0, errorRate: 0, latencyMs: 0, seed: 1 };
   private random = seededRandom(1);

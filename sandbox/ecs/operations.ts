@@ -132,12 +132,20 @@ export function operations(registry: TaskDefinitionRegistry, sim: EcsSimulator):
     },
 
     ListClusters(input) {
-      return paginateByName([...sim.clusters.values()].map((c) => [c.name, c.arn]), input, 'clusterArns');
+      return paginateByName(
+        [...sim.clusters.values()].map((c) => [c.name, c.arn]),
+        input,
+        'clusterArns',
+      );
     },
 
     ListServices(input) {
       const cluster = sim.cluster(input.cluster);
-      return paginateByName([...cluster.services.values()].map((s) => [s.name, s.arn]), input, 'serviceArns');
+      return paginateByName(
+        [...cluster.services.values()].map((s) => [s.name, s.arn]),
+        input,
+        'serviceArns',
+      );
     },
 
     CreateService(input) {
@@ -156,9 +164,7 @@ export function operations(registry: TaskDefinitionRegistry, sim: EcsSimulator):
           td,
           settings,
           loadBalancers: Array.isArray(input.loadBalancers) ? (input.loadBalancers as LoadBalancer[]) : [],
-          ...(isObject(input.networkConfiguration)
-            ? { networkConfiguration: input.networkConfiguration as NetworkConfiguration }
-            : {}),
+          ...(isObject(input.networkConfiguration) ? { networkConfiguration: input.networkConfiguration as NetworkConfiguration } : {}),
           tags: checkTags(input.tags),
         },
         false,
@@ -287,11 +293,7 @@ function arnList(value: unknown, field: string, max: number): string[] {
   return value.map(String);
 }
 
-function paginateByName<K extends string>(
-  rows: [string, string][],
-  input: Input,
-  key: K,
-): { [P in K]: string[] } & { nextToken?: string } {
+function paginateByName<K extends string>(rows: [string, string][], input: Input, key: K): { [P in K]: string[] } & { nextToken?: string } {
   const size = pageSize(input.maxResults, 10);
   const after = decodeToken(input.nextToken as string | undefined, (v): v is string => typeof v === 'string');
   const sorted = rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).filter((r) => after === undefined || r[0] > after);

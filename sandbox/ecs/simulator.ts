@@ -31,17 +31,7 @@ import type {
   Tag,
   TaskStopCode,
 } from '@aws-sdk/client-ecs';
-import {
-  EcsError,
-  type Wire,
-  arns,
-  clone,
-  lastSegment,
-  numericId,
-  serviceDeploymentId,
-  taskId,
-  uuid,
-} from './common';
+import { EcsError, type Wire, arns, clone, lastSegment, numericId, serviceDeploymentId, taskId, uuid } from './common';
 import { type CircuitBreaker, type ServiceDeploymentSettings, defaultSettings, renderSettings } from './config';
 import type { TaskDefinitionRecord } from './task-definitions';
 
@@ -242,13 +232,7 @@ export interface ServiceSpec {
 }
 
 /** Service deployment statuses that are not final. */
-export const UNFINISHED: ServiceDeploymentStatus[] = [
-  'PENDING',
-  'IN_PROGRESS',
-  'ROLLBACK_REQUESTED',
-  'ROLLBACK_IN_PROGRESS',
-  'STOP_REQUESTED',
-];
+export const UNFINISHED: ServiceDeploymentStatus[] = ['PENDING', 'IN_PROGRESS', 'ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'STOP_REQUESTED'];
 const MAX_EVENTS = 100;
 const MAX_STOPPED_TASKS = 100;
 const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to start.';
@@ -628,9 +612,7 @@ export class EcsSimulator {
           stage,
           status: pause ? 'AWAITING_ACTION' : 'IN_PROGRESS',
           startedSim: sim,
-          ...(timeout !== undefined
-            ? { expiresSim: sim + timeout * this.timing.minuteMs, expiresAt: now + timeout * this.timing.minuteMs }
-            : {}),
+          ...(timeout !== undefined ? { expiresSim: sim + timeout * this.timing.minuteMs, expiresAt: now + timeout * this.timing.minuteMs } : {}),
           timeoutAction: hook.timeoutConfiguration?.action ?? 'ROLLBACK',
         });
         sd.updatedAt = now;
@@ -944,12 +926,7 @@ export class EcsSimulator {
     const primaryLive = live(primary);
     const settling = rollingBack && sim - (sd.rollbackSim ?? sim) < this.timing.healthyMs;
     const staged = sd?.status === 'IN_PROGRESS' && sd.stage !== undefined && sd.stage !== 'CLEAN_UP';
-    const done =
-      !settling &&
-      !staged &&
-      primaryLive.length === svc.desiredCount &&
-      primaryLive.every((t) => t.ready) &&
-      svc.sets.every((s) => s === primary || !hasTasks(s));
+    const done = !settling && !staged && primaryLive.length === svc.desiredCount && primaryLive.every((t) => t.ready) && svc.sets.every((s) => s === primary || !hasTasks(s));
     if (!done) {
       svc.steady = false;
       this.checkEarlySuccess(svc, primary, now);
@@ -1075,13 +1052,7 @@ export class EcsSimulator {
     return revision;
   }
 
-  private newServiceDeployment(
-    svc: ServiceState,
-    target: ServiceRevisionState,
-    targetSet: TaskSetState,
-    sources: ServiceRevisionState[],
-    now: number,
-  ): ServiceDeploymentState {
+  private newServiceDeployment(svc: ServiceState, target: ServiceRevisionState, targetSet: TaskSetState, sources: ServiceRevisionState[], now: number): ServiceDeploymentState {
     const id = serviceDeploymentId();
     const sd: ServiceDeploymentState = {
       seq: ++this.seq,
@@ -1168,8 +1139,7 @@ export function running(set: TaskSetState): number {
 }
 
 export function pending(set: TaskSetState): number {
-  return set.tasks.filter((t) => t.desiredStatus === 'RUNNING' && (t.lastStatus === 'PROVISIONING' || t.lastStatus === 'PENDING'))
-    .length;
+  return set.tasks.filter((t) => t.desiredStatus === 'RUNNING' && (t.lastStatus === 'PROVISIONING' || t.lastStatus === 'PENDING')).length;
 }
 
 /** The desired count of a task set: the service's for PRIMARY, what is left for older sets. */

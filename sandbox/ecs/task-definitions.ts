@@ -2,27 +2,8 @@
  * Task definition registry: families with numbered revisions, tags, ACTIVE/INACTIVE status,
  * and the read-only fields ECS adds on registration.
  */
-import type {
-  Attribute,
-  Compatibility,
-  ContainerDefinition,
-  RegisterTaskDefinitionRequest,
-  Tag,
-  TaskDefinition,
-} from '@aws-sdk/client-ecs';
-import {
-  ACCOUNT_ID,
-  EcsError,
-  type Wire,
-  arns,
-  checkTags,
-  clone,
-  decodeToken,
-  encodeToken,
-  isObject,
-  pageSize,
-  seconds,
-} from './common';
+import type { Attribute, Compatibility, ContainerDefinition, RegisterTaskDefinitionRequest, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
+import { ACCOUNT_ID, EcsError, type Wire, arns, checkTags, clone, decodeToken, encodeToken, isObject, pageSize, seconds } from './common';
 
 /** The fields of RegisterTaskDefinitionRequest that describe the definition (everything but tags). */
 const REQUEST_FIELDS = [
@@ -172,8 +153,7 @@ export class TaskDefinitionRegistry {
     if (sort !== 'ASC' && sort !== 'DESC') throw new EcsError('InvalidParameterException', `Invalid sort: ${String(sort)}.`);
     const size = pageSize(input.maxResults, 100);
     const desc = sort === 'DESC';
-    const cmp = (a: [string, number], b: [string, number]) =>
-      (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]) * (desc ? -1 : 1);
+    const cmp = (a: [string, number], b: [string, number]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]) * (desc ? -1 : 1);
 
     const rows = this.all(typeof input.familyPrefix === 'string' && input.familyPrefix ? input.familyPrefix : undefined)
       .filter((r) => r.status === status)
@@ -216,10 +196,7 @@ function validate(def: RegisterTaskDefinitionRequest): RegisterTaskDefinitionReq
     throw new EcsError('ClientException', 'Family must not be null or empty.');
   }
   if (!NAME.test(def.family)) {
-    throw new EcsError(
-      'ClientException',
-      'Family contains invalid characters: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.',
-    );
+    throw new EcsError('ClientException', 'Family contains invalid characters: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.');
   }
   if (!Array.isArray(def.containerDefinitions) || def.containerDefinitions.length === 0) {
     throw new EcsError('ClientException', 'Container list cannot be empty.');

@@ -2,32 +2,8 @@
  * Response shapes of the simulated ECS state (DescribeServices, DescribeServiceDeployments,
  * DescribeServiceRevisions, DescribeTasks) and the paginated listings.
  */
-import type {
-  Container,
-  Deployment,
-  Service,
-  ServiceDeployment,
-  ServiceDeploymentBrief,
-  ServiceRevision,
-  ServiceRevisionSummary,
-  Task,
-} from '@aws-sdk/client-ecs';
-import {
-  ACCOUNT_ID,
-  EcsError,
-  type Wire,
-  arns,
-  clone,
-  decodeToken,
-  encodeToken,
-  hex,
-  imageDigest,
-  lastSegment,
-  pageSize,
-  seconds,
-  uuid,
-  wireTimeToMs,
-} from './common';
+import type { Container, Deployment, Service, ServiceDeployment, ServiceDeploymentBrief, ServiceRevision, ServiceRevisionSummary, Task } from '@aws-sdk/client-ecs';
+import { ACCOUNT_ID, EcsError, type Wire, arns, clone, decodeToken, encodeToken, hex, imageDigest, lastSegment, pageSize, seconds, uuid, wireTimeToMs } from './common';
 import {
   type ClusterState,
   type ContainerState,
@@ -270,7 +246,6 @@ function renderContainer(task: TaskState, c: ContainerState): Wire<Container> {
   };
 }
 
-
 export function listServiceDeployments(
   svc: ServiceState,
   input: { status?: unknown; createdAt?: unknown; maxResults?: unknown; nextToken?: unknown },
@@ -312,11 +287,7 @@ export function listTasks(
     .filter((t) => input.serviceName === undefined || t.service.name === lastSegment(String(input.serviceName)))
     .filter((t) => input.family === undefined || t.td.family === input.family)
     .filter((t) => input.startedBy === undefined || t.set.id === input.startedBy)
-    .filter((t) =>
-      desiredStatus === 'PENDING'
-        ? t.desiredStatus === 'RUNNING' && t.lastStatus !== 'RUNNING'
-        : t.desiredStatus === desiredStatus,
-    )
+    .filter((t) => (desiredStatus === 'PENDING' ? t.desiredStatus === 'RUNNING' && t.lastStatus !== 'RUNNING' : t.desiredStatus === desiredStatus))
     .filter((t) => cursor === undefined || t.seq > cursor);
   const page = rows.slice(0, size);
   return {

@@ -1,6 +1,22 @@
 /** Handlers of the teams, users, releases, git refs, pull requests, contents and deployments endpoints. */
 import { createHash } from 'node:crypto';
-import { commitAuthor, contentEntry, deployment, deploymentStatus, fileCommit, gitRef, nodeId, publicUser, pullFull, pullSimple, rateLimitOverview, release, teamFull, userByLogin, WEB } from './bodies';
+import {
+  commitAuthor,
+  contentEntry,
+  deployment,
+  deploymentStatus,
+  fileCommit,
+  gitRef,
+  nodeId,
+  publicUser,
+  pullFull,
+  pullSimple,
+  rateLimitOverview,
+  release,
+  teamFull,
+  userByLogin,
+  WEB,
+} from './bodies';
 import { type Ctx, type Handler, HttpError, created, notFound, ok, paginate, unprocessable, validationFailed } from './router';
 import type { Blob, Commit, Repo, World } from './state';
 import type { SandboxDeployment, SandboxDeploymentStatus, SandboxPull, SandboxRelease } from './types';

@@ -1,6 +1,31 @@
 /** The endpoints served, keyed by the OpenAPI description's method and path. */
 import { cancelWorkflowRun, dispatchWorkflow, getWorkflowRun, listWorkflowRuns } from './actions';
-import { compareCommits, createDeployment, createDeploymentStatus, createPull, createRef, createRelease, getContent, getPull, listPullsForCommit, getRateLimit, getRef, getRelease, getReleaseByTag, getTeam, getTeamMembership, getUser, listDeploymentStatuses, listDeployments, listMatchingRefs, listPulls, listReleases, listTeamMembers, putContents, updateRelease } from './handlers';
+import {
+  compareCommits,
+  createDeployment,
+  createDeploymentStatus,
+  createPull,
+  createRef,
+  createRelease,
+  getContent,
+  getPull,
+  listPullsForCommit,
+  getRateLimit,
+  getRef,
+  getRelease,
+  getReleaseByTag,
+  getTeam,
+  getTeamMembership,
+  getUser,
+  listDeploymentStatuses,
+  listDeployments,
+  listMatchingRefs,
+  listPulls,
+  listReleases,
+  listTeamMembers,
+  putContents,
+  updateRelease,
+} from './handlers';
 import type { Route } from './router';
 import { searchIssues } from './search';
 

@@ -40,8 +40,7 @@ function parseSearch(q: string): SearchQuery {
     else if (key === 'label') {
       if (negated) out.notLabels.push(...values);
       else out.labels.push(values);
-    }
-    else if (key === 'author') out.authors.push(values[0].toLowerCase());
+    } else if (key === 'author') out.authors.push(values[0].toLowerCase());
     else if (key === 'base') out.base = values[0];
     else if (key === 'head') out.head = values[0];
     else if (key === 'merged' || key === 'created' || key === 'updated' || key === 'closed') {

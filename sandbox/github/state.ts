@@ -199,7 +199,12 @@ export class World {
       tree.set(path, { sha: blobSha(buf), content: buf });
     }
     const treeSha = createHash('sha1')
-      .update([...tree.entries()].map(([p, b]) => `${p}\0${b.sha}`).sort().join('\n'))
+      .update(
+        [...tree.entries()]
+          .map(([p, b]) => `${p}\0${b.sha}`)
+          .sort()
+          .join('\n'),
+      )
       .digest('hex');
     const commit: Commit = {
       sha: this.newSha(`${repo.id}:${message}:${parent ?? ''}`),

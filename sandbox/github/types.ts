@@ -116,16 +116,7 @@ export interface SandboxDeployment {
 }
 
 /** How a GitHub Actions run ended. */
-export type WorkflowConclusion =
-  | 'success'
-  | 'failure'
-  | 'cancelled'
-  | 'timed_out'
-  | 'neutral'
-  | 'skipped'
-  | 'action_required'
-  | 'startup_failure'
-  | 'stale';
+export type WorkflowConclusion = 'success' | 'failure' | 'cancelled' | 'timed_out' | 'neutral' | 'skipped' | 'action_required' | 'startup_failure' | 'stale';
 
 /** A GitHub Actions workflow of a repository: what its dispatched runs look like and how they end. */
 export interface AddWorkflowOptions {
