@@ -20,7 +20,6 @@ import {
   redeployWorkflowId,
   rollbackWorkflowId,
   SA,
-  SEARCH_ATTRIBUTE_DECLARATIONS,
   type DeployFailureDetails,
   type DeployInput,
   type DeployResult,
@@ -94,7 +93,9 @@ function missingSearchAttribute(err: unknown, namespace: string): SearchAttribut
   const details = err instanceof ServiceError ? String((err.cause as { details?: unknown } | undefined)?.details ?? '') : '';
   const name = /no mapping defined for search attribute (\S+)/.exec(details)?.[1];
   if (!name) return undefined;
-  const create = SEARCH_ATTRIBUTE_DECLARATIONS.map((d) => `--name ${d.split('=')[0]} --type Keyword`).join(' ');
+  const create = Object.values(SA)
+    .map((k) => `--name ${k.name} --type Keyword`)
+    .join(' ');
   return new SearchAttributesMissing(
     `Temporal namespace "${namespace}" has no search attribute ${name}: Slipway's search attributes must be registered once per namespace (the dev server started by ./scripts/start.sh registers them). Run: temporal operator search-attribute create --namespace ${namespace} ${create}`,
   );

@@ -2,6 +2,7 @@
  * Who is acting: how logins compare, and which identity mode an operation runs under.
  * Pure: the workflows, the activities and the CLI use the same rules.
  */
+import type { ProvenActor } from '../contract';
 
 /** A login as GitHub compares it: trimmed, without a leading `@`, case-insensitive. */
 export function normalizeLogin(login: unknown): string {
@@ -61,14 +62,8 @@ export const OIDC_HOWTO =
   'run it from GitHub Actions with `permissions: id-token: write` (the slipway CLI then sends the ID token; see examples/github-workflows/production.yml), ' +
   "or, from another client, put a fresh token in the request's `idToken` field";
 
-/** The line an operation's log shows for a verified identity (never the token). */
-/** The claims of a proven identity that progress shows (no repository, no expiry). */
-export function provenShown(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string }): {
-  actor: string;
-  triggeringActor?: string;
-  workflowRef?: string;
-  runId?: string;
-} {
+/** The claims of a proven identity that progress and state show (no repository, no expiry, never the token). */
+export function provenShown(p: ProvenActor): ProvenActor {
   return {
     actor: p.actor,
     ...(p.triggeringActor && { triggeringActor: p.triggeringActor }),
@@ -77,7 +72,8 @@ export function provenShown(p: { actor: string; triggeringActor?: string; workfl
   };
 }
 
-export function provenLine(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string }): string {
+/** The line an operation's log shows for a verified identity (never the token). */
+export function provenLine(p: ProvenActor): string {
   const where = [p.workflowRef && `workflow ${p.workflowRef}`, p.runId && `run ${p.runId}`].filter(Boolean).join(', ');
   return `@${p.actor} proven by a GitHub Actions ID token${where ? ` (${where})` : ''}${p.triggeringActor ? `, re-run by @${p.triggeringActor}` : ''}`;
 }

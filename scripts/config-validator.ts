@@ -10,7 +10,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
-import { AJV_OPTIONS } from '../domain/config/ajv-options';
 import { configSchema } from '../domain/config/schema';
 
 /** Where the generated validator lives. */
@@ -18,7 +17,7 @@ export const CONFIG_VALIDATOR_PATH = join(__dirname, '..', 'domain', 'config', '
 
 /** The full text of domain/config/validate.generated.ts. */
 export function renderConfigValidator(): string {
-  const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true, esm: true, lines: false } });
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, code: { source: true, esm: true, lines: false } });
   const code = standaloneCode(ajv, ajv.compile(configSchema));
   // Ajv's ESM output starts with `"use strict";export const validate = validate10;export default validate10;`:
   // the typed export at the end replaces it.

@@ -14,6 +14,7 @@ import { progressText, stopText, tasksText } from '../domain/progress-text';
 import { keyword, operationInputProblem } from '../domain/input';
 import { deployBudget, describeSettings, formatDuration, type DeploymentSettings } from '../domain/strategy';
 import { shortTag } from '../domain/tags';
+import { progressEvent } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
 import { PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
@@ -34,7 +35,6 @@ import {
   type PreemptNotice,
   type ProgressCode,
   type ProgressData,
-  type ProgressEvent,
   type ProgressLevel,
 } from '../contract';
 
@@ -72,7 +72,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
 
   /** Emits a typed progress event (the last LOG_KEEP are kept). */
   const say = <C extends ProgressCode>(code: C, data: ProgressData[C], level: ProgressLevel = 'info') => {
-    progress.entries.push({ code, level, at: new Date().toISOString(), data } as ProgressEvent);
+    progress.entries.push(progressEvent(code, data, level));
     progress.entryCount++;
     if (progress.entries.length > LOG_KEEP) progress.entries.splice(0, progress.entries.length - LOG_KEEP);
   };

@@ -5,7 +5,12 @@
 import { setCurrentDetails } from '@temporalio/workflow';
 import { provenShown } from '../domain/identity';
 import { progressText } from '../domain/progress-text';
-import type { ProgressCode, ProgressData, ProgressEvent, ProgressLevel } from '../contract';
+import type { ProgressCode, ProgressData, ProgressEvent, ProgressLevel, ProvenActor } from '../contract';
+
+/** A progress event at the workflow's current time. */
+export function progressEvent<C extends ProgressCode>(code: C, data: ProgressData[C], level: ProgressLevel = 'info'): ProgressEvent {
+  return { code, level, at: new Date().toISOString(), data } as ProgressEvent;
+}
 
 export class DetailsLog {
   private readonly entries: ProgressEvent[] = [];
@@ -13,13 +18,13 @@ export class DetailsLog {
   constructor(private readonly keep: number) {}
 
   note<C extends ProgressCode>(code: C, data: ProgressData[C], level: ProgressLevel = 'info'): void {
-    this.entries.push({ code, level, at: new Date().toISOString(), data } as ProgressEvent);
+    this.entries.push(progressEvent(code, data, level));
     if (this.entries.length > this.keep) this.entries.shift();
     setCurrentDetails(this.entries.map((e) => `- ${progressText(e)}`).join('\n'));
   }
 
   /** The identity a GitHub Actions ID token proved, when it did. */
-  proven(p: { actor: string; triggeringActor?: string; workflowRef?: string; runId?: string } | undefined): void {
+  proven(p: ProvenActor | undefined): void {
     if (p) this.note('identity.proven', provenShown(p));
   }
 

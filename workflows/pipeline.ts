@@ -31,7 +31,7 @@ import {
 import type { Activities } from '../activities';
 import type { PipelinePlan } from '../activities/config';
 import { planPick, type Relations } from '../domain/ancestry';
-import { normalizeLogin, sameLogin } from '../domain/identity';
+import { normalizeLogin, provenShown, sameLogin } from '../domain/identity';
 import { approvalRequestProblem, clip, MAX_REASON, mergeReportProblem, queueActionProblem } from '../domain/input';
 import { gateSummary } from '../domain/gates';
 import { pickCandidate } from '../domain/queue';
@@ -200,7 +200,7 @@ export async function pipeline(input: PipelineInput): Promise<void> {
     const candidate = state.candidate!;
     try {
       const auth = await acts.authorize({ actor: record.approver, operation: 'approve', app: state.app, env: plan?.production.env, idToken: r?.idToken });
-      proven = auth.proven && { actor: auth.proven.actor, triggeringActor: auth.proven.triggeringActor, workflowRef: auth.proven.workflowRef, runId: auth.proven.runId };
+      proven = auth.proven && provenShown(auth.proven);
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       return refuse(cause instanceof ApplicationFailure ? cause.message : `could not check @${record.approver}: ${(err as Error).message}`);
