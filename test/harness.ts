@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, type SlipwayConfig } from '../domain/config';
 import type { EcsSandbox } from '../sandbox/ecs';
@@ -16,7 +16,7 @@ import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld, type World } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
-import { createWorker, type CreateWorkerOptions } from '../worker/create';
+import { createWorker, type CreateWorkerOptions, type SlipwayWorker } from '../worker/create';
 import { pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
 
 let runtimeInstalled = false;
@@ -107,7 +107,8 @@ export function freshTaskQueue(name: string): string {
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  /** The task queue's worker and its ECS task queues' workers. */
+  worker: SlipwayWorker;
   stop(): Promise<void>;
 }
 

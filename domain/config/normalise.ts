@@ -6,7 +6,7 @@ import type { AppConfig, EnvironmentConfig, PipelineConfig, SlipwayConfig, TestT
 
 /** The shape a config has once it passed the schema and the rules. */
 export interface RawConfig {
-  aws: { region: string; endpoint?: string; ecsApiShare?: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>> };
+  aws: { region: string; endpoint?: string; ecsApiShare?: number; ecsApiWorkerShare?: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>> };
   temporal?: { taskQueue?: string; uiUrl?: string; namespace?: string };
   deploy?: { budgetMinutes?: number; verifyBudgetMinutes?: number };
   environments: string[];
@@ -55,6 +55,7 @@ export function normalise(raw: RawConfig, source: string): SlipwayConfig {
       region: raw.aws.region,
       ...(raw.aws.endpoint !== undefined && { endpoint: raw.aws.endpoint }),
       ecsApiShare: raw.aws.ecsApiShare ?? CONFIG_DEFAULTS.ecsApiShare,
+      ...(raw.aws.ecsApiWorkerShare !== undefined && { ecsApiWorkerShare: raw.aws.ecsApiWorkerShare }),
       ...(raw.aws.ecsApiLimits !== undefined && { ecsApiLimits: raw.aws.ecsApiLimits }),
     },
     temporal: {
