@@ -52,11 +52,11 @@ export const ECS_CALLS_PER_ACTIVITY: Readonly<Record<EcsQueueKind, Partial<Recor
  * - update:   min(0.5 × 5/s ÷ 1, 0.5 × 20/s ÷ 4) = 2.5 updates per second
  * - read:     min(0.5 × 20/s ÷ 1, 0.5 × 20/s ÷ 1, 0.5 × 20/s ÷ 2) = 5 looks per second
  *
- * Temporal splits a queue's rate evenly over its partitions (4 by default), each a token
- * bucket holding one second of its part, and at least one task: so the fleet starts at most
- * `partitions × (⌊rate ÷ partitions⌋ + 1)` activities at once (4 for every queue above), well
- * inside share × ECS's bursts (10, 25 and 50). `timeScale` speeds refill up as the sandbox's
- * buckets are (1 on AWS).
+ * Temporal splits a queue's rate evenly over its partitions (4 by default), each a bucket
+ * that holds one second of its part plus one task: so all workers together start at most
+ * `partitions × (⌊rate ÷ partitions⌋ + 1)` activities at once (4, 4 and 8 for the queues
+ * above), inside share × ECS's bursts (10, 25 and 50). `timeScale` speeds refill up as the
+ * sandbox's buckets are (1 on AWS).
  */
 export function ecsQueueRate(kind: EcsQueueKind, share: number, limits?: Partial<Record<ThrottlingCategory, BucketLimit>>, timeScale = 1): number {
   const all = limitsWith(limits);

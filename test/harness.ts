@@ -141,7 +141,7 @@ export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Rec
 }
 
 /** The worker as a separate process (worker/main.ts), so a test can SIGKILL it. */
-export async function spawnWorkerProcess(stack: Stack, taskQueue: string): Promise<ChildProcess> {
+export async function spawnWorkerProcess(stack: Stack, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const bundle = await workflowBundlePath();
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'worker', 'main.ts')], {
     cwd: REPO_ROOT,
@@ -155,6 +155,7 @@ export async function spawnWorkerProcess(stack: Stack, taskQueue: string): Promi
       SLIPWAY_LOG_LEVEL: 'WARN',
       SLIPWAY_POLL_MIN_MS: '100',
       SLIPWAY_POLL_MAX_MS: '400',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
