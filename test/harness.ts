@@ -12,6 +12,7 @@ import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporal
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, type SlipwayConfig } from '../domain/config';
 import type { EcsSandbox } from '../sandbox/ecs';
+import { startEventQueue, type EventQueue } from '../sandbox/moto';
 import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld, type World } from '../sandbox/world';
@@ -36,6 +37,8 @@ export interface Stack {
   connection: Connection;
   ecs: EcsSandbox;
   world: World;
+  /** With `events`: moto's SQS queue `slipway-ecs-events`, where the ECS sandbox publishes its EventBridge events. */
+  events?: EventQueue;
   dir: string;
   /** The config the workers use; `setConfig` swaps it (in-process workers see it at once). */
   config(): SlipwayConfig;
@@ -51,15 +54,19 @@ export interface StackOptions {
   temporal?: DevServer;
   /** Applied to the config of every test of the stack (setConfig adds to it). */
   configure?: (raw: any) => void;
+  /** Starts moto, creates the SQS queue `slipway-ecs-events` and has the ECS sandbox publish its events there. */
+  events?: boolean;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   quietRuntime();
-  const [temporal, world] = await Promise.all([
+  const [temporal, world, events] = await Promise.all([
     opts.temporal ? Promise.resolve(opts.temporal) : startDevServer({ dbFile: opts.dbFile }),
     startWorld({ timing: opts.timing, initialTag: INITIAL_TAG }),
+    opts.events ? startEventQueue() : Promise.resolve(undefined),
   ]);
   const ecs = world.ecs;
+  if (events) ecs.publishEvents({ sqs: { endpoint: events.endpoint, region: events.region, queueUrl: events.queueUrl } });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const dir = mkdtempSync(join(tmpdir(), 'slipway-test-'));
@@ -82,6 +89,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     connection,
     ecs,
     world,
+    ...(events ? { events } : {}),
     dir,
     configPath,
     config: () => current,
@@ -96,6 +104,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async close() {
       await connection.close();
       await world.close();
+      await events?.moto.close();
       if (!opts.temporal) await temporal.stop();
     },
   };
