@@ -2,6 +2,7 @@
  * The benchmark stack: a Temporal dev server, the sandbox world (ECS, registry, GitHub,
  * sites) with extra services seeded for the benchmarks, generated configs, and Slipway
  * workers run as separate processes (worker/main.ts) with their default poll intervals.
+ * With `events`, also moto's SQS, where the ECS sandbox publishes ECS's EventBridge events.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, resolveTarget, type SlipwayConfig, type Target } from '../domain/config';
 import { renderTaskDefinition } from '../domain/render';
 import type { EcsCall, EcsSandbox } from '../sandbox/ecs';
+import { EVENT_QUEUE_NAME, startEventQueue, type EventQueue, type Moto } from '../sandbox/moto';
 import { startSite, type SandboxSite, type SiteSpec } from '../sandbox/site';
 import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
@@ -25,6 +27,14 @@ export const REGION = 'us-east-1';
 /** Task lifecycle at speed 1: a rollout of a 2-task service takes start + healthy + drain = 10 s. */
 export const TIMING = { taskStartMs: 2000, healthyMs: 2000, drainMs: 6000 };
 export const ROLLOUT_MS_AT_SPEED_1 = TIMING.taskStartMs + TIMING.healthyMs + TIMING.drainMs;
+
+/**
+ * How the ECS sandbox delivers its events in a benchmark run: not at all (the worker watches
+ * by polling alone), all of them, or with 20 % of them dropped.
+ */
+export type EventsMode = 'off' | 'on' | 'dropped';
+/** The share of events `dropped` mode drops. */
+export const DROPPED_EVENTS = 0.2;
 
 /** A service seeded for a benchmark; its app has the same name and one environment. */
 export interface BenchService {
@@ -51,14 +61,36 @@ export interface BenchStack {
   /** Writes a config with the Openverse apps plus `services`; returns its path and parsed form. */
   writeConfig(name: string, services: BenchService[], mutate?: (raw: any) => void): { path: string; config: SlipwayConfig };
   target(config: SlipwayConfig, service: string): Target;
+  /**
+   * With `events`: moto's SQS queue `slipway-ecs-events`, where the ECS sandbox publishes its
+   * events from the start (as test/harness.ts's startStack({ events: true })).
+   */
+  events?: EventQueue;
+  /**
+   * Sets how the ECS sandbox publishes its events from now on. For `on` and `dropped`, a
+   * fresh queue (`slipway-ecs-events-<label>`, so no run reads another's events) is created
+   * and returned, for the worker's `aws.events`; `off` stops publishing. Needs `events`.
+   */
+  useEvents(mode: EventsMode, label: string, seed?: number): Promise<EventQueue | undefined>;
   close(): Promise<void>;
+}
+
+export interface BenchStackOptions {
+  /** Start moto's SQS and publish ECS events to `slipway-ecs-events` (and let runs pick a mode with useEvents). */
+  events?: boolean;
 }
 
 /** Cluster of a bench service: one per service, so the simulator's per-cluster work stays small. */
 export const clusterOf = (service: string) => `${service}-cluster`;
 
-export async function startBenchStack(services: BenchService[], tags: string[]): Promise<BenchStack> {
-  const [temporal, world] = await Promise.all([startDevServer(), startWorld({ timing: TIMING, initialTag: INITIAL_TAG })]);
+export async function startBenchStack(services: BenchService[], tags: string[], opts: BenchStackOptions = {}): Promise<BenchStack> {
+  const [temporal, world, events] = await Promise.all([
+    startDevServer(),
+    startWorld({ timing: TIMING, initialTag: INITIAL_TAG }),
+    opts.events ? startEventQueue() : Promise.resolve(undefined),
+  ]);
+  const moto: Moto | undefined = events?.moto;
+  if (events) world.ecs.publishEvents({ sqs: { endpoint: events.endpoint, region: events.region, queueUrl: events.queueUrl } });
   const ecs = world.ecs;
   const repository = `${world.registry.host}/wordpress/openverse-frontend`;
   await world.pushTags(...tags);
@@ -129,11 +161,26 @@ export async function startBenchStack(services: BenchService[], tags: string[]):
       if (!app) throw new Error(`no app ${service} in ${config.source}`);
       return resolveTarget(config, service, Object.keys(app.environments)[0]);
     },
+    ...(events ? { events } : {}),
+    async useEvents(mode, label, seed = 1) {
+      if (mode === 'off') {
+        ecs.publishEvents(false);
+        return undefined;
+      }
+      if (!moto) throw new Error('useEvents needs a bench stack started with { events: true }');
+      const queue = await startEventQueue(moto, `${EVENT_QUEUE_NAME}-${label}`);
+      ecs.publishEvents({
+        sqs: { endpoint: queue.endpoint, region: queue.region, queueUrl: queue.queueUrl },
+        ...(mode === 'dropped' ? { dropFraction: DROPPED_EVENTS, seed } : {}),
+      });
+      return queue;
+    },
     async close() {
       sdk.destroy();
       await connection.close();
       await site.close();
       await world.close();
+      await moto?.close();
       await temporal.stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -31,9 +31,10 @@ export function ecsTaskQueues(taskQueue: string): string[] {
  * - update (`updateService`): UpdateService once; ListServiceDeployments +
  *   DescribeServiceRevisions to find the service deployment, on a retry before the update
  *   and again after it when ECS's answer does not name it: 4 service deployment reads.
- * - read (one look at a rollout): DescribeServices once, DescribeServiceDeployments once,
+ * - read (one look at a rollout, `observeDeployment`): DescribeServices at most once and
+ *   DescribeServiceDeployments at most once (each shared with the looks batched with it),
  *   ListTasks + DescribeTasks when tasks failed. `watchDeployment`, a long poll, makes one
- *   such look per poll interval: the queue bounds how often watches start, and the
+ *   such look per poll interval: the queue bounds how often watches start, and each
  *   worker's own budget paces the looks in between.
  */
 export const ECS_CALLS_PER_ACTIVITY: Readonly<Record<EcsQueueKind, Partial<Record<ThrottlingCategory, number>>>> = {

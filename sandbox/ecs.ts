@@ -14,6 +14,7 @@ import { EcsError, TARGET_PREFIX, type Wire, clone, isObject, uuid } from './ecs
 import { type Fault, type FaultConfig, FaultInjector } from './ecs/faults';
 import { isMutating, operations } from './ecs/operations';
 import { applyDeploymentConfiguration, defaultSettings } from './ecs/config';
+import { EcsEventPublisher, type DeploymentStateChangeDetail, type EcsEvent, type EcsEventStats, type EcsEventsOptions, type ServiceActionDetail } from './ecs/events';
 import { type CircuitBreaker, DEFAULT_TIMING, EcsSimulator, type ServiceState, type Timing } from './ecs/simulator';
 import { type TaskDefinitionInput, type TaskDefinitionRecord, TaskDefinitionRegistry } from './ecs/task-definitions';
 import { Throttle, type ThrottlingConfig, type ThrottlingStats, callerOf } from './ecs/throttle';
@@ -21,7 +22,19 @@ import { renderService } from './ecs/views';
 import { readBody } from './http';
 import type { ThrottlingCategory } from '../domain/ecs-throttling';
 
-export type { CircuitBreaker, FaultConfig, TaskDefinitionInput, ThrottlingConfig, ThrottlingStats, Timing };
+export type {
+  CircuitBreaker,
+  DeploymentStateChangeDetail,
+  EcsEvent,
+  EcsEventStats,
+  EcsEventsOptions,
+  FaultConfig,
+  ServiceActionDetail,
+  TaskDefinitionInput,
+  ThrottlingConfig,
+  ThrottlingStats,
+  Timing,
+};
 export { DEFAULT_TIMING };
 
 /** One received API call. */
@@ -175,6 +188,16 @@ export interface EcsSandbox {
   setThrottling(config: ThrottlingConfig | false): void;
   /** Calls allowed and throttled, per category and per caller. */
   throttlingStats(): ThrottlingStats;
+  /**
+   * Sends the events ECS sends to EventBridge ("ECS Deployment State Change", "ECS Service
+   * Action"), each in EventBridge's envelope as the body of an SQS message, to `opts.sqs`
+   * with the real SQS client; optionally drops, duplicates or delays some. Never holds up an
+   * API call: sending is queued, and a failed send is counted. `false` stops sending (and
+   * discards what is still queued). Each call starts the counts of eventStats afresh.
+   */
+  publishEvents(opts: EcsEventsOptions | false): void;
+  /** What happened to the events since publishEvents turned them on (see EcsEventStats). */
+  eventStats(): EcsEventStats;
   /** Creates cluster + service already running `desiredCount` healthy tasks (not recorded as calls). */
   seedService(spec: SeedServiceSpec): SeededService;
   /** Registers a task definition (e.g. a `<family>-template`) without recording a call. */
@@ -197,6 +220,10 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
   const faults = new FaultInjector();
   const throttle = new Throttle();
   if (opts.throttling) throttle.set(opts.throttling);
+  let publisher: EcsEventPublisher | undefined;
+  /** The publisher eventStats reports on: the current one, or the last one stopped. */
+  let counted: EcsEventPublisher | undefined;
+  sim.onEvent = (event) => publisher?.publish(event);
   const calls: EcsCall[] = [];
   const holds = new Map<string, number>();
   const held = new Set<{ op: string; release: () => void }>();
@@ -356,6 +383,7 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     calls,
     async close() {
       clearInterval(timer);
+      publisher?.stop();
       release();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -401,6 +429,15 @@ export async function startEcsSandbox(opts: EcsSandboxOptions = {}): Promise<Ecs
     },
     throttlingStats() {
       return throttle.snapshot();
+    },
+    publishEvents(eventOpts) {
+      const next = eventOpts ? new EcsEventPublisher(eventOpts) : undefined;
+      publisher?.stop();
+      publisher = next;
+      counted = next ?? counted;
+    },
+    eventStats() {
+      return counted ? counted.stats() : { published: 0, dropped: 0, duplicated: 0, delayed: 0, failed: 0 };
     },
     seedService(spec) {
       const td = registry.register(spec.taskDefinition);

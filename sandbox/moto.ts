@@ -1,9 +1,11 @@
 /**
  * Starts moto's server (PyPI `moto[server]`, installed by scripts/setup.sh) on loopback:
  * an independent implementation of the AWS APIs, used to check that Slipway's ECS
- * requests are well formed for the calls moto implements.
+ * requests are well formed for the calls moto implements, and as the SQS queue the ECS
+ * sandbox sends its EventBridge events to.
  */
 import { spawn } from 'node:child_process';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { freePort } from './temporal';
 import { toolPath } from './tools';
 
@@ -42,4 +44,32 @@ export async function startMoto(): Promise<Moto> {
       await done;
     },
   };
+}
+
+/** An SQS queue on moto's server, where the ECS sandbox can publish its EventBridge events. */
+export interface EventQueue {
+  endpoint: string;
+  region: string;
+  queueUrl: string;
+  moto: Moto;
+}
+
+/** The queue name of ECS's events in the tests, the benchmarks and the local start. */
+export const EVENT_QUEUE_NAME = 'slipway-ecs-events';
+
+/** Starts moto (unless given one) and creates the events queue through the real SQS client. */
+export async function startEventQueue(moto?: Moto, name = EVENT_QUEUE_NAME): Promise<EventQueue> {
+  const server = moto ?? (await startMoto());
+  const region = 'us-east-1';
+  const sqs = new SQSClient({ endpoint: server.url, region, credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' } });
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    if (!QueueUrl) throw new Error(`moto answered CreateQueue ${name} without a QueueUrl`);
+    return { endpoint: server.url, region, queueUrl: QueueUrl, moto: server };
+  } catch (err) {
+    if (!moto) await server.close();
+    throw err;
+  } finally {
+    sqs.destroy();
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Local Slipway: a real Temporal dev server (Web UI on :8233, SQLite file), the ECS
- * sandbox seeded with the Openverse services, a worker, and two demo deploys — one that
- * succeeds and one that ECS rolls back — printed as they happen and visible in the UI.
+ * sandbox seeded with the Openverse services (publishing ECS's EventBridge events to an SQS
+ * queue on moto), a worker, and two demo deploys — one that succeeds and one that ECS rolls
+ * back — printed as they happen and visible in the UI.
  *
  *   ./scripts/start.sh            # keeps running; Ctrl-C (or SIGTERM) stops everything
  *   ./scripts/start.sh --once     # runs the demo, stops everything and exits
@@ -22,6 +23,7 @@ import { followProgress } from '../client/follow';
 import { deployOutcome, startDeploy } from '../client/operations';
 import { executionUrl } from '../domain/temporal-ui';
 import { parseConfig } from '../domain/config';
+import { startEventQueue } from '../sandbox/moto';
 import { startDevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld } from '../sandbox/world';
@@ -108,12 +110,21 @@ async function main() {
   await portFree(uiPort, 'SLIPWAY_DEV_UI_PORT');
   await portFree(ecsPort, 'SLIPWAY_DEV_ECS_PORT');
 
-  say('starting the Temporal dev server …');
-  const temporal = await startDevServer({ port, uiPort, dbFile: join(state, 'temporal.db') });
-  started.push(() => temporal.stop());
+  say('starting the Temporal dev server and moto (the SQS queue of ECS events) …');
+  const [temporal, events] = await Promise.all([
+    startDevServer({ port, uiPort, dbFile: join(state, 'temporal.db') }).then((t) => {
+      started.push(() => t.stop());
+      return t;
+    }),
+    startEventQueue().then((q) => {
+      started.push(() => q.moto.close());
+      return q;
+    }),
+  ]);
   say('starting the sandboxes (ECS, image registry, GitHub, sites) …');
   const world = await startWorld({ ports: { ecs: ecsPort }, timing: { taskStartMs: 2500, healthyMs: 3000, drainMs: 2500 }, initialTag: randomSha() });
   started.push(() => world.close());
+  world.ecs.publishEvents({ sqs: { endpoint: events.endpoint, region: events.region, queueUrl: events.queueUrl } });
   const raw = world.configRaw();
   const configPath = join(state, 'dev-config.yaml');
   writeFileSync(configPath, `# Written by scripts/dev.ts: the Openverse example pointed at the local ECS sandbox.\n${stringifyYaml(raw)}`);
@@ -142,6 +153,7 @@ async function main() {
   say('');
   say(`Temporal Web UI:  ${temporal.uiUrl}/namespaces/default/workflows`);
   say(`ECS sandbox:      ${world.ecs.url}`);
+  say(`ECS events (SQS): ${events.queueUrl}`);
   say(`sites:            ${world.site.url}/api-staging/version (and api-production, frontend-staging, frontend-production)`);
   say(`config:           ${configPath}`);
   say('');

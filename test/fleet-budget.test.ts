@@ -34,7 +34,21 @@ const LIMITS: Partial<Record<ThrottlingCategory, BucketLimit>> = {
 };
 const LIMITED = ['task-definition-register', 'service-update'] as const;
 const FLEET = 12;
-const PRIORITY_STAGING = 10;
+/**
+ * Staging deploys queued ahead of the production deploy and the rollback, with the register
+ * and update buckets at 4 per second (half of it: 2 per second). Temporal orders by priority
+ * within each partition of a queue (4 by default, each dispatching a quarter of the rate), so
+ * a task that goes first still waits for its partition's next turn, up to 2 s on each of the
+ * two queues: up to about 8 staging updates happen meanwhile, besides those during its
+ * preflight. Half of 30 leaves room for that.
+ */
+const PRIORITY_STAGING = 30;
+const PRIORITY_LIMITS: Partial<Record<ThrottlingCategory, BucketLimit>> = {
+  ...LIMITS,
+  'task-definition-register': { burst: 8, perSecond: 4 },
+  'service-update': { burst: 8, perSecond: 4 },
+  'task-definition-read': { burst: 100, perSecond: 60 },
+};
 
 /** Calls leave a worker when they get going but are logged when they arrive: on a busy machine their trips differ by up to this much. */
 const TRANSIT_MS = 200;
@@ -55,16 +69,17 @@ function mostInWindow(times: number[], windowMs: number, limit: BucketLimit): { 
 
 const repository = (stack: Stack) => `${stack.world.registry.host}/wordpress/openverse-frontend`;
 
-/** Seeds `name` in the sandbox (its own cluster, template and service) and adds it as an app with one environment. */
-function addService(stack: Stack, raw: any, name: string, env: 'staging' | 'production'): void {
-  const template = JSON.parse(readFileSync(join(REPO_ROOT, 'sandbox', 'fixtures', 'templates', 'staging-nuxt-template.json'), 'utf8'));
-  stack.ecs.registerTemplate({ ...template, family: `${name}-template` });
-  const initial = { ...template, family: name, containerDefinitions: template.containerDefinitions.map((c: any) => ({ ...c, image: `${repository(stack)}:${INITIAL_TAG}` })) };
-  stack.ecs.seedService({ cluster: `${name}-cluster`, service: name, desiredCount: 1, taskDefinition: initial });
+/** Adds `name` as an app with one environment, seeding it in the sandbox first (its own cluster, template and service). */
+function addService(stack: Stack, raw: any, name: string, env: 'staging' | 'production', seed: boolean): void {
   raw.apps[name] = {
     images: { web: repository(stack) },
     environments: { [env]: { cluster: `${name}-cluster`, service: name, templateFamily: `${name}-template`, containers: { nuxt: 'web' } } },
   };
+  if (!seed) return;
+  const template = JSON.parse(readFileSync(join(REPO_ROOT, 'sandbox', 'fixtures', 'templates', 'staging-nuxt-template.json'), 'utf8'));
+  stack.ecs.registerTemplate({ ...template, family: `${name}-template` });
+  const initial = { ...template, family: name, containerDefinitions: template.containerDefinitions.map((c: any) => ({ ...c, image: `${repository(stack)}:${INITIAL_TAG}` })) };
+  stack.ecs.seedService({ cluster: `${name}-cluster`, service: name, desiredCount: 1, taskDefinition: initial });
 }
 
 /**
@@ -149,6 +164,7 @@ describe('one ECS budget across worker processes', () => {
   let stack: Stack;
   const fleet = Array.from({ length: FLEET }, (_, i) => `fleet-${String(i + 1).padStart(2, '0')}`);
   const staging = Array.from({ length: PRIORITY_STAGING }, (_, i) => `queued-${String(i + 1).padStart(2, '0')}`);
+  const extra: [string, 'staging' | 'production'][] = [...[...fleet, ...staging, 'rolled-back'].map((n): [string, 'staging'] => [n, 'staging']), ['urgent', 'production']];
   before(async () => {
     stack = await startStack({
       timing: { taskStartMs: 300, healthyMs: 300, drainMs: 200 },
@@ -157,10 +173,8 @@ describe('one ECS budget across worker processes', () => {
         raw.aws.ecsApiLimits = LIMITS;
       },
     });
-    const extra: [string, 'staging' | 'production'][] = [...fleet, ...staging, 'rolled-back'].map((n) => [n, 'staging']);
-    extra.push(['urgent', 'production']);
     stack.setConfig((raw) => {
-      for (const [name, env] of extra) addService(stack, raw, name, env);
+      for (const [name, env] of extra) addService(stack, raw, name, env, true);
     });
     stack.ecs.seedService({
       cluster: 'other-cluster',
@@ -227,9 +241,14 @@ describe('one ECS budget across worker processes', () => {
 
   it('a production deploy and a rollback started last reach UpdateService before most queued staging deploys', async () => {
     const tq = freshTaskQueue('fleet-priority');
+    stack.setConfig((raw) => {
+      for (const [name, env] of extra) addService(stack, raw, name, env, false);
+      raw.aws.ecsApiLimits = PRIORITY_LIMITS;
+    });
+    assert.equal(ecsQueueRate('register', SHARE, PRIORITY_LIMITS), 2);
     const w = await startWorker(stack, tq);
     try {
-      stack.ecs.setThrottling({ limits: LIMITS });
+      stack.ecs.setThrottling({ limits: PRIORITY_LIMITS });
       stack.ecs.resetCalls();
       const queued = staging.map(async (app) => startDeploy(stack.client, { app, env: 'staging', tag: NEW_TAG, actor: 'alice', reason: 'batch' }, { taskQueue: tq }));
       const handles = await Promise.all(queued);

@@ -12,11 +12,13 @@ import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, type SlipwayConfig } from '../domain/config';
 import type { EcsSandbox } from '../sandbox/ecs';
+import { startEventQueue, type EventQueue } from '../sandbox/moto';
 import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld, type World } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
-import { createWorker, type CreateWorkerOptions, type SlipwayWorker } from '../worker/create';
+import { createWorker, startEcsEvents, type CreateWorkerOptions, type SlipwayWorker } from '../worker/create';
+import type { EcsEventConsumer } from '../activities/ecs-events';
 import { pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
 
 let runtimeInstalled = false;
@@ -35,6 +37,8 @@ export interface Stack {
   connection: Connection;
   ecs: EcsSandbox;
   world: World;
+  /** With `events`: moto's SQS queue `slipway-ecs-events`, where the ECS sandbox publishes its EventBridge events. */
+  events?: EventQueue;
   dir: string;
   /** The config the workers use; `setConfig` swaps it (in-process workers see it at once). */
   config(): SlipwayConfig;
@@ -50,15 +54,19 @@ export interface StackOptions {
   temporal?: DevServer;
   /** Applied to the config of every test of the stack (setConfig adds to it). */
   configure?: (raw: any) => void;
+  /** Starts moto, creates the SQS queue `slipway-ecs-events` and has the ECS sandbox publish its events there. */
+  events?: boolean;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   quietRuntime();
-  const [temporal, world] = await Promise.all([
+  const [temporal, world, events] = await Promise.all([
     opts.temporal ? Promise.resolve(opts.temporal) : startDevServer({ dbFile: opts.dbFile }),
     startWorld({ timing: opts.timing, initialTag: INITIAL_TAG }),
+    opts.events ? startEventQueue() : Promise.resolve(undefined),
   ]);
   const ecs = world.ecs;
+  if (events) ecs.publishEvents({ sqs: { endpoint: events.endpoint, region: events.region, queueUrl: events.queueUrl } });
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection });
   const dir = mkdtempSync(join(tmpdir(), 'slipway-test-'));
@@ -81,6 +89,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     connection,
     ecs,
     world,
+    ...(events ? { events } : {}),
     dir,
     configPath,
     config: () => current,
@@ -95,6 +104,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async close() {
       await connection.close();
       await world.close();
+      await events?.moto.close();
       if (!opts.temporal) await temporal.stop();
     },
   };
@@ -109,6 +119,8 @@ export function freshTaskQueue(name: string): string {
 export interface RunningWorker {
   /** The task queue's worker and its ECS task queues' workers. */
   worker: SlipwayWorker;
+  /** The worker's ECS event consumer, when the stack's config has `aws.events`. */
+  events?: EcsEventConsumer;
   stop(): Promise<void>;
 }
 
@@ -130,11 +142,14 @@ export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Rec
     ...opts,
   });
   const running = worker.run();
+  const events = startEcsEvents({ client: stack.client, config: stack.config, waitSeconds: 2 });
   return {
     worker,
+    events,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
+      await events?.stop();
       await connection.close();
     },
   };

@@ -11,6 +11,7 @@ import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activit
 import type { GitHubLog } from '../activities/github';
 import type { OidcVerifierOptions } from '../activities/identity';
 import { createGateActivities } from '../activities/gates';
+import { EcsEventConsumer } from '../activities/ecs-events';
 import type { SlipwayConfig } from '../domain/config';
 import { ECS_QUEUE_KINDS, ecsQueueRate, ecsTaskQueue } from '../domain/ecs-queues';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
@@ -177,6 +178,21 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<SlipwayWo
     ),
   );
   return new SlipwayWorker(main, ecs);
+}
+
+/**
+ * The worker's ECS event consumer, when the config has `aws.events`: it reads ECS's events
+ * from SQS and signals each to the deploy watching its service. Stop it after the worker.
+ */
+export function startEcsEvents(opts: { client: Client; config: () => SlipwayConfig; waitSeconds?: number }): EcsEventConsumer | undefined {
+  if (!opts.config().aws.events) return undefined;
+  const log = workerLog();
+  return new EcsEventConsumer({
+    client: opts.client,
+    config: opts.config,
+    log: { info: (m, meta) => log.info(m, meta), warn: (m, meta) => log.warn(m, meta) },
+    waitSeconds: opts.waitSeconds,
+  }).start();
 }
 
 /**

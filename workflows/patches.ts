@@ -39,3 +39,5 @@ export const PATCH_ROLLBACK_ADOPTS_STOP = 'rollback-adopts-ecs-rollback';
 export const PATCH_TEST_GATE = 'test-traffic-gate';
 /** Deploy: registers, updates and watches on the ECS task queues (`<taskQueue>-ecs-register|update|read`), which Temporal rate-limits across all workers, at the deploy's priority. */
 export const PATCH_ECS_QUEUES = 'ecs-calls-on-rate-limited-task-queues';
+/** Deploy: a rolling deployment is watched by ECS's events (from SQS, through the worker) and read to reconcile, where `aws.events` is configured. */
+export const PATCH_EVENT_WATCH = 'watch-by-ecs-events';

@@ -63,8 +63,13 @@ export function ecsUpdate(priorityKey: number): ActivityOptions {
   return onEcsQueue('update', effect, priorityKey);
 }
 
-/** Looking at a rollout (service and service deployment reads), within what is left of the deploy's budget. */
-export function ecsRead(remainingSeconds: number, priorityKey: number): ActivityOptions {
+/** One look at a rollout (service and service deployment reads: `observeDeployment`). */
+export function ecsRead(priorityKey: number): ActivityOptions {
+  return onEcsQueue('read', quick, priorityKey);
+}
+
+/** Watching a rollout (a long poll of looks: `watchDeployment`), within what is left of the deploy's budget. */
+export function ecsWatch(remainingSeconds: number, priorityKey: number): ActivityOptions {
   return onEcsQueue('read', watch(remainingSeconds), priorityKey);
 }
 

@@ -33,6 +33,7 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { EcsError, type Wire, arns, clone, lastSegment, numericId, serviceDeploymentId, taskId, uuid } from './common';
 import { type CircuitBreaker, type ServiceDeploymentSettings, defaultSettings, renderSettings } from './config';
+import type { DeploymentEventName, EcsEventInput, ServiceActionEventName } from './events';
 import type { TaskDefinitionRecord } from './task-definitions';
 
 export type { CircuitBreaker };
@@ -129,6 +130,10 @@ export interface TaskSetState {
   createdAt: number;
   updatedAt: number;
   tasks: TaskState[];
+  /** An EventBridge COMPLETED or FAILED event was sent since its last IN_PROGRESS one. */
+  announcedEnd?: boolean;
+  /** SERVICE_TASK_START_IMPAIRED was sent for it. */
+  announcedImpaired?: boolean;
 }
 
 export interface ServiceDeploymentState {
@@ -239,6 +244,13 @@ const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: tasks failed to 
 const BREAKER_ROLLBACK_REASON = 'Service deployment rolled back because the circuit breaker threshold was exceeded.';
 const HEALTH_CHECK_FAILURE = 'Task failed container health checks';
 const ALARM_ROLLBACK_REASON = 'Service deployment rolled back because one or more CloudWatch alarms were triggered.';
+/** How the reason of a rollback's IN_PROGRESS event starts (ECS documents the circuit breaker's). */
+const ROLLBACK_CAUSE = {
+  breaker: 'ECS deployment circuit breaker',
+  alarm: 'ECS deployment alarms',
+  request: 'ECS deployment rollback requested',
+  hook: 'ECS deployment lifecycle hook',
+};
 /** The stages of a BLUE_GREEN, LINEAR or CANARY service deployment, in order. */
 export const STAGES: readonly ServiceDeploymentLifecycleStage[] = [
   'RECONCILE_SERVICE',
@@ -282,6 +294,8 @@ export class EcsSimulator {
   readonly alarmsOn = new Set<string>();
   private readonly clock = new SimClock();
   private seq = 0;
+  /** Receives the events ECS would send to EventBridge (see ./events.ts). */
+  onEvent: ((event: EcsEventInput) => void) | undefined;
 
   constructor(
     public timing: Timing,
@@ -517,11 +531,13 @@ export class EcsSimulator {
         sd.status = 'IN_PROGRESS';
         sd.startedAt = now;
         sd.updatedAt = now;
+        this.deploymentEvent(sd.targetSet, 'SERVICE_DEPLOYMENT_IN_PROGRESS', `ECS deployment ${sd.targetSet.id} in progress.`, now);
       } else if (sd.status === 'STOP_REQUESTED') {
         sd.status = 'STOPPED';
         sd.statusReason = sd.requestedReason;
         sd.stoppedAt = now;
         sd.updatedAt = now;
+        this.deploymentEvent(sd.targetSet, 'SERVICE_DEPLOYMENT_FAILED', sd.statusReason ?? 'Service deployment stopped.', now);
       } else if (sd.status === 'ROLLBACK_REQUESTED') {
         this.beginRollback(sd, sd.requestedReason ?? 'Service deployment rolled back.', now, 'request');
       }
@@ -779,6 +795,10 @@ export class EcsSimulator {
     if (task.stoppedReason === HEALTH_CHECK_FAILURE) {
       this.event(svc, `(service ${svc.name}) (task ${task.id}) failed container health checks.`, now);
     }
+    if (set === svc.primary && set.failedTasks >= this.threshold && !set.announcedImpaired) {
+      set.announcedImpaired = true;
+      this.serviceAction(svc, 'WARN', 'SERVICE_TASK_START_IMPAIRED', now);
+    }
     const sd = svc.current;
     if (!sd) return;
     if (sd.status === 'IN_PROGRESS' && sd.targetSet === set) {
@@ -807,6 +827,7 @@ export class EcsSimulator {
     set.rolloutState = 'FAILED';
     set.rolloutStateReason = reason;
     set.updatedAt = now;
+    this.deploymentEvent(set, 'SERVICE_DEPLOYMENT_FAILED', reason, now);
     if (reason === CIRCUIT_BREAKER_REASON) {
       this.event(svc, `(service ${svc.name}) (deployment ${set.id}) deployment failed: tasks failed to start.`, now);
     }
@@ -860,6 +881,8 @@ export class EcsSimulator {
     sd.rollbackSim = this.clock.now();
     sd.updatedAt = now;
     this.event(svc, `(service ${svc.name}) rolling back to deployment ${set.id}.`, now);
+    set.announcedImpaired = false;
+    this.deploymentEvent(set, 'SERVICE_DEPLOYMENT_IN_PROGRESS', `${ROLLBACK_CAUSE[cause]}: rolling back to deploymentId ${set.id}.`, now);
   }
 
   /** Launches and stops tasks: the rolling-update scheduler (and any rollback). */
@@ -937,6 +960,7 @@ export class EcsSimulator {
       primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
       primary.updatedAt = now;
       this.event(svc, `(service ${svc.name}) (deployment ${primary.id}) deployment completed.`, now);
+      this.deploymentEvent(primary, 'SERVICE_DEPLOYMENT_COMPLETED', primary.rolloutStateReason, now);
     }
     if (sd && sd.status === 'IN_PROGRESS' && sd.targetSet === primary) {
       sd.status = 'SUCCESSFUL';
@@ -956,6 +980,7 @@ export class EcsSimulator {
     if (!svc.steady) {
       svc.steady = true;
       this.event(svc, `(service ${svc.name}) has reached a steady state.`, now);
+      this.serviceAction(svc, 'INFO', 'SERVICE_STEADY_STATE', now);
     }
   }
 
@@ -1082,6 +1107,33 @@ export class EcsSimulator {
     svc.current = sd;
     this.serviceDeployments.set(sd.arn, sd);
     return sd;
+  }
+
+  /**
+   * An "ECS Deployment State Change" event about a task set (a DescribeServices deployment).
+   * A run of a deployment ends with one COMPLETED or FAILED event, whichever comes first.
+   */
+  private deploymentEvent(set: TaskSetState, eventName: DeploymentEventName, reason: string, now: number): void {
+    if (eventName === 'SERVICE_DEPLOYMENT_IN_PROGRESS') {
+      set.announcedEnd = false;
+    } else {
+      if (set.announcedEnd) return;
+      set.announcedEnd = true;
+    }
+    this.onEvent?.({
+      detailType: 'ECS Deployment State Change',
+      serviceArn: set.revision.service.arn,
+      detail: { eventType: eventName === 'SERVICE_DEPLOYMENT_FAILED' ? 'ERROR' : 'INFO', eventName, deploymentId: set.id, updatedAt: new Date(now).toISOString(), reason },
+    });
+  }
+
+  /** An "ECS Service Action" event. */
+  private serviceAction(svc: ServiceState, eventType: 'INFO' | 'WARN', eventName: ServiceActionEventName, now: number): void {
+    this.onEvent?.({
+      detailType: 'ECS Service Action',
+      serviceArn: svc.arn,
+      detail: { eventType, eventName, clusterArn: svc.cluster.arn, createdAt: new Date(now).toISOString() },
+    });
   }
 
   private event(svc: ServiceState, message: string, now: number): void {
