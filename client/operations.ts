@@ -12,6 +12,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { PRIORITY } from '../domain/ecs-queues';
 import { keyword } from '../domain/input';
 import { shortTag } from '../domain/tags';
 import {
@@ -60,6 +61,8 @@ async function startOperation(client: Client, kind: Kind, workflowId: string, in
       taskQueue: opts.taskQueue,
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      // A rollback's workflow and activity tasks go before others' where the task queue is contended.
+      ...(kind === 'rollback' && { priority: { priorityKey: PRIORITY.rollback } }),
       typedSearchAttributes: [
         { key: SA.operation, value: kind },
         { key: SA.app, value: keyword(input.app) },
