@@ -168,6 +168,12 @@ describe('broken configs', () => {
       says: /not one of the environments/,
     },
     {
+      name: "one worker's ECS share above all workers'",
+      mutate: (r) => ((r.aws.ecsApiShare = 0.4), (r.aws.ecsApiWorkerShare = 0.5)),
+      paths: ['aws.ecsApiWorkerShare'],
+      says: /0\.5 is more than aws\.ecsApiShare \(0\.4\).*at most 0\.4/,
+    },
+    {
       name: 'identity mode not one of the modes',
       mutate: (r) => (r.identity.environments.production = 'trusted'),
       paths: ['identity.environments.production'],

@@ -83,4 +83,5 @@ export const CONFIG_RULES: readonly string[] = [
   'A `pipeline.gate.githubWorkflow` needs `github` (the workflow is dispatched through its API).',
   'A `pipeline` without `autoApprove: true` needs `authorization` (approvers are checked against its team).',
   "`testTraffic.playwright: true` needs the app's `pipeline.gate.playwright` (the suite) and `testTraffic.url` (where it runs).",
+  '`aws.ecsApiWorkerShare` is at most `aws.ecsApiShare` (one worker never gets more than all of them together).',
 ];

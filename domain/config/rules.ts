@@ -2,6 +2,8 @@
 // The rules read the raw data defensively: wherever a value has the wrong shape they skip
 // it (the schema has already reported it), so schema and rule problems come out together.
 
+import { CONFIG_DEFAULTS } from './defaults';
+
 type Dict = Record<string, unknown>;
 
 function dict(value: unknown): Dict | undefined {
@@ -34,6 +36,13 @@ export function ruleProblems(raw: unknown): string[] {
     });
   }
   problems.push(...identityProblems(root, declared));
+  const aws = dict(root.aws);
+  const share = typeof aws?.ecsApiShare === 'number' ? aws.ecsApiShare : CONFIG_DEFAULTS.ecsApiShare;
+  if (typeof aws?.ecsApiWorkerShare === 'number' && aws.ecsApiWorkerShare > share) {
+    problems.push(
+      `aws.ecsApiWorkerShare: ${aws.ecsApiWorkerShare} is more than aws.ecsApiShare (${share}), the share of all workers together: set it to at most ${share} (e.g. ${share} ÷ the number of workers)`,
+    );
+  }
   return problems;
 }
 
