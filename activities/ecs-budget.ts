@@ -103,6 +103,8 @@ export class EcsBudget {
   private readonly random: () => number;
   private seq = 0;
   private readonly watches = new Map<string, number>();
+  /** Event-watched rollouts → until when they count as in flight (wall clock). */
+  private readonly reconciling = new Map<string, number>();
 
   constructor(readonly options: EcsBudgetOptions) {
     if (!(options.share > 0 && options.share <= 1)) throw new Error(`the ECS API share must be in (0, 1], got ${options.share}`);
@@ -224,6 +226,25 @@ export class EcsBudget {
     const rate = this.ratePerSecond('service-read');
     const spread = rate > 0 ? (this.watchesInFlight / (rate * 0.5)) * 1000 : baseMs;
     return Math.max(baseMs, Math.round(spread));
+  }
+
+  /**
+   * The time until the next reconciling look of the event-watched rollout `key`: at least
+   * `baseMs`, and long enough that all event-watched rollouts on this worker together use
+   * at most a quarter of the service-read budget (a look costs `callsPerLook` calls: less than
+   * one when looks share batched calls). Events, not these looks, tell when a rollout ends;
+   * the looks catch what an event did not say.
+   */
+  reconcileIntervalMs(baseMs: number, key: string, callsPerLook: number): number {
+    const t = Date.now();
+    for (const [k, until] of this.reconciling) if (until < t) this.reconciling.delete(k);
+    const rate = this.ratePerSecond('service-read');
+    const inFlight = this.reconciling.size + (this.reconciling.has(key) ? 0 : 1);
+    const spread = rate > 0 ? ((inFlight * Math.max(0.1, Math.min(1, callsPerLook))) / (rate * 0.25)) * 1000 : baseMs;
+    const interval = Math.max(baseMs, Math.round(spread));
+    // Still in flight until well after its next look is due.
+    this.reconciling.set(key, t + interval * 2 + 5000);
+    return interval;
   }
 
   stats(): Partial<Record<ThrottlingCategory, CategoryStats>> {

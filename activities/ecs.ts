@@ -19,6 +19,7 @@ import {
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
   type Deployment,
+  type Service,
   type ServiceDeployment,
   type Task,
   type TaskDefinition,
@@ -36,6 +37,7 @@ import { renderTaskDefinition } from '../domain/render';
 import { hookLabel, type DeploymentSettings, type StopType, type Strategy } from '../domain/strategy';
 import type { TaskCounts } from '../contract';
 import { rethrowAws } from './aws-errors';
+import { Batcher } from './ecs-batch';
 import { attempt, withHeartbeat } from './heartbeat';
 
 /** Tag keys put on every revision Slipway registers. */
@@ -55,12 +57,20 @@ export interface EcsDeps {
   pollMaxMs?: number;
   /** Paces rollout watches to the region's ECS budget (see activities/ecs-budget.ts). */
   ecsPace?: (region: string) => WatchPace;
+  /** How long a look waits for others to share its DescribeServices / DescribeServiceDeployments call, in ms (default 20). */
+  batchWindowMs?: number;
 }
 
 /** Spreads the watches of a worker over its ECS budget. */
 export interface WatchPace {
   /** The poll interval for the watch `key` instead of `baseMs`, given the watches in flight and the budget. */
   pollIntervalMs(baseMs: number, key: string): number;
+  /**
+   * The time until the next reconciling read of the event-watched rollout `key`: at least
+   * `baseMs`, longer when the watches in flight (each costing `callsPerLook` service reads
+   * a look) would otherwise take more than their part of the service-read budget.
+   */
+  reconcileIntervalMs(baseMs: number, key: string, callsPerLook: number): number;
 }
 
 export interface RegisterRevisionInput {
@@ -118,6 +128,21 @@ export interface WatchInput {
   earlySuccessPercent?: number;
 }
 
+/** One look at a rollout watched by ECS's events (`observeDeployment`). */
+export interface ObserveInput {
+  target: Target;
+  taskDefinitionArn: string;
+  serviceDeploymentArn: string;
+  cursor: WatchCursor;
+  /** The least time until the next reconciling look, in seconds (`aws.events.reconcileSeconds`). */
+  reconcileSeconds: number;
+}
+
+export interface ObserveReport extends WatchReport {
+  /** When to look again if no event comes first, in ms: the reconcile interval, stretched to the ECS budget. */
+  nextLookMs: number;
+}
+
 export interface WatchReport {
   verdict: Verdict;
   status: string;
@@ -170,6 +195,25 @@ export interface AwaitedRollback {
 export function createEcsActivities(deps: EcsDeps) {
   const pollMin = deps.pollMinMs ?? 1000;
   const pollMax = deps.pollMaxMs ?? 1500;
+  const window = deps.batchWindowMs ?? 20;
+  // Looks at rollouts share their reads: services per (region, cluster), service deployments per region.
+  const services = new Batcher<Service>(10, window, async (group, names) => {
+    const [region, cluster] = JSON.parse(group) as [string, string];
+    const out = await send(
+      region,
+      names.length === 1 ? `describing service ${cluster}/${names[0]}` : `describing ${names.length} services in ${cluster}`,
+      new DescribeServicesCommand({ cluster, services: names }),
+    );
+    return new Map((out.services ?? []).map((svc) => [svc.serviceName ?? '', svc]));
+  });
+  const serviceDeployments = new Batcher<ServiceDeployment>(20, window, async (region, arns) => {
+    const out = await send(
+      region,
+      arns.length === 1 ? 'describing the service deployment' : `describing ${arns.length} service deployments`,
+      new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: arns }),
+    );
+    return new Map((out.serviceDeployments ?? []).map((sd) => [sd.serviceDeploymentArn ?? '', sd]));
+  });
 
   /** One ECS call through the account's budget, its AWS error translated; the output typed as the SDK types it. */
   async function send<I extends ServiceInputTypes, O extends ServiceOutputTypes>(
@@ -436,6 +480,22 @@ export function createEcsActivities(deps: EcsDeps) {
         interval = Math.min(pollMax, Math.round(interval * 1.5));
       }
     },
+
+    /**
+     * One look at a rollout watched by ECS's events: the deploy looks when an event about its
+     * service arrives (to confirm it: events can be late, duplicated or lost) and otherwise
+     * every `nextLookMs`. Its reads are batched with the looks of other rollouts.
+     */
+    async observeDeployment(input: ObserveInput): Promise<ObserveReport> {
+      const ctx = Context.current();
+      const { target, taskDefinitionArn, serviceDeploymentArn } = input;
+      const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal);
+      const base = input.reconcileSeconds * 1000;
+      // A look costs about one service read, shared by the looks batched with it.
+      const callsPerLook = 1 / services.meanBatchSize;
+      const nextLookMs = deps.ecsPace?.(target.region).reconcileIntervalMs(base, serviceDeploymentArn, callsPerLook) ?? base;
+      return { ...report, nextLookMs };
+    },
   };
 
   /** A registered revision as Slipway records it; ECS's answer must name it. */
@@ -477,13 +537,7 @@ export function createEcsActivities(deps: EcsDeps) {
     earlySuccessPercent: number | undefined,
     signal?: AbortSignal,
   ): Promise<WatchReport> {
-    const svcOut = await send(
-      target.region,
-      `describing service ${target.cluster}/${target.service}`,
-      new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
-      signal,
-    );
-    const service = svcOut.services?.[0];
+    const service = await services.get(JSON.stringify([target.region, target.cluster]), target.service);
     if (!service) throw new NotFound(`service ${target.cluster}/${target.service} no longer exists`);
     const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
     const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
@@ -499,8 +553,7 @@ export function createEcsActivities(deps: EcsDeps) {
       (ours.failedTasks ?? 0) > cursor.failedSeen;
     let sd: ServiceDeployment | undefined;
     if (verdictMayChange) {
-      const sdOut = await send(target.region, 'describing the service deployment', new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [sdArn] }), signal);
-      sd = sdOut.serviceDeployments?.[0];
+      sd = await serviceDeployments.get(target.region, sdArn);
       if (!sd) throw new NotFound(`ECS no longer knows the service deployment ${sdArn}`);
     }
 

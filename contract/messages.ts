@@ -7,6 +7,7 @@ import type {
   ApprovalRecord,
   ApprovalRequest,
   DeployProgress,
+  EcsEventNotice,
   MergeReport,
   PipelineState,
   PreemptNotice,
@@ -21,6 +22,8 @@ import type {
 
 export const progressQuery = defineQuery<DeployProgress>('progress');
 export const preemptSignal = defineSignal<[PreemptNotice]>('preempt');
+/** An event ECS emitted about the deploy's service, routed by the worker that read it from SQS. */
+export const ecsEventSignal = defineSignal<[EcsEventNotice]>('ecsEvent');
 
 // ---- the record of validated releases ----
 

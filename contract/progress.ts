@@ -40,6 +40,8 @@ export interface ProgressData {
   'ecs.hook': { name: string; status: string; stage?: string };
   /** A service event, as ECS wrote it. */
   'ecs.event': { message: string };
+  /** An event ECS emitted (through EventBridge) about the service: `name` is its eventName. */
+  'ecs.notified': { name: string; reason?: string };
   /** Why a task of this deploy's revision stopped, as ECS gives it. */
   'ecs.task-stopped': { reason: string };
   'ecs.rolling-back': Record<string, never>;

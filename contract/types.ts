@@ -281,6 +281,25 @@ export interface PreemptNotice {
   reason?: string;
 }
 
+/**
+ * An ECS event (EventBridge `detail-type` "ECS Deployment State Change" or "ECS Service
+ * Action") about a deploy's service. At least once and in any order: `id` (EventBridge's)
+ * tells a redelivery from a new event.
+ */
+export interface EcsEventNotice {
+  id: string;
+  detailType: string;
+  /** `detail.eventName`: SERVICE_DEPLOYMENT_COMPLETED, SERVICE_STEADY_STATE, ... */
+  name: string;
+  /** `detail.deploymentId` (the `ecs-svc/...` ID DescribeServices shows), for deployment state changes. */
+  deploymentId?: string;
+  reason?: string;
+  /** When ECS says it happened (`detail.updatedAt`, else `detail.createdAt`, else the envelope's `time`). */
+  at: string;
+  /** When the worker routed it (ISO time), for detection latency. */
+  routedAt: string;
+}
+
 // ---- release ----
 
 export interface ReleaseInput {

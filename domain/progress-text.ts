@@ -55,6 +55,8 @@ export function progressText(e: ProgressEvent): string {
         : `lifecycle hook ${e.data.name}: ${lower(e.data.status)}`;
     case 'ecs.event':
       return `ECS: ${e.data.message}`;
+    case 'ecs.notified':
+      return `ECS event ${e.data.name}${e.data.reason ? `: ${e.data.reason}` : ''}`;
     case 'ecs.task-stopped':
       return `stopped: ${e.data.reason}`;
     case 'ecs.rolling-back':

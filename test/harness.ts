@@ -17,7 +17,8 @@ import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld, type World } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
-import { createWorker, type CreateWorkerOptions } from '../worker/create';
+import { createWorker, startEcsEvents, type CreateWorkerOptions } from '../worker/create';
+import type { EcsEventConsumer } from '../activities/ecs-events';
 import { pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
 
 let runtimeInstalled = false;
@@ -117,6 +118,8 @@ export function freshTaskQueue(name: string): string {
 
 export interface RunningWorker {
   worker: Worker;
+  /** The worker's ECS event consumer, when the stack's config has `aws.events`. */
+  events?: EcsEventConsumer;
   stop(): Promise<void>;
 }
 
@@ -138,11 +141,14 @@ export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Rec
     ...opts,
   });
   const running = worker.run();
+  const events = startEcsEvents({ client: stack.client, config: stack.config, waitSeconds: 2 });
   return {
     worker,
+    events,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
+      await events?.stop();
       await connection.close();
     },
   };

@@ -34,6 +34,10 @@ const EXAMPLES: { [C in ProgressCode]: [ProgressData[C], string] } = {
     'ECS holds the deployment at a gate lifecycle hook (POST_TEST_TRAFFIC_SHIFT) until ContinueServiceDeployment answers it',
   ],
   'ecs.event': [{ message: '(service staging-api) has reached a steady state.' }, 'ECS: (service staging-api) has reached a steady state.'],
+  'ecs.notified': [
+    { name: 'SERVICE_DEPLOYMENT_COMPLETED', reason: 'ECS deployment ecs-svc/123 completed.' },
+    'ECS event SERVICE_DEPLOYMENT_COMPLETED: ECS deployment ecs-svc/123 completed.',
+  ],
   'ecs.task-stopped': [{ reason: 'task 1a2b: Essential container exited' }, 'stopped: task 1a2b: Essential container exited'],
   'ecs.rolling-back': [{}, 'ECS is rolling the deployment back'],
   'ecs.stopped': [{ stopType: 'ABORT' }, 'stopped the ECS deployment (ABORT): ECS stops it where it is'],

@@ -11,6 +11,7 @@ import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activit
 import type { GitHubLog } from '../activities/github';
 import type { OidcVerifierOptions } from '../activities/identity';
 import { createGateActivities } from '../activities/gates';
+import { EcsEventConsumer } from '../activities/ecs-events';
 import type { SlipwayConfig } from '../domain/config';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
 
@@ -106,6 +107,21 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       : { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     ...opts.workerOptions,
   });
+}
+
+/**
+ * The worker's ECS event consumer, when the config has `aws.events`: it reads ECS's events
+ * from SQS and signals each to the deploy watching its service. Stop it after the worker.
+ */
+export function startEcsEvents(opts: { client: Client; config: () => SlipwayConfig; waitSeconds?: number }): EcsEventConsumer | undefined {
+  if (!opts.config().aws.events) return undefined;
+  const log = workerLog();
+  return new EcsEventConsumer({
+    client: opts.client,
+    config: opts.config,
+    log: { info: (m, meta) => log.info(m, meta), warn: (m, meta) => log.warn(m, meta) },
+    waitSeconds: opts.waitSeconds,
+  }).start();
 }
 
 /**

@@ -18,7 +18,7 @@ import { loadConfig } from '../domain/config-file';
 import { HISTOGRAM_BUCKETS } from '../domain/metrics';
 import { temporalSettings, unreachableMessage } from '../client/temporal-env';
 import { DEFAULT_TASK_QUEUE } from '../contract';
-import { createGateWorker, createWorker, wiringProblems } from './create';
+import { createGateWorker, createWorker, startEcsEvents, wiringProblems } from './create';
 
 async function main(): Promise<void> {
   const level = (process.env.SLIPWAY_LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel;
@@ -73,7 +73,11 @@ async function main(): Promise<void> {
   const gateQueue = process.env.SLIPWAY_GATE_TASK_QUEUE;
   const gate = gateQueue ? await createGateWorker({ connection, namespace: t.namespace, taskQueue: gateQueue, config: () => config }) : undefined;
   if (gate) Runtime.instance().logger.info('slipway gate worker started', { taskQueue: gateQueue });
+  // ECS's events, when the config has a queue for them: one consumer per worker process.
+  const events = startEcsEvents({ client, config: () => config });
+  if (events) Runtime.instance().logger.info('reading ECS events', { queueUrl: config.aws.events?.queueUrl });
   await Promise.all([worker.run(), gate?.run()]);
+  await events?.stop();
   await clientConnection.close();
   await connection.close();
 }

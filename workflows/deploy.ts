@@ -5,9 +5,10 @@
  * Deterministic code only: every outside call is an activity. `Date.now()` here is the
  * SDK's workflow clock (the time of the current workflow task), not the machine's.
  */
-import { ApplicationFailure, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { WatchCursor } from '../activities/ecs';
+import type { WatchCursor, WatchReport } from '../activities/ecs';
+import { endsDeployment, wantsLook } from '../domain/ecs-events';
 import { revisionOf } from '../domain/outcome';
 import { provenShown } from '../domain/identity';
 import { progressText, stopText, tasksText } from '../domain/progress-text';
@@ -17,11 +18,12 @@ import { shortTag } from '../domain/tags';
 import { progressEvent } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
+import { PATCH_EVENT_WATCH, PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
 import { TestGate, type TestTrafficTarget } from './test-gate';
 import { effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
+  ecsEventSignal,
   FailureType,
   preemptSignal,
   progressQuery,
@@ -31,6 +33,7 @@ import {
   type DeployPhase,
   type DeployProgress,
   type DeployResult,
+  type EcsEventNotice,
   type Outcome,
   type PreemptNotice,
   type ProgressCode,
@@ -38,12 +41,16 @@ import {
   type ProgressLevel,
 } from '../contract';
 
-const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
+const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings, observeDeployment } = proxyActivities<Activities>(quick);
 const { registerRevision, updateService, stopServiceDeployment, continueServiceDeployment } = proxyActivities<Activities>(effect);
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;
 const LOG_KEEP = 100;
+/** ECS event IDs remembered, to drop redeliveries. */
+const EVENT_IDS_KEEP = 200;
+/** After an event said the rollout ended but the look did not see it yet: look again this soon. */
+const CONFIRM_AGAIN_MS = 1000;
 /** Time kept back from the deploy's budget when the gate on test traffic takes its share. */
 const GATE_MARGIN_MS = 30_000;
 
@@ -52,6 +59,15 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
   let preempted: PreemptNotice | undefined;
   setHandler(preemptSignal, (notice) => {
     preempted = notice;
+  });
+  // ECS's events about the service, from the worker that read them (at least once, any order).
+  const inbox: EcsEventNotice[] = [];
+  const eventIds: string[] = [];
+  setHandler(ecsEventSignal, (e) => {
+    if (eventIds.includes(e.id)) return;
+    eventIds.push(e.id);
+    if (eventIds.length > EVENT_IDS_KEEP) eventIds.shift();
+    inbox.push(e);
   });
   const progress: DeployProgress = {
     app: input.app,
@@ -243,6 +259,29 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     let cursor: WatchCursor = { since: started.startedAt, seenEventIds: [], seenStoppedTasks: [], failedSeen: 0 };
     const hookSeen = new Map<string, string>();
     const gated = new Set<string>();
+    // A rolling deployment is watched by ECS's events where the worker receives them: a look
+    // when an event says something happened, and otherwise now and then to reconcile.
+    // Staged deployments and early success show their progress only to reads: those are polled.
+    const byEvents = target.events !== undefined && settings?.strategy === 'ROLLING' && !settings.earlySuccess && patched(PATCH_EVENT_WATCH);
+    let nextLookMs = byEvents ? target.events!.reconcileSeconds * 1000 : 0;
+    const sinceMs = started.startedAt - 1000;
+    /** Waits for an event worth a look (or the reconcile time), then looks once. */
+    const lookByEvents = async (remainingSeconds: number): Promise<WatchReport> => {
+      const relevant = (e: EcsEventNotice) => Date.parse(e.at) >= sinceMs;
+      await condition(() => inbox.some((e) => relevant(e) && wantsLook(e.name)), Math.max(1, Math.min(nextLookMs, remainingSeconds * 1000)));
+      const arrived = inbox.splice(0).filter(relevant);
+      for (const e of arrived) say('ecs.notified', { name: e.name, ...(e.reason && { reason: e.reason }) });
+      const r = await observeDeployment({
+        target,
+        taskDefinitionArn: registered.taskDefinitionArn,
+        serviceDeploymentArn: started.serviceDeploymentArn,
+        cursor,
+        reconcileSeconds: target.events!.reconcileSeconds,
+      });
+      const ended = arrived.some((e) => endsDeployment(e.name));
+      nextLookMs = r.verdict.state === 'in_progress' && ended && !r.verdict.rollingBack ? CONFIRM_AGAIN_MS : r.nextLookMs;
+      return r;
+    };
     for (;;) {
       const remaining = Math.floor((deadline - Date.now()) / 1000);
       if (remaining <= 0) {
@@ -250,15 +289,17 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
         end('timed_out', FailureType.timedOut, `timed out: ECS had not finished the deployment after ${formatDuration(budgetSeconds)}${lastState(progress)}${stopped}`);
       }
       const { watchDeployment } = proxyActivities<Activities>(watch(remaining));
-      const report = await watchDeployment({
-        target,
-        taskDefinitionArn: registered.taskDefinitionArn,
-        serviceDeploymentArn: started.serviceDeploymentArn,
-        cursor,
-        maxWaitSeconds: Math.min(MAX_WATCH_SECONDS, remaining),
-        ...(settings && settings.strategy !== 'ROLLING' ? { staged: true } : {}),
-        ...(settings?.earlySuccess ? { earlySuccessPercent: settings.earlySuccess.healthyPercent } : {}),
-      });
+      const report = byEvents
+        ? await lookByEvents(remaining)
+        : await watchDeployment({
+            target,
+            taskDefinitionArn: registered.taskDefinitionArn,
+            serviceDeploymentArn: started.serviceDeploymentArn,
+            cursor,
+            maxWaitSeconds: Math.min(MAX_WATCH_SECONDS, remaining),
+            ...(settings && settings.strategy !== 'ROLLING' ? { staged: true } : {}),
+            ...(settings?.earlySuccess ? { earlySuccessPercent: settings.earlySuccess.healthyPercent } : {}),
+          });
       cursor = report.cursor;
       const c = report.counts;
       const countsMoved = JSON.stringify(c) !== JSON.stringify(progress.counts);

@@ -37,3 +37,5 @@ export const PATCH_ROLLBACK_ALREADY_THERE = 'rollback-answers-already-running';
 export const PATCH_ROLLBACK_ADOPTS_STOP = 'rollback-adopts-ecs-rollback';
 /** Deploy: checks the new revision on test traffic at a PAUSE hook (POST_TEST_TRAFFIC_SHIFT) and answers it with ContinueServiceDeployment. */
 export const PATCH_TEST_GATE = 'test-traffic-gate';
+/** Deploy: a rolling deployment is watched by ECS's events (from SQS, through the worker) and read to reconcile, where `aws.events` is configured. */
+export const PATCH_EVENT_WATCH = 'watch-by-ecs-events';

@@ -9,6 +9,7 @@ export const CONFIG_DEFAULTS = {
   verifyBudgetMinutes: 5,
   releaseOnly: false,
   ecsApiShare: 0.5,
+  eventsReconcileSeconds: 20,
 } as const;
 
 /** App and environment names (and image keys): a lowercase letter, then `[a-z0-9_-]`. */

@@ -37,6 +37,7 @@ function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: Environ
     budgetSeconds: Math.round(e.budgetMinutes * 60),
     verifyBudgetSeconds: Math.round(config.deploy.verifyBudgetMinutes * 60),
     stopType: e.stopType ?? 'ROLLBACK',
+    ...(config.aws.events && { events: { reconcileSeconds: config.aws.events.reconcileSeconds } }),
     ...(e.testTraffic && {
       testTraffic: { ...e.testTraffic, ...(e.testTraffic.playwright && app.pipeline?.gate?.playwright && { playwrightGate: app.pipeline.gate.playwright }) },
     }),
@@ -89,4 +90,12 @@ function editDistance(a: string, b: string): number {
     prev = row;
   }
   return prev[b.length];
+}
+
+/** The environment deployed to `cluster`/`service`, if the config has one (ECS events name services by ARN). */
+export function targetOfService(config: SlipwayConfig, cluster: string, service: string): { app: string; env: string } | undefined {
+  for (const app of Object.values(config.apps)) {
+    for (const [env, e] of Object.entries(app.environments)) if (e.cluster === cluster && e.service === service) return { app: app.name, env };
+  }
+  return undefined;
 }

@@ -2,11 +2,20 @@
 import type { BucketLimit, ThrottlingCategory } from '../ecs-throttling';
 import type { IdentityConfig } from '../identity';
 
+/** ECS's events, delivered by an EventBridge rule to an SQS queue the worker reads (docs/ecs-events.md). */
+export interface EcsEventsConfig {
+  queueUrl: string;
+  /** Override of the SQS endpoint URL, for sandboxes. */
+  endpoint?: string;
+  /** How often a rollout watched by events is still read, at least (seconds; longer when many deploys are in flight). */
+  reconcileSeconds: number;
+}
+
 /** A config with every default applied. */
 export interface SlipwayConfig {
   /** Where the config came from (a path, or a label such as `<inline>`). */
   source: string;
-  aws: { region: string; endpoint?: string; ecsApiShare: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>> };
+  aws: { region: string; endpoint?: string; ecsApiShare: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>>; events?: EcsEventsConfig };
   temporal: { taskQueue: string; uiUrl: string; namespace: string };
   deploy: { budgetMinutes: number; verifyBudgetMinutes: number };
   /** Environment names in promotion order. */
@@ -95,6 +104,8 @@ export interface Target {
   verifyBudgetSeconds: number;
   /** How Slipway ends the ECS deployment it started when it gives up on it (absent in targets resolved before it existed: ROLLBACK). */
   stopType?: 'ROLLBACK' | 'ABORT';
+  /** Set when ECS's events reach the worker (`aws.events`): the rollout is watched by its events, and read to reconcile. */
+  events?: { reconcileSeconds: number };
   /** The checks run while ECS holds the new revision on test traffic (a PAUSE hook at POST_TEST_TRAFFIC_SHIFT). */
   testTraffic?: TestTraffic & {
     /** The app's Playwright suite, when `playwright` is set. */

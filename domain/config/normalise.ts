@@ -6,7 +6,13 @@ import type { AppConfig, EnvironmentConfig, PipelineConfig, SlipwayConfig, TestT
 
 /** The shape a config has once it passed the schema and the rules. */
 export interface RawConfig {
-  aws: { region: string; endpoint?: string; ecsApiShare?: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>> };
+  aws: {
+    region: string;
+    endpoint?: string;
+    ecsApiShare?: number;
+    ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>>;
+    events?: { queueUrl: string; endpoint?: string; reconcileSeconds?: number };
+  };
   temporal?: { taskQueue?: string; uiUrl?: string; namespace?: string };
   deploy?: { budgetMinutes?: number; verifyBudgetMinutes?: number };
   environments: string[];
@@ -56,6 +62,13 @@ export function normalise(raw: RawConfig, source: string): SlipwayConfig {
       ...(raw.aws.endpoint !== undefined && { endpoint: raw.aws.endpoint }),
       ecsApiShare: raw.aws.ecsApiShare ?? CONFIG_DEFAULTS.ecsApiShare,
       ...(raw.aws.ecsApiLimits !== undefined && { ecsApiLimits: raw.aws.ecsApiLimits }),
+      ...(raw.aws.events !== undefined && {
+        events: {
+          queueUrl: raw.aws.events.queueUrl,
+          ...(raw.aws.events.endpoint !== undefined && { endpoint: raw.aws.events.endpoint }),
+          reconcileSeconds: raw.aws.events.reconcileSeconds ?? CONFIG_DEFAULTS.eventsReconcileSeconds,
+        },
+      }),
     },
     temporal: {
       taskQueue: raw.temporal?.taskQueue ?? CONFIG_DEFAULTS.taskQueue,

@@ -484,6 +484,35 @@ export const configSchema: JsonSchema = {
           },
           examples: [{ 'service-read': { burst: 200, perSecond: 40 } }],
         },
+        events: {
+          type: 'object',
+          description:
+            'ECS\'s events ("ECS Deployment State Change", "ECS Service Action"), delivered by an EventBridge rule to an SQS queue that every worker reads (docs/ecs-events.md). Rolling deployments are then watched by their events and read only to reconcile, so outcomes are seen when ECS emits them and a fleet of deploys stays inside ECS\'s API limits. Without this section rollouts are watched by reading.',
+          required: ['queueUrl'],
+          additionalProperties: false,
+          properties: {
+            queueUrl: {
+              type: 'string',
+              pattern: HTTP_URL,
+              description: 'URL of the SQS queue the EventBridge rule delivers to.',
+              examples: ['https://sqs.us-east-1.amazonaws.com/123456789012/slipway-ecs-events'],
+            },
+            endpoint: {
+              type: 'string',
+              pattern: HTTP_URL,
+              description: 'Override of the SQS endpoint URL, for sandboxes. Leave out for real AWS.',
+              examples: ['http://localhost:5000'],
+            },
+            reconcileSeconds: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: 600,
+              default: CONFIG_DEFAULTS.eventsReconcileSeconds,
+              description:
+                "A rollout watched by events is still read at least this often, in case an event is late or lost. With many deploys in flight the reads are spaced further, to stay inside the share of ECS's service-read limit.",
+            },
+          },
+        },
       },
     },
     temporal: {
