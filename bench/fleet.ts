@@ -147,6 +147,7 @@ async function runSide(
   stack.ecs.setThrottling(false);
   // One task queue for every side: the production service's record of validated releases lives there.
   const worker = await spawnWorker(stack, cfg.path, fleetQueue(), {
+    ...(process.env.BENCH_FLEET_WORKER_ENV ? Object.fromEntries(process.env.BENCH_FLEET_WORKER_ENV.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {}),
     SLIPWAY_ECS_BUDGET_TIME_SCALE: String(scale),
     SLIPWAY_POLL_MIN_MS: String(Math.round(1000 / scale)),
     SLIPWAY_POLL_MAX_MS: String(Math.round(1500 / scale)),
@@ -353,7 +354,9 @@ export async function runFleet(
     await worker.stop();
   }
   const sides: FleetSide[] = [];
-  for (const [i, side] of FLEET_SIDES.entries()) sides.push(await runSide(stack, services, tags[i % 2 === 0 ? 1 : 0], tags, scale, side, log));
+  // BENCH_FLEET_SIDES=on,dropped,off picks sides (all by default).
+  const picked = new Set((process.env.BENCH_FLEET_SIDES || FLEET_SIDES.map((s) => s.mode).join(',')).split(',').map((s) => s.trim()));
+  for (const [i, side] of FLEET_SIDES.entries()) if (picked.has(side.mode)) sides.push(await runSide(stack, services, tags[i % 2 === 0 ? 1 : 0], tags, scale, side, log));
   const minute = process.env.BENCH_FLEET_MINUTE === 'off' ? undefined : await runMinuteRollouts(stack, tags, log);
   return { sides, scale, ...(minute && { minute }) };
 }
