@@ -20,7 +20,7 @@ export function ecsBudgets(config: () => SlipwayConfig, opts: { timeScale?: numb
     const key = `${region} ${aws.endpoint || process.env.AWS_ENDPOINT_URL_ECS || ''}`;
     let b = budgets.get(key);
     if (!b) {
-      b = new EcsBudget({ share: aws.ecsApiShare, limits: aws.ecsApiLimits, timeScale: opts.timeScale });
+      b = new EcsBudget({ share: aws.ecsApiWorkerShare ?? aws.ecsApiShare, limits: aws.ecsApiLimits, timeScale: opts.timeScale });
       budgets.set(key, b);
     }
     return b;

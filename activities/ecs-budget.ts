@@ -6,12 +6,16 @@
  * client (`attachBudget`).
  *
  * - Calls wait their turn for a token (registrations queue at the category's rate instead
- *   of failing); a retried activity attempt goes before a first attempt.
+ *   of failing): the activity's Temporal priority key first (a rollback before a production
+ *   deploy before the rest), then a retried attempt before a first attempt.
  * - A ThrottlingException means someone else in the account is using more than we assumed:
  *   the category's share is halved (at most once per second) and grows back slowly
  *   (additive increase); the throttled call is retried by the middleware after a fully
  *   jittered, exponentially growing pause, so throttled callers do not come back together.
  *   A throttled call had no effect, so this is safe for mutating calls too.
+ *
+ * This budget is one process's. Across worker processes the guarantee is Temporal's: the
+ * activities that make these calls run on rate-limited task queues (domain/ecs-queues.ts).
  */
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { Context } from '@temporalio/activity';
@@ -271,13 +275,26 @@ function isThrottling(err: unknown): boolean {
   return name === 'ThrottlingException' || name === 'Throttling' || name === 'TooManyRequestsException' || name === 'RequestLimitExceeded';
 }
 
-/** The running activity's cancellation signal and attempt (nothing outside an activity). */
-function activity(): { signal?: AbortSignal; attempt: number } {
+/** Temporal's default priority key, and its lowest (highest number). */
+const DEFAULT_PRIORITY_KEY = 3;
+const LOWEST_PRIORITY_KEY = 5;
+
+/**
+ * Where a call waits for a token (higher first): by the activity's priority key (1 goes
+ * first), then by attempt (a retry before a first attempt).
+ */
+export function waitingOrder(priorityKey: number | undefined, attempt: number): number {
+  const key = Math.min(LOWEST_PRIORITY_KEY, Math.max(1, priorityKey || DEFAULT_PRIORITY_KEY));
+  return (LOWEST_PRIORITY_KEY + 1 - key) * 1000 + Math.min(attempt, 999);
+}
+
+/** The running activity's cancellation signal and place in line (nothing outside an activity). */
+function activity(): { signal?: AbortSignal; priority: number } {
   try {
     const ctx = Context.current();
-    return { signal: ctx.cancellationSignal, attempt: ctx.info.attempt };
+    return { signal: ctx.cancellationSignal, priority: waitingOrder(ctx.info.priority?.priorityKey, ctx.info.attempt) };
   } catch {
-    return { attempt: 1 };
+    return { priority: waitingOrder(undefined, 1) };
   }
 }
 
@@ -305,9 +322,9 @@ export function attachBudget(client: ECSClient, budget: EcsBudget): ECSClient {
   client.middlewareStack.addRelativeTo(
     (next: any, context: any) => async (args: any) => {
       const category = categoryOf(String(context.commandName ?? '').replace(/Command$/, ''));
-      const { signal, attempt } = activity();
+      const { signal, priority } = activity();
       for (let retry = 0; ; retry++) {
-        await budget.acquire(category, { priority: attempt, signal });
+        await budget.acquire(category, { priority, signal });
         try {
           return await next(args);
         } catch (err) {

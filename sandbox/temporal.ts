@@ -54,6 +54,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     args.push('--db-filename', opts.dbFile);
   }
   for (const sa of SEARCH_ATTRIBUTE_DECLARATIONS) args.push('--search-attribute', sa);
+  // Task-queue priority (rollbacks and production before staging on the ECS task queues)
+  // needs the priority-enabled matcher; said explicitly rather than left to the CLI's default.
+  args.push('--dynamic-config-value', 'matching.useNewMatcher=true');
 
   const child = spawn(toolPath('TEMPORAL_CLI_PATH'), args, { stdio: ['ignore', opts.stdio ?? 'ignore', opts.stdio ?? 'ignore'] });
   let exited: number | null | undefined;

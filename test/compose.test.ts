@@ -416,6 +416,8 @@ describe('docker-compose.yml', () => {
     for (const [key, values] of Object.entries<any>(config)) {
       assert.ok(Array.isArray(values) && values.every((v) => 'value' in v), `dynamic config ${key}: a list of { value, constraints }`);
     }
+    // Rollbacks and production deploys go first on the ECS task queues: task-queue priority needs the priority matcher.
+    assert.deepEqual(config['matching.useNewMatcher'], [{ value: true, constraints: {} }]);
   });
 
   it('slipway-setup creates the namespace and each search attribute once Temporal answers', () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, type SlipwayConfig } from '../domain/config';
 import type { EcsSandbox } from '../sandbox/ecs';
@@ -17,7 +17,7 @@ import { startDevServer, type DevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld, type World } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
-import { createWorker, startEcsEvents, type CreateWorkerOptions } from '../worker/create';
+import { createWorker, startEcsEvents, type CreateWorkerOptions, type SlipwayWorker } from '../worker/create';
 import type { EcsEventConsumer } from '../activities/ecs-events';
 import { pipelineStateQuery, pipelineWorkflowId, type PipelineState } from '../contract';
 
@@ -117,7 +117,8 @@ export function freshTaskQueue(name: string): string {
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  /** The task queue's worker and its ECS task queues' workers. */
+  worker: SlipwayWorker;
   /** The worker's ECS event consumer, when the stack's config has `aws.events`. */
   events?: EcsEventConsumer;
   stop(): Promise<void>;
@@ -155,7 +156,7 @@ export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Rec
 }
 
 /** The worker as a separate process (worker/main.ts), so a test can SIGKILL it. */
-export async function spawnWorkerProcess(stack: Stack, taskQueue: string): Promise<ChildProcess> {
+export async function spawnWorkerProcess(stack: Stack, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const bundle = await workflowBundlePath();
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'worker', 'main.ts')], {
     cwd: REPO_ROOT,
@@ -169,6 +170,7 @@ export async function spawnWorkerProcess(stack: Stack, taskQueue: string): Promi
       SLIPWAY_LOG_LEVEL: 'WARN',
       SLIPWAY_POLL_MIN_MS: '100',
       SLIPWAY_POLL_MAX_MS: '400',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

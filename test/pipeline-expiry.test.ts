@@ -14,6 +14,8 @@ import type { Target } from '../domain/config';
 import { NotFound } from '../domain/errors';
 import { toolPath } from '../sandbox/tools';
 import { workflowBundlePath } from '../worker/bundle';
+import { SlipwayWorker } from '../worker/create';
+import { ecsTaskQueues } from '../domain/ecs-queues';
 import { temporal } from '@temporalio/proto';
 import { mergedSignal, pipelineStateQuery, pipelineWorkflowId, SA, type PipelineState } from '../contract';
 
@@ -108,14 +110,16 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
     await env?.teardown();
   });
 
+  /** The stubs on the task queue and on its ECS task queues, as a Slipway worker serves them. */
+  async function stubWorker(taskQueue: string, activities: Partial<Activities>): Promise<SlipwayWorker> {
+    const connection = env.nativeConnection;
+    const main = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: await workflowBundlePath() }, activities });
+    return new SlipwayWorker(main, await Promise.all(ecsTaskQueues(taskQueue).map((tq) => Worker.create({ connection, taskQueue: tq, activities }))));
+  }
+
   it('a candidate nobody approves expires after the deadline, and the pipeline moves on', async () => {
     const taskQueue = 'expiry';
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { codePath: await workflowBundlePath() },
-      activities: stubs(),
-    });
+    const worker = await stubWorker(taskQueue, stubs());
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart('pipeline', {
         workflowId: pipelineWorkflowId('api'),
@@ -149,12 +153,7 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
     let checks = 0;
     let updates = 0;
     const acts = stubs({ imagesNeverAppear: () => void checks++ });
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { codePath: await workflowBundlePath() },
-      activities: { ...acts, updateService: async (i: Parameters<Activities['updateService']>[0]) => (updates++, acts.updateService!(i)) },
-    });
+    const worker = await stubWorker(taskQueue, { ...acts, updateService: async (i: Parameters<Activities['updateService']>[0]) => (updates++, acts.updateService!(i)) });
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart('pipeline', {
         workflowId: pipelineWorkflowId('api'),
@@ -181,12 +180,7 @@ describe('pipeline approval deadline and auto-approve (time-skipping)', () => {
 
   it('with autoApprove, a candidate that passes is promoted without anyone approving', async () => {
     const taskQueue = 'auto-approve';
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { codePath: await workflowBundlePath() },
-      activities: stubs({ autoApprove: true }),
-    });
+    const worker = await stubWorker(taskQueue, stubs({ autoApprove: true }));
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.signalWithStart('pipeline', {
         workflowId: pipelineWorkflowId('api'),

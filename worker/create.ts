@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activities/clients';
 import type { GitHubLog } from '../activities/github';
@@ -13,6 +13,7 @@ import type { OidcVerifierOptions } from '../activities/identity';
 import { createGateActivities } from '../activities/gates';
 import { EcsEventConsumer } from '../activities/ecs-events';
 import type { SlipwayConfig } from '../domain/config';
+import { ECS_QUEUE_KINDS, ecsQueueRate, ecsTaskQueue } from '../domain/ecs-queues';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './bundle';
 
 export interface CreateWorkerOptions {
@@ -79,7 +80,60 @@ export function wiringProblems(config: SlipwayConfig, env: NodeJS.ProcessEnv): s
   return problems;
 }
 
-export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
+/**
+ * A Slipway worker: the workflow and activity worker of the task queue, and one
+ * activity-only worker per ECS task queue beside it (`<taskQueue>-ecs-register`, `-update`,
+ * `-read`), which asks Temporal to dispatch that queue's activities at most at its rate,
+ * for all workers together (domain/ecs-queues.ts). They run and stop together.
+ */
+export class SlipwayWorker {
+  constructor(
+    readonly main: Worker,
+    readonly ecs: Worker[],
+  ) {}
+
+  get workers(): Worker[] {
+    return [this.main, ...this.ecs];
+  }
+
+  getState(): State {
+    return this.main.getState();
+  }
+
+  shutdown(): void {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  /** Runs every worker until all have stopped; one that fails stops the others, and its error is thrown. */
+  async run(): Promise<void> {
+    const results = await Promise.allSettled(
+      this.workers.map((w) =>
+        w.run().catch((err: unknown) => {
+          this.shutdown();
+          throw err;
+        }),
+      ),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Runs the workers while `fn` runs, then stops them. */
+  async runUntil<R>(fn: () => Promise<R>): Promise<R> {
+    const running = this.run();
+    try {
+      return await Promise.race([fn(), running.then(() => Promise.reject(new Error('the workers stopped first')))]);
+    } finally {
+      this.shutdown();
+      await running.catch(() => undefined);
+    }
+  }
+}
+
+/** The worker options that apply to the ECS task queues' workers too. */
+const SHARED_OPTIONS = ['shutdownGraceTime', 'shutdownForceTime', 'maxConcurrentActivityTaskExecutions', 'identity'] as const;
+
+export async function createWorker(opts: CreateWorkerOptions): Promise<SlipwayWorker> {
   const env = opts.env ?? process.env;
   const config = opts.config();
   const budgets = ecsBudgets(opts.config, { timeScale: opts.ecsBudgetTimeScale });
@@ -97,7 +151,7 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     chromiumPath: chromiumPath(env),
     oidc: opts.oidc,
   });
-  return Worker.create({
+  const main = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? 'default',
     taskQueue: opts.taskQueue,
@@ -107,6 +161,23 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
       : { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
     ...opts.workerOptions,
   });
+  const shared = Object.fromEntries(SHARED_OPTIONS.flatMap((k) => (opts.workerOptions?.[k] !== undefined ? [[k, opts.workerOptions[k]]] : [])));
+  const ecs = await Promise.all(
+    ECS_QUEUE_KINDS.map((kind) =>
+      Worker.create({
+        connection: opts.connection,
+        namespace: opts.namespace ?? 'default',
+        taskQueue: ecsTaskQueue(opts.taskQueue, kind),
+        activities,
+        ...shared,
+        // Without the budget (comparisons only), the queues are not rate-limited either.
+        ...(opts.ecsBudget !== false && {
+          maxTaskQueueActivitiesPerSecond: ecsQueueRate(kind, config.aws.ecsApiShare, config.aws.ecsApiLimits, opts.ecsBudgetTimeScale),
+        }),
+      }),
+    ),
+  );
+  return new SlipwayWorker(main, ecs);
 }
 
 /**

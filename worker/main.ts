@@ -4,7 +4,8 @@
  *   SLIPWAY_CONFIG=config/openverse.yaml tsx worker/main.ts
  *
  * Environment: SLIPWAY_CONFIG (config file), SLIPWAY_TASK_QUEUE (default: the config's
- * temporal.taskQueue, else "slipway"), SLIPWAY_METRICS_BIND (e.g. 0.0.0.0:9464: Prometheus
+ * temporal.taskQueue, else "slipway"; the worker also polls its ECS task queues
+ * `<taskQueue>-ecs-register`, `-ecs-update` and `-ecs-read`), SLIPWAY_METRICS_BIND (e.g. 0.0.0.0:9464: Prometheus
  * metrics at /metrics), SLIPWAY_OTEL_METRICS_URL (an OTLP/gRPC collector, e.g.
  * http://otel-collector:4317, instead of Prometheus), SLIPWAY_LOG_LEVEL (DEBUG|INFO|WARN|ERROR), SLIPWAY_WORKFLOW_BUNDLE
  * (a prebuilt bundle from `npm run bundle`), SLIPWAY_GATE_TASK_QUEUE (also serve the Playwright
@@ -18,6 +19,7 @@ import { loadConfig } from '../domain/config-file';
 import { HISTOGRAM_BUCKETS } from '../domain/metrics';
 import { temporalSettings, unreachableMessage } from '../client/temporal-env';
 import { DEFAULT_TASK_QUEUE } from '../contract';
+import { ecsTaskQueues } from '../domain/ecs-queues';
 import { createGateWorker, createWorker, startEcsEvents, wiringProblems } from './create';
 
 async function main(): Promise<void> {
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     address: t.address,
     namespace: t.namespace,
     taskQueue,
+    ecsTaskQueues: ecsTaskQueues(taskQueue),
     config: configPath,
     metrics: metricsBind ? `http://${metricsBind}/metrics` : otelMetricsUrl ? `otlp ${otelMetricsUrl}` : 'off',
   });

@@ -5,7 +5,17 @@
  * Deterministic code only: every outside call is an activity. `Date.now()` here is the
  * SDK's workflow clock (the time of the current workflow task), not the machine's.
  */
-import { ApplicationFailure, condition, patched, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  type ActivityOptions,
+  ApplicationFailure,
+  condition,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { WatchCursor, WatchReport } from '../activities/ecs';
 import { endsDeployment, wantsLook } from '../domain/ecs-events';
@@ -13,14 +23,15 @@ import { revisionOf } from '../domain/outcome';
 import { provenShown } from '../domain/identity';
 import { progressText, stopText, tasksText } from '../domain/progress-text';
 import { keyword, operationInputProblem } from '../domain/input';
+import { deployPriority } from '../domain/ecs-queues';
 import { deployBudget, describeSettings, formatDuration, type DeploymentSettings } from '../domain/strategy';
 import { shortTag } from '../domain/tags';
 import { progressEvent } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { PATCH_EVENT_WATCH, PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
+import { PATCH_ECS_QUEUES, PATCH_EVENT_WATCH, PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
 import { TestGate, type TestTrafficTarget } from './test-gate';
-import { effect, quick, verify, watch } from './profiles';
+import { ecsRead, ecsRegister, ecsUpdate, ecsWatch, effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
   ecsEventSignal,
@@ -41,8 +52,16 @@ import {
   type ProgressLevel,
 } from '../contract';
 
-const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings, observeDeployment } = proxyActivities<Activities>(quick);
-const { registerRevision, updateService, stopServiceDeployment, continueServiceDeployment } = proxyActivities<Activities>(effect);
+const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
+const { stopServiceDeployment, continueServiceDeployment } = proxyActivities<Activities>(effect);
+
+/**
+ * ECS activities on their rate-limited task queue (`options`), or, for deploys that began
+ * before those queues existed, on the workflow's own (`before`).
+ */
+function ecsActivities(options: ActivityOptions, before: ActivityOptions) {
+  return proxyActivities<Activities>(patched(PATCH_ECS_QUEUES) ? options : before);
+}
 
 const DEFAULT_BUDGET_SECONDS = 15 * 60;
 const MAX_WATCH_SECONDS = 60;
@@ -172,6 +191,8 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     if (lock) end('refused', FailureType.badInput, `refused: ${lock}`);
     const target = await step(() => resolveTarget({ app: input.app, env: input.env }));
     resolved = target;
+    // Rollbacks, then production, go first where ECS's budget is contended.
+    const priority = deployPriority(operation, target.production);
     progress.cluster = target.cluster;
     progress.service = target.service;
 
@@ -231,6 +252,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     } else {
       // ---- register the rendered revision (once) ----
       enter('registering', () => say('revision.rendering', { templateFamily: target.templateFamily, family: target.family, tag: input.tag }));
+      const { registerRevision } = ecsActivities(ecsRegister(priority), effect);
       const fresh = await step(() => registerRevision({ target, tag: input.tag, deploymentId: `${workflowId}/${runId}` }));
       registered = fresh;
       progress.taskDefinitionArn = fresh.taskDefinitionArn;
@@ -239,6 +261,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
 
     // ---- point the service at it ----
     enter('updating', () => say('service.updating', { cluster: target.cluster, service: target.service }));
+    const { updateService } = ecsActivities(ecsUpdate(priority), effect);
     const started = await step(() => updateService({ target, taskDefinitionArn: registered.taskDefinitionArn }));
     progress.serviceDeploymentArn = started.serviceDeploymentArn;
 
@@ -271,6 +294,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       await condition(() => inbox.some((e) => relevant(e) && wantsLook(e.name)), Math.max(1, Math.min(nextLookMs, remainingSeconds * 1000)));
       const arrived = inbox.splice(0).filter(relevant);
       for (const e of arrived) say('ecs.notified', { name: e.name, ...(e.reason && { reason: e.reason }) });
+      const { observeDeployment } = ecsActivities(ecsRead(priority), quick);
       const r = await observeDeployment({
         target,
         taskDefinitionArn: registered.taskDefinitionArn,
@@ -288,7 +312,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
         const stopped = await stopEcs();
         end('timed_out', FailureType.timedOut, `timed out: ECS had not finished the deployment after ${formatDuration(budgetSeconds)}${lastState(progress)}${stopped}`);
       }
-      const { watchDeployment } = proxyActivities<Activities>(watch(remaining));
+      const { watchDeployment } = ecsActivities(ecsWatch(remaining, priority), watch(remaining));
       const report = byEvents
         ? await lookByEvents(remaining)
         : await watchDeployment({

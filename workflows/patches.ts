@@ -37,5 +37,7 @@ export const PATCH_ROLLBACK_ALREADY_THERE = 'rollback-answers-already-running';
 export const PATCH_ROLLBACK_ADOPTS_STOP = 'rollback-adopts-ecs-rollback';
 /** Deploy: checks the new revision on test traffic at a PAUSE hook (POST_TEST_TRAFFIC_SHIFT) and answers it with ContinueServiceDeployment. */
 export const PATCH_TEST_GATE = 'test-traffic-gate';
+/** Deploy: registers, updates and watches on the ECS task queues (`<taskQueue>-ecs-register|update|read`), which Temporal rate-limits across all workers, at the deploy's priority. */
+export const PATCH_ECS_QUEUES = 'ecs-calls-on-rate-limited-task-queues';
 /** Deploy: a rolling deployment is watched by ECS's events (from SQS, through the worker) and read to reconcile, where `aws.events` is configured. */
 export const PATCH_EVENT_WATCH = 'watch-by-ecs-events';

@@ -1,11 +1,13 @@
 /**
  * Named timeout and retry profiles for activities, each written once. Every activity call
  * goes through one of these; the non-retryable failure types are Slipway's error class
- * names (domain/errors.ts). Changing a profile does not change the commands a workflow
- * writes, so running workflows replay as before.
+ * names (domain/errors.ts). Changing a profile's timeouts or retries does not change the
+ * commands a workflow writes, so running workflows replay as before; moving an activity to
+ * another task queue (the ECS profiles) does, behind a patch marker.
  */
-import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import { type ActivityOptions, type RetryPolicy, workflowInfo } from '@temporalio/workflow';
 import { NON_RETRYABLE } from '../domain/errors';
+import { type EcsQueueKind, ecsTaskQueue } from '../domain/ecs-queues';
 
 const retry: RetryPolicy = {
   initialInterval: '1s',
@@ -40,6 +42,35 @@ export const longPoll: ActivityOptions = {
 /** One look at the rollout, within what is left of the deploy's budget (`remainingSeconds`). */
 export function watch(remainingSeconds: number): ActivityOptions {
   return { ...longPoll, scheduleToCloseTimeout: `${remainingSeconds + 30}s` };
+}
+
+/**
+ * An ECS activity on its own task queue beside the workflow's (`<taskQueue>-ecs-<kind>`),
+ * which Temporal dispatches at most at the queue's rate across all workers
+ * (domain/ecs-queues.ts), in the order of `priorityKey` (1 first) when it is contended.
+ */
+function onEcsQueue(kind: EcsQueueKind, options: ActivityOptions, priorityKey: number): ActivityOptions {
+  return { ...options, taskQueue: ecsTaskQueue(workflowInfo().taskQueue, kind), priority: { priorityKey } };
+}
+
+/** Registering a task definition (RegisterTaskDefinition: 1 per second per account on AWS). */
+export function ecsRegister(priorityKey: number): ActivityOptions {
+  return onEcsQueue('register', effect, priorityKey);
+}
+
+/** Pointing a service at a revision (UpdateService: 5 per second per account on AWS). */
+export function ecsUpdate(priorityKey: number): ActivityOptions {
+  return onEcsQueue('update', effect, priorityKey);
+}
+
+/** One look at a rollout (service and service deployment reads: `observeDeployment`). */
+export function ecsRead(priorityKey: number): ActivityOptions {
+  return onEcsQueue('read', quick, priorityKey);
+}
+
+/** Watching a rollout (a long poll of looks: `watchDeployment`), within what is left of the deploy's budget. */
+export function ecsWatch(remainingSeconds: number, priorityKey: number): ActivityOptions {
+  return onEcsQueue('read', watch(remainingSeconds), priorityKey);
 }
 
 /** Waiting for the version endpoint to report the release, for up to `budgetSeconds`; three tries. */

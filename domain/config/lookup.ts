@@ -37,6 +37,7 @@ function toTarget(config: SlipwayConfig, app: AppConfig, env: string, e: Environ
     budgetSeconds: Math.round(e.budgetMinutes * 60),
     verifyBudgetSeconds: Math.round(config.deploy.verifyBudgetMinutes * 60),
     stopType: e.stopType ?? 'ROLLBACK',
+    ...(env === config.environments[config.environments.length - 1] && { production: true }),
     ...(config.aws.events && { events: { reconcileSeconds: config.aws.events.reconcileSeconds } }),
     ...(e.testTraffic && {
       testTraffic: { ...e.testTraffic, ...(e.testTraffic.playwright && app.pipeline?.gate?.playwright && { playwrightGate: app.pipeline.gate.playwright }) },

@@ -15,7 +15,16 @@ export interface EcsEventsConfig {
 export interface SlipwayConfig {
   /** Where the config came from (a path, or a label such as `<inline>`). */
   source: string;
-  aws: { region: string; endpoint?: string; ecsApiShare: number; ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>>; events?: EcsEventsConfig };
+  aws: {
+    region: string;
+    endpoint?: string;
+    /** Share of ECS's buckets for all workers together (the ECS task queues' rates). */
+    ecsApiShare: number;
+    /** Share for one worker process's own budget (default: ecsApiShare). */
+    ecsApiWorkerShare?: number;
+    ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>>;
+    events?: EcsEventsConfig;
+  };
   temporal: { taskQueue: string; uiUrl: string; namespace: string };
   deploy: { budgetMinutes: number; verifyBudgetMinutes: number };
   /** Environment names in promotion order. */
@@ -104,6 +113,8 @@ export interface Target {
   verifyBudgetSeconds: number;
   /** How Slipway ends the ECS deployment it started when it gives up on it (absent in targets resolved before it existed: ROLLBACK). */
   stopType?: 'ROLLBACK' | 'ABORT';
+  /** The last environment in promotion order (`environments`): its deploys go before others' when ECS's budget is contended. */
+  production?: true;
   /** Set when ECS's events reach the worker (`aws.events`): the rollout is watched by its events, and read to reconcile. */
   events?: { reconcileSeconds: number };
   /** The checks run while ECS holds the new revision on test traffic (a PAUSE hook at POST_TEST_TRAFFIC_SHIFT). */

@@ -10,6 +10,7 @@ export interface RawConfig {
     region: string;
     endpoint?: string;
     ecsApiShare?: number;
+    ecsApiWorkerShare?: number;
     ecsApiLimits?: Partial<Record<ThrottlingCategory, BucketLimit>>;
     events?: { queueUrl: string; endpoint?: string; reconcileSeconds?: number };
   };
@@ -61,6 +62,7 @@ export function normalise(raw: RawConfig, source: string): SlipwayConfig {
       region: raw.aws.region,
       ...(raw.aws.endpoint !== undefined && { endpoint: raw.aws.endpoint }),
       ecsApiShare: raw.aws.ecsApiShare ?? CONFIG_DEFAULTS.ecsApiShare,
+      ...(raw.aws.ecsApiWorkerShare !== undefined && { ecsApiWorkerShare: raw.aws.ecsApiWorkerShare }),
       ...(raw.aws.ecsApiLimits !== undefined && { ecsApiLimits: raw.aws.ecsApiLimits }),
       ...(raw.aws.events !== undefined && {
         events: {

@@ -465,8 +465,16 @@ export const configSchema: JsonSchema = {
           maximum: 1,
           default: CONFIG_DEFAULTS.ecsApiShare,
           description:
-            "Share of each of ECS's per-account, per-Region API rate limits (one token bucket per throttling category) that this worker may use; the rest stays for other tools in the account. Throttling answers shrink it for a while.",
+            "Share of each of ECS's per-account, per-Region API rate limits (one token bucket per throttling category) that Slipway may use, all its workers together; the rest stays for other tools in the account. Temporal holds it across workers: the activities that call ECS run on task queues it rate-limits at this share (`<taskQueue>-ecs-register`, `-ecs-update`, `-ecs-read`). Throttling answers shrink a worker's own budget for a while.",
           examples: [0.3],
+        },
+        ecsApiWorkerShare: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1,
+          description:
+            "Share of each of ECS's buckets (burst and rate) that one worker process's own budget may use, which holds its bursts and reacts to throttling. Default: `ecsApiShare`. With N workers, `ecsApiShare` ÷ N splits it strictly between them, bursts included.",
+          examples: [0.25],
         },
         ecsApiLimits: {
           type: 'object',
