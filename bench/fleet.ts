@@ -147,7 +147,9 @@ async function runSide(
   stack.ecs.setThrottling(false);
   // One task queue for every side: the production service's record of validated releases lives there.
   const worker = await spawnWorker(stack, cfg.path, fleetQueue(), {
-    ...(process.env.BENCH_FLEET_WORKER_ENV ? Object.fromEntries(process.env.BENCH_FLEET_WORKER_ENV.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {}),
+    ...(process.env.BENCH_FLEET_WORKER_ENV
+      ? Object.fromEntries(process.env.BENCH_FLEET_WORKER_ENV.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+      : {}),
     SLIPWAY_ECS_BUDGET_TIME_SCALE: String(scale),
     SLIPWAY_POLL_MIN_MS: String(Math.round(1000 / scale)),
     SLIPWAY_POLL_MAX_MS: String(Math.round(1500 / scale)),
