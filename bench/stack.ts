@@ -244,9 +244,10 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts worker/main.ts as its own process with default poll bounds; resolves once it polls. */
+/** Starts the worker as its own process (dist/worker/main.js, as the container image does) with default poll bounds; resolves once it polls. */
 export async function spawnWorker(stack: BenchStack, configPath: string, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'worker', 'main.ts')], {
+  // As the container image runs it: the compiled worker (npm run build, which scripts/setup.sh keeps current).
+  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'worker', 'main.js')], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -63,6 +63,8 @@ export interface Row {
   slipway: string;
   peer: string;
   ratio: string;
+  /** A table with `columns`: one cell per column instead of slipway, peer and ratio. */
+  cells?: string[];
 }
 
 export function row(metric: string, s: number, p: number, fmt: (n: number) => string): Row {
@@ -75,12 +77,22 @@ export interface Table {
   peerName: string;
   rows: Row[];
   notes: string[];
+  /** Column heads of a table that compares more than two configurations side by side. */
+  columns?: string[];
+}
+
+function heads(t: Table): string[] {
+  return t.columns ?? ['Slipway', t.peerName, 'Slipway ÷ peer'];
+}
+
+function cellsOf(r: Row): string[] {
+  return r.cells ?? [r.slipway, r.peer, r.ratio];
 }
 
 /** Plain-text rendering for stdout. */
 export function renderText(t: Table): string {
-  const head = ['', 'Slipway', t.peerName, 'Slipway ÷ peer'];
-  const body = t.rows.map((r) => [r.metric, r.slipway, r.peer, r.ratio]);
+  const head = ['', ...heads(t)];
+  const body = t.rows.map((r) => [r.metric, ...cellsOf(r)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [`== ${t.title}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
@@ -92,9 +104,11 @@ export function renderText(t: Table): string {
 export function renderMarkdown(t: Table): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const out = [
-    `| | Slipway | ${esc(t.peerName)} | Slipway ÷ peer |`,
-    '|---|---:|---:|---:|',
-    ...t.rows.map((r) => `| ${esc(r.metric)} | ${esc(r.slipway)} | ${esc(r.peer)} | ${r.ratio} |`),
+    `| | ${heads(t).map(esc).join(' | ')} |`,
+    `|---|${heads(t)
+      .map(() => '---:')
+      .join('|')}|`,
+    ...t.rows.map((r) => `| ${[r.metric, ...cellsOf(r)].map(esc).join(' | ')} |`),
   ];
   if (t.notes.length) out.push('', ...t.notes.map((n) => `- ${n}`));
   return out.join('\n');

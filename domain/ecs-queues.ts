@@ -76,3 +76,8 @@ export function deployPriority(operation: string | undefined, production: boolea
   if (operation === 'rollback') return PRIORITY.rollback;
   return production ? PRIORITY.production : PRIORITY.other;
 }
+
+/** The priority key of a look that only reconciles (no event asked for it): after every look that confirms one. */
+export function reconcilePriority(priority: number): number {
+  return Math.min(5, priority + 2);
+}

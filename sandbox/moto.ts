@@ -11,6 +11,8 @@ import { toolPath } from './tools';
 
 export interface Moto {
   url: string;
+  /** moto_server's process ID. */
+  pid: number;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startMoto(): Promise<Moto> {
   }
   return {
     url,
+    pid: child.pid!,
     async close() {
       if (exited !== undefined) return;
       const done = new Promise<void>((r) => child.once('exit', () => r()));

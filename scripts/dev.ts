@@ -1,7 +1,7 @@
 /**
  * Local Slipway: a real Temporal dev server (Web UI on :8233, SQLite file), the ECS
  * sandbox seeded with the Openverse services (publishing ECS's EventBridge events to an SQS
- * queue on moto), a worker, and two demo deploys — one that succeeds and one that ECS rolls
+ * queue on moto), a worker reading that queue, and two demo deploys — one that succeeds and one that ECS rolls
  * back — printed as they happen and visible in the UI.
  *
  *   ./scripts/start.sh            # keeps running; Ctrl-C (or SIGTERM) stops everything
@@ -28,7 +28,7 @@ import { startDevServer } from '../sandbox/temporal';
 import { REPO_ROOT } from '../sandbox/tools';
 import { startWorld } from '../sandbox/world';
 import { workflowBundlePath } from '../worker/bundle';
-import { createWorker } from '../worker/create';
+import { createWorker, startEcsEvents } from '../worker/create';
 import { DEFAULT_TASK_QUEUE } from '../contract';
 
 const once = process.argv.includes('--once');
@@ -126,8 +126,9 @@ async function main() {
   started.push(() => world.close());
   world.ecs.publishEvents({ sqs: { endpoint: events.endpoint, region: events.region, queueUrl: events.queueUrl } });
   const raw = world.configRaw();
+  raw.aws.events = { queueUrl: events.queueUrl, endpoint: events.endpoint };
   const configPath = join(state, 'dev-config.yaml');
-  writeFileSync(configPath, `# Written by scripts/dev.ts: the Openverse example pointed at the local ECS sandbox.\n${stringifyYaml(raw)}`);
+  writeFileSync(configPath, `# Written by scripts/dev.ts: the Openverse example pointed at the local ECS sandbox and its events queue.\n${stringifyYaml(raw)}`);
   const config = parseConfig(readFileSync(configPath, 'utf8'), configPath);
 
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
@@ -135,6 +136,9 @@ async function main() {
   const connection = await Connection.connect({ address: temporal.address });
   started.push(() => connection.close());
   const client = new Client({ connection });
+  // The worker reads ECS's events from the queue; stopped after the worker (pushed before it).
+  const consumer = startEcsEvents({ client, config: () => config });
+  if (consumer) started.push(() => consumer.stop());
   const worker = await createWorker({
     connection: nativeConnection,
     client,

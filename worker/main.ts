@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     pollMaxMs: numberEnv('SLIPWAY_POLL_MAX_MS'),
     ecsBudget: process.env.SLIPWAY_ECS_BUDGET !== 'off',
     ecsBudgetTimeScale: numberEnv('SLIPWAY_ECS_BUDGET_TIME_SCALE'),
+    workerOptions: workerTuning(),
   });
   Runtime.instance().logger.info('slipway worker started', {
     address: t.address,
@@ -83,6 +84,12 @@ async function main(): Promise<void> {
   await events?.stop();
   await clientConnection.close();
   await connection.close();
+}
+
+/** Worker tuning from the environment: SLIPWAY_MAX_CACHED_WORKFLOWS (workflows kept in memory between their tasks). */
+function workerTuning(): { maxCachedWorkflows?: number } {
+  const cached = numberEnv('SLIPWAY_MAX_CACHED_WORKFLOWS');
+  return cached !== undefined ? { maxCachedWorkflows: Math.floor(cached) } : {};
 }
 
 function numberEnv(name: string): number | undefined {

@@ -23,7 +23,7 @@ import { revisionOf } from '../domain/outcome';
 import { provenShown } from '../domain/identity';
 import { progressText, stopText, tasksText } from '../domain/progress-text';
 import { keyword, operationInputProblem } from '../domain/input';
-import { deployPriority } from '../domain/ecs-queues';
+import { deployPriority, reconcilePriority } from '../domain/ecs-queues';
 import { deployBudget, describeSettings, formatDuration, type DeploymentSettings } from '../domain/strategy';
 import { shortTag } from '../domain/tags';
 import { progressEvent } from './details';
@@ -291,10 +291,11 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     /** Waits for an event worth a look (or the reconcile time), then looks once. */
     const lookByEvents = async (remainingSeconds: number): Promise<WatchReport> => {
       const relevant = (e: EcsEventNotice) => Date.parse(e.at) >= sinceMs;
-      await condition(() => inbox.some((e) => relevant(e) && wantsLook(e.name)), Math.max(1, Math.min(nextLookMs, remainingSeconds * 1000)));
+      const woken = await condition(() => inbox.some((e) => relevant(e) && wantsLook(e.name)), Math.max(1, Math.min(nextLookMs, remainingSeconds * 1000)));
       const arrived = inbox.splice(0).filter(relevant);
       for (const e of arrived) say('ecs.notified', { name: e.name, ...(e.reason && { reason: e.reason }) });
-      const { observeDeployment } = ecsActivities(ecsRead(priority), quick);
+      // A look that confirms an event goes before looks that only reconcile.
+      const { observeDeployment } = ecsActivities(ecsRead(woken ? priority : reconcilePriority(priority)), quick);
       const r = await observeDeployment({
         target,
         taskDefinitionArn: registered.taskDefinitionArn,
