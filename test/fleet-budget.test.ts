@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RegisterTaskDefinitionCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { temporal } from '@temporalio/proto';
+import { waitingOrder } from '../activities/ecs-budget';
 import { deployOutcome, startDeploy, startRollback } from '../client/operations';
 import { ecsQueueRate, ecsTaskQueue, deployPriority, PRIORITY } from '../domain/ecs-queues';
 import type { BucketLimit, ThrottlingCategory } from '../domain/ecs-throttling';
@@ -157,6 +158,11 @@ describe('the ECS queues', () => {
     assert.equal(deployPriority('redeploy', true), 2);
     assert.equal(deployPriority('deploy', undefined), 3);
     assert.equal(deployPriority(undefined, undefined), 3);
+    // The worker's own budget serves waiting calls in the same order, then retries before first attempts.
+    assert.ok(waitingOrder(1, 1) > waitingOrder(2, 30));
+    assert.ok(waitingOrder(2, 1) > waitingOrder(3, 30));
+    assert.ok(waitingOrder(3, 2) > waitingOrder(3, 1));
+    assert.equal(waitingOrder(undefined, 1), waitingOrder(3, 1), "Temporal's default key is 3");
   });
 });
 
