@@ -10,7 +10,8 @@
  * http://otel-collector:4317, instead of Prometheus), SLIPWAY_LOG_LEVEL (DEBUG|INFO|WARN|ERROR), SLIPWAY_WORKFLOW_BUNDLE
  * (a prebuilt bundle from `npm run bundle`), SLIPWAY_GATE_TASK_QUEUE (also serve the Playwright
  * gate's activities on this task queue: for workers that have a browser), SLIPWAY_POLL_MIN_MS / SLIPWAY_POLL_MAX_MS (bounds
- * of the adaptive ECS poll interval, default 1000 / 1500), and the Temporal connection variables listed
+ * of the adaptive ECS poll interval, default 1000 / 1500), SLIPWAY_MAX_CACHED_WORKFLOWS (workflows kept in
+ * memory between their tasks; default: sized by the SDK from the heap limit), and the Temporal connection variables listed
  * in client/temporal-env.ts.
  */
 import { Client, Connection } from '@temporalio/client';
