@@ -10,7 +10,9 @@
  * deploys, default 200), BENCH_WAITERS (concurrent peer waiters, default 20),
  * BENCH_ONLY (comma-separated subset of detection,overhead,scale,cli,fleet,approval), BENCH_OUT
  * (the markdown file; default docs/benchmarks.md, none for a BENCH_ONLY run), BENCH_FLEET
- * (deploys of the fleet benchmark, default 200), BENCH_FLEET_TIME_SCALE (default 5),
+ * (deploys of the fleet benchmark, default 200), BENCH_FLEET_TIME_SCALE (default 5), BENCH_FLEET_SIDES
+ * (on,dropped,off: events, events with 20 % lost, polling only; default all), BENCH_FLEET_MINUTE=off
+ * (skips the one-minute rollouts), BENCH_FLEET_WORKER_ENV (NAME=value;… for the fleet's workers),
  * BENCH_APPROVALS (approvals per side of the approval benchmark, default 12).
  */
 import { writeFileSync } from 'node:fs';
