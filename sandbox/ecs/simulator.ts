@@ -214,6 +214,8 @@ export interface ServiceState {
   /** Newest first. */
   events: { id: string; createdAt: number; message: string }[];
   steady: boolean;
+  /** When prune() last ran for this service (wall clock). */
+  prunedAt?: number;
 }
 
 export interface ClusterState {
@@ -289,6 +291,12 @@ export class EcsSimulator {
   private readonly serviceDeployments = new Map<string, ServiceDeploymentState>();
   private readonly revisions = new Map<string, ServiceRevisionState>();
   private failureRules: FailureRule[] = [];
+  /**
+   * Services a tick may change. A service at rest (atRest) leaves the set after its tick and
+   * comes back when something acts on it (an update, a stop, a hook's answer, a fault), so a
+   * tick costs what the deployments under way cost, not the whole account's services.
+   */
+  private readonly busy = new Set<ServiceState>();
   private failingHooks: (string | RegExp)[] = [];
   /** CloudWatch alarms currently in ALARM. */
   readonly alarmsOn = new Set<string>();
@@ -311,6 +319,7 @@ export class EcsSimulator {
 
   addFailure(rule: FailureRule): void {
     this.failureRules.push(rule);
+    this.wakeAll();
   }
 
   clearFailures(): void {
@@ -321,12 +330,18 @@ export class EcsSimulator {
   /** AWS_LAMBDA hooks whose target ARN matches answer FAILED. */
   failHook(match: string | RegExp): void {
     this.failingHooks.push(match);
+    this.wakeAll();
   }
 
   /** Sets a CloudWatch alarm's state; deployments that monitor it react on the next tick. */
   setAlarm(name: string, inAlarm: boolean): void {
     if (inAlarm) this.alarmsOn.add(name);
     else this.alarmsOn.delete(name);
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    for (const cluster of this.clusters.values()) for (const svc of cluster.services.values()) this.busy.add(svc);
   }
 
   // ---- lookup ------------------------------------------------------------------------------
@@ -431,6 +446,7 @@ export class EcsSimulator {
     }
     svc.stable = revision;
     svc.steady = true;
+    this.busy.add(svc);
     this.event(svc, `(service ${svc.name}) has reached a steady state.`, now);
     return svc;
   }
@@ -445,6 +461,7 @@ export class EcsSimulator {
       settings?: ServiceDeploymentSettings;
     },
   ): ServiceDeploymentState | undefined {
+    this.busy.add(svc);
     if (change.settings) svc.settings = clone(change.settings);
     if (change.desiredCount !== undefined && change.desiredCount !== svc.desiredCount) {
       svc.desiredCount = change.desiredCount;
@@ -459,6 +476,7 @@ export class EcsSimulator {
 
   /** Starts a new service deployment of `td`, superseding any unfinished one. */
   startDeployment(svc: ServiceState, td: TaskDefinitionRecord): ServiceDeploymentState {
+    this.busy.add(svc);
     const now = Date.now();
     for (const sd of svc.deployments) {
       if (!UNFINISHED.includes(sd.status)) continue;
@@ -490,6 +508,7 @@ export class EcsSimulator {
       throw new EcsError('InvalidParameterException', `The service deployment is ${sd.status} and can not be stopped.`);
     }
     sd.status = stopType === 'ROLLBACK' ? 'ROLLBACK_REQUESTED' : 'STOP_REQUESTED';
+    this.busy.add(sd.service);
     sd.requestedReason =
       stopType === 'ROLLBACK'
         ? 'Service deployment rolled back because of a StopServiceDeployment request.'
@@ -499,6 +518,7 @@ export class EcsSimulator {
 
   /** ContinueServiceDeployment: answers a PAUSE hook that awaits action. */
   continueServiceDeployment(sd: ServiceDeploymentState, hookId: string, action: DeploymentLifecycleHookAction): void {
+    this.busy.add(sd.service);
     const run = sd.hooks.find((h) => h.hookId === hookId);
     if (!run) throw new EcsError('InvalidParameterException', `The service deployment has no lifecycle hook ${hookId}.`);
     if (sd.status !== 'IN_PROGRESS' || run.status !== 'AWAITING_ACTION') {
@@ -520,8 +540,10 @@ export class EcsSimulator {
   tick(): void {
     const sim = this.clock.now();
     const now = Date.now();
-    for (const cluster of this.clusters.values()) {
-      for (const svc of cluster.services.values()) this.tickService(svc, sim, now);
+    for (const svc of this.busy) {
+      // A service removed since it was woken: nothing to advance.
+      if (svc.cluster.services.get(svc.name) === svc) this.tickService(svc, sim, now);
+      if (svc.cluster.services.get(svc.name) !== svc || this.atRest(svc)) this.busy.delete(svc);
     }
   }
 
@@ -559,6 +581,26 @@ export class EcsSimulator {
     }
     this.checkCompletion(svc, sim, now);
     this.prune(svc);
+  }
+
+  /**
+   * A service a tick would not change: steady, no deployment under way, one task set (the
+   * PRIMARY, its rollout completed) running its desired count, every task healthy or
+   * stopped, and no failure rule that could stop a healthy task later. Anything that changes
+   * the service (an API call, a test's fault) breaks one of these, and ticks resume.
+   */
+  private atRest(svc: ServiceState): boolean {
+    const primary = svc.primary;
+    if (!svc.steady || !primary || this.failureRules.length > 0) return false;
+    if (svc.sets.length !== 1 || svc.sets[0] !== primary || primary.rolloutState !== 'COMPLETED') return false;
+    for (const sd of svc.deployments) if (UNFINISHED.includes(sd.status)) return false;
+    let running = 0;
+    for (const t of primary.tasks) {
+      if (t.lastStatus === 'STOPPED') continue;
+      if (t.lastStatus !== 'RUNNING' || !t.ready || t.desiredStatus !== 'RUNNING') return false;
+      running++;
+    }
+    return running === svc.desiredCount;
   }
 
   /** Rolls back a deployment whose monitored CloudWatch alarms went into ALARM. */
@@ -1006,8 +1048,11 @@ export class EcsSimulator {
     svc.stable = sd.target;
   }
 
-  /** Forgets the oldest stopped tasks beyond a bound. */
+  /** Forgets the oldest stopped tasks beyond a bound (looked at once a second at most). */
   private prune(svc: ServiceState): void {
+    const now = Date.now();
+    if (svc.prunedAt !== undefined && now - svc.prunedAt < 1000) return;
+    svc.prunedAt = now;
     const stopped = [...svc.cluster.tasks.values()].filter((t) => t.service === svc && t.lastStatus === 'STOPPED');
     if (stopped.length <= MAX_STOPPED_TASKS) return;
     const drop = new Set(stopped.sort((a, b) => a.seq - b.seq).slice(0, stopped.length - MAX_STOPPED_TASKS));
