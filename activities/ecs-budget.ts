@@ -17,6 +17,7 @@
  * This budget is one process's. Across worker processes the guarantee is Temporal's: the
  * activities that make these calls run on rate-limited task queues (domain/ecs-queues.ts).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { Context } from '@temporalio/activity';
 import { type BucketLimit, type ThrottlingCategory, TokenBucket, categoryOf, limitsWith } from '../domain/ecs-throttling';
@@ -288,11 +289,21 @@ export function waitingOrder(priorityKey: number | undefined, attempt: number): 
   return (LOWEST_PRIORITY_KEY + 1 - key) * 1000 + Math.min(attempt, 999);
 }
 
+const priorityKeys = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `fn` with its ECS calls in line at `priorityKey`: for a local activity, which carries
+ * no priority of its own, the priority of the workflow that runs it.
+ */
+export function atPriority<T>(priorityKey: number | undefined, fn: () => Promise<T>): Promise<T> {
+  return priorityKey === undefined ? fn() : priorityKeys.run(priorityKey, fn);
+}
+
 /** The running activity's cancellation signal and place in line (nothing outside an activity). */
 function activity(): { signal?: AbortSignal; priority: number } {
   try {
     const ctx = Context.current();
-    return { signal: ctx.cancellationSignal, priority: waitingOrder(ctx.info.priority?.priorityKey, ctx.info.attempt) };
+    return { signal: ctx.cancellationSignal, priority: waitingOrder(priorityKeys.getStore() ?? ctx.info.priority?.priorityKey, ctx.info.attempt) };
   } catch {
     return { priority: waitingOrder(undefined, 1) };
   }

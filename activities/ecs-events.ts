@@ -1,7 +1,8 @@
 /**
  * The worker's ECS event consumer: long-polls the SQS queue an EventBridge rule fills with
  * ECS's events (docs/ecs-events.md) and hands each event to the deploy watching its service,
- * as the `ecsEvent` signal to `deploy/<app>/<env>`. One consumer per worker process; any
+ * as the `ecsEvent` signal to `deploy/<app>/<env>`. One consumer per worker process (a few
+ * receives in flight at once); any
  * number of workers may share the queue, because the signal reaches the workflow whichever
  * worker runs it.
  *
@@ -31,7 +32,15 @@ export interface EcsEventConsumerOptions {
   waitSeconds?: number;
   /** How long a received message stays hidden before SQS hands it out again (default 30 s). */
   visibilitySeconds?: number;
+  /**
+   * Receives in flight at once (default 3). One receive takes at most 10 messages and the next
+   * starts once they are routed; more receivers keep up when a whole fleet's events arrive
+   * together. An idle receiver is one long poll every `waitSeconds`.
+   */
+  receivers?: number;
 }
+
+const DEFAULT_RECEIVERS = 3;
 
 export interface EcsEventStats {
   received: number;
@@ -65,7 +74,7 @@ export class EcsEventConsumer {
   }
 
   start(): this {
-    this.loop ??= this.run();
+    this.loop ??= Promise.all(Array.from({ length: Math.max(1, this.opts.receivers ?? DEFAULT_RECEIVERS) }, () => this.run())).then(() => undefined);
     return this;
   }
 

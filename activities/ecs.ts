@@ -38,6 +38,7 @@ import { hookLabel, type DeploymentSettings, type StopType, type Strategy } from
 import type { TaskCounts } from '../contract';
 import { rethrowAws } from './aws-errors';
 import { Batcher } from './ecs-batch';
+import { atPriority } from './ecs-budget';
 import { attempt, withHeartbeat } from './heartbeat';
 
 /** Tag keys put on every revision Slipway registers. */
@@ -136,6 +137,8 @@ export interface ObserveInput {
   cursor: WatchCursor;
   /** The least time until the next reconciling look, in seconds (`aws.events.reconcileSeconds`). */
   reconcileSeconds: number;
+  /** The deploy's priority key, for a look run as a local activity (which has none of its own). */
+  priorityKey?: number;
 }
 
 export interface ObserveReport extends WatchReport {
@@ -489,7 +492,9 @@ export function createEcsActivities(deps: EcsDeps) {
     async observeDeployment(input: ObserveInput): Promise<ObserveReport> {
       const ctx = Context.current();
       const { target, taskDefinitionArn, serviceDeploymentArn } = input;
-      const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal);
+      const report = await atPriority(input.priorityKey, () =>
+        observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal),
+      );
       const base = input.reconcileSeconds * 1000;
       // A look costs about one service read, shared by the looks batched with it.
       const callsPerLook = 1 / services.meanBatchSize;

@@ -29,6 +29,15 @@ async function signalledEvents(handle: WorkflowHandle): Promise<EcsEventNotice[]
   });
 }
 
+/** Looks the deploy ran as local activities (their markers in the history). */
+function localLooks(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): number {
+  return (history.events ?? []).filter((e) => {
+    const m = e.markerRecordedEventAttributes;
+    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+    return data !== undefined && data !== null && JSON.parse(Buffer.from(data).toString('utf8')).activity_type === 'observeDeployment';
+  }).length;
+}
+
 describe('watching rollouts by ECS events', () => {
   let stack: Stack;
   /** Events only: reconciling reads so rare that a deploy ending in time was ended by its events. */
@@ -72,7 +81,13 @@ describe('watching rollouts by ECS events', () => {
       assert.equal(after.length, 1, `DescribeServiceDeployments after the deployment completed: ${after.length}`);
       assert.ok(r.services.length + r.deployments.length <= 5, `${r.services.length} DescribeServices + ${r.deployments.length} DescribeServiceDeployments`);
       assert.ok(w.events!.stats.delivered >= 1);
-      await saveHistory(handle, 'deploy-by-events');
+      // Every look confirmed an event (reconciling is 300 s away): each ran on the deploy's
+      // own worker, none waited on the rate-limited read queue.
+      const history = await handle.fetchHistory();
+      const queued = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'observeDeployment');
+      assert.equal(queued.length, 0, `looks sent through the read queue: ${queued.length}`);
+      assert.ok(localLooks(history) >= 1, "no look ran on the deploy's worker");
+      await saveHistory(handle, 'deploy-confirmed-locally');
     } finally {
       await w.stop();
       stack.resetConfig();

@@ -11,6 +11,7 @@ import {
   condition,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -29,9 +30,9 @@ import { shortTag } from '../domain/tags';
 import { progressEvent } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
-import { PATCH_ECS_QUEUES, PATCH_EVENT_WATCH, PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
+import { PATCH_CONFIRM_LOCALLY, PATCH_ECS_QUEUES, PATCH_EVENT_WATCH, PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
 import { TestGate, type TestTrafficTarget } from './test-gate';
-import { ecsRead, ecsRegister, ecsUpdate, ecsWatch, effect, quick, verify, watch } from './profiles';
+import { confirmingLook, ecsRead, ecsRegister, ecsUpdate, ecsWatch, effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
   ecsEventSignal,
@@ -287,6 +288,8 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     // Staged deployments and early success show their progress only to reads: those are polled.
     const byEvents = target.events !== undefined && settings?.strategy === 'ROLLING' && !settings.earlySuccess && patched(PATCH_EVENT_WATCH);
     let nextLookMs = byEvents ? target.events!.reconcileSeconds * 1000 : 0;
+    /** An event said the rollout ended, and the look did not see it yet: the next look confirms it too. */
+    let confirmAgain = false;
     const sinceMs = started.startedAt - 1000;
     /** Waits for an event worth a look (or the reconcile time), then looks once. */
     const lookByEvents = async (remainingSeconds: number): Promise<WatchReport> => {
@@ -294,17 +297,23 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       const woken = await condition(() => inbox.some((e) => relevant(e) && wantsLook(e.name)), Math.max(1, Math.min(nextLookMs, remainingSeconds * 1000)));
       const arrived = inbox.splice(0).filter(relevant);
       for (const e of arrived) say('ecs.notified', { name: e.name, ...(e.reason && { reason: e.reason }) });
-      // A look that confirms an event goes before looks that only reconcile.
-      const { observeDeployment } = ecsActivities(ecsRead(woken ? priority : reconcilePriority(priority)), quick);
-      const r = await observeDeployment({
+      const input = {
         target,
         taskDefinitionArn: registered.taskDefinitionArn,
         serviceDeploymentArn: started.serviceDeploymentArn,
         cursor,
         reconcileSeconds: target.events!.reconcileSeconds,
-      });
+      };
+      // A look that confirms an event runs here and now; a look that only reconciles waits its
+      // turn on the read queue. (Before the patch, both took the queue, confirming looks first.)
+      const confirming = woken || confirmAgain;
+      const r =
+        confirming && patched(PATCH_CONFIRM_LOCALLY)
+          ? await proxyLocalActivities<Activities>(confirmingLook).observeDeployment({ ...input, priorityKey: priority })
+          : await ecsActivities(ecsRead(woken ? priority : reconcilePriority(priority)), quick).observeDeployment(input);
       const ended = arrived.some((e) => endsDeployment(e.name));
-      nextLookMs = r.verdict.state === 'in_progress' && ended && !r.verdict.rollingBack ? CONFIRM_AGAIN_MS : r.nextLookMs;
+      confirmAgain = r.verdict.state === 'in_progress' && ended && !r.verdict.rollingBack;
+      nextLookMs = confirmAgain ? CONFIRM_AGAIN_MS : r.nextLookMs;
       return r;
     };
     for (;;) {

@@ -41,3 +41,5 @@ export const PATCH_TEST_GATE = 'test-traffic-gate';
 export const PATCH_ECS_QUEUES = 'ecs-calls-on-rate-limited-task-queues';
 /** Deploy: a rolling deployment is watched by ECS's events (from SQS, through the worker) and read to reconcile, where `aws.events` is configured. */
 export const PATCH_EVENT_WATCH = 'watch-by-ecs-events';
+/** Deploy: a look that confirms an ECS event runs on the deploy's own worker (a local activity), not through the rate-limited read queue. */
+export const PATCH_CONFIRM_LOCALLY = 'confirm-ecs-events-locally';

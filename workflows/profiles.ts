@@ -5,7 +5,7 @@
  * commands a workflow writes, so running workflows replay as before; moving an activity to
  * another task queue (the ECS profiles) does, behind a patch marker.
  */
-import { type ActivityOptions, type RetryPolicy, workflowInfo } from '@temporalio/workflow';
+import { type ActivityOptions, type LocalActivityOptions, type RetryPolicy, workflowInfo } from '@temporalio/workflow';
 import { NON_RETRYABLE } from '../domain/errors';
 import { type EcsQueueKind, ecsTaskQueue } from '../domain/ecs-queues';
 
@@ -67,6 +67,19 @@ export function ecsUpdate(priorityKey: number): ActivityOptions {
 export function ecsRead(priorityKey: number): ActivityOptions {
   return onEcsQueue('read', quick, priorityKey);
 }
+
+/**
+ * A look that confirms an ECS event (`observeDeployment`), run by the worker that runs the
+ * deploy, within its workflow task: no trip through the read queue, whose rate bounds the
+ * looks that only reconcile. Its reads draw from that worker's own ECS budget and are batched
+ * with every other look there; ECS's events bound how many there are (one per event worth a
+ * look, redeliveries dropped).
+ */
+export const confirmingLook: LocalActivityOptions = {
+  startToCloseTimeout: '30s',
+  localRetryThreshold: '10s',
+  retry: { ...retry, maximumAttempts: 20 },
+};
 
 /** Watching a rollout (a long poll of looks: `watchDeployment`), within what is left of the deploy's budget. */
 export function ecsWatch(remainingSeconds: number, priorityKey: number): ActivityOptions {
