@@ -69,6 +69,8 @@ export interface FleetSide {
   durationsMs: number[];
   /** ECS ended the service deployment (its finishedAt) → the look that saw it completed. */
   detectionMs: number[];
+  /** ECS's COMPLETED event (its time) → its signal in the deploy's history: SQS and the consumer. */
+  deliveryMs: number[];
   wallMs: number;
   slipwayCalls: number;
   readCalls: number;
@@ -105,7 +107,15 @@ function startOtherClient(stack: BenchStack, scale: number, service: { cluster: 
   };
 }
 
-/** When the last look of the rollout (watch or observe activity) completed, from the deploy's history. */
+function eventMs(e: temporal.api.history.v1.IHistoryEvent): number {
+  return Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+}
+
+/**
+ * When the last look of the rollout completed, from the deploy's history: a watch or observe
+ * activity's completion, or the marker of a look run as a local activity (written with the
+ * workflow task that took its result, so a little after the look).
+ */
 function lastLookAt(history: temporal.api.history.v1.IHistory): number | undefined {
   const looks = new Set<number>();
   let at: number | undefined;
@@ -113,9 +123,24 @@ function lastLookAt(history: temporal.api.history.v1.IHistory): number | undefin
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     if (name === 'watchDeployment' || name === 'observeDeployment') looks.add(Number(e.eventId));
     const done = e.activityTaskCompletedEventAttributes;
-    if (done && looks.has(Number(done.scheduledEventId))) at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+    if (done && looks.has(Number(done.scheduledEventId))) at = eventMs(e);
+    const m = e.markerRecordedEventAttributes;
+    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+    if (data && JSON.parse(Buffer.from(data).toString('utf8')).activity_type === 'observeDeployment') at = eventMs(e);
   }
   return at;
+}
+
+/** The first SERVICE_DEPLOYMENT_COMPLETED signal in a deploy's history: its time there minus the event's own time. */
+function completedDelivery(history: temporal.api.history.v1.IHistory): number | undefined {
+  for (const e of history.events ?? []) {
+    const a = e.workflowExecutionSignaledEventAttributes;
+    if (a?.signalName !== 'ecsEvent') continue;
+    const data = a.input?.payloads?.[0]?.data;
+    const notice = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { name: string; at: string }) : undefined;
+    if (notice?.name === 'SERVICE_DEPLOYMENT_COMPLETED') return Math.max(0, eventMs(e) - Date.parse(notice.at));
+  }
+  return undefined;
 }
 
 /** finishedAt of each service deployment, by ARN (20 per call, as the other client, after the run). */
@@ -220,6 +245,7 @@ async function runSide(
   );
   const historyEvents: number[] = [];
   const detectionMs: number[] = [];
+  const deliveryMs: number[] = [];
   for (let i = 0; i < results.length; i += 25) {
     const batch = await Promise.all(results.slice(i, i + 25).map(async (r) => ({ r, history: await r.handle.fetchHistory() })));
     for (const { r, history } of batch) {
@@ -227,6 +253,8 @@ async function runSide(
       const seen = lastLookAt(history);
       const end = r.sdArn ? ended.get(r.sdArn) : undefined;
       if (r.ok && seen !== undefined && end !== undefined) detectionMs.push(Math.max(0, seen - end));
+      const delivered = completedDelivery(history);
+      if (delivered !== undefined) deliveryMs.push(delivered);
     }
   }
   return {
@@ -237,6 +265,7 @@ async function runSide(
     failures: failed.map((f) => f.why),
     durationsMs: results.map((r) => r.ms),
     detectionMs,
+    deliveryMs,
     wallMs,
     slipwayCalls: calls.length,
     readCalls: calls.filter((c) => c.op.startsWith('Describe') || c.op.startsWith('List')).length,
@@ -373,6 +402,10 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
     ['wall time, first start → last done', (s) => fmtMs(s.wallMs)],
     ['detection latency, median (ECS finishedAt → the look that saw it)', (s) => fmtMs(median(s.detectionMs))],
     ['detection latency, p90', (s) => fmtMs(p90(s.detectionMs))],
+    [
+      "of which ECS's COMPLETED event → its signal (SQS, consumer), median / p90",
+      (s) => (s.deliveryMs.length ? `${fmtMs(median(s.deliveryMs))} / ${fmtMs(p90(s.deliveryMs))}` : '—'),
+    ],
     ['ECS calls per deploy (sent, throttled ones included)', (s) => fmtNum(s.slipwayCalls / s.deploys, 1)],
     ['Describe*/List* reads per deploy', (s) => fmtNum(s.readCalls / s.deploys, 2)],
     ['ThrottlingException seen by Slipway', (s) => String(s.slipwayThrottled)],
@@ -399,7 +432,7 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
     notes: [
       `Time is scaled ×${scale} (so that the run fits in minutes on 2 cores): rollouts (${rolloutS} s each at speed 1), the sandbox's bucket refill, the worker's poll intervals (1–1.5 s at speed 1), its reconcile interval (${RECONCILE_SECONDS} s at speed 1) and its budget all run ${scale} times as fast, so call counts per deploy are those of speed 1. Times in the table are wall-clock times of this run; detection latency and the rollback's time do not scale (SQS, Temporal and the worker run at their own speed).`,
       `The sandbox enforces ECS's documented buckets per throttling category (service reads 100/20 per s, service deployment reads 50/20, RegisterTaskDefinition 20/1, UpdateService 50/5, …) for the whole account. A second client stands for the rest of the account and uses ${OTHER_SHARE * 100} % of the sustained rate of every category Slipway uses. The worker uses aws.ecsApiShare = 0.5 (the default).`,
-      `Events: the ECS sandbox publishes ECS's EventBridge events to moto's SQS (one queue per side); "20 % lost" drops a fifth of them at random (seeded). Detection latency is from ECS's finishedAt of the service deployment to the completion of the look (watch or observe activity) that saw it, both on this machine's clock.`,
+      `Events: the ECS sandbox publishes ECS's EventBridge events to moto's SQS (one queue per side); "20 % lost" drops a fifth of them at random (seeded). Detection latency is from ECS's finishedAt of the service deployment to the completion of the look that saw it (a watch or observe activity's completion, or the marker of a look run as a local activity), both on this machine's clock; the delivery row is from the COMPLETED event's time (whole seconds, as EventBridge gives it) to its signal in the deploy's history.`,
       ...(minute
         ? [
             `One-minute rollout: ${MINUTE_SERVICE.name} alone on the account, its rollout slowed to one minute; reads are the Describe*/List* calls Slipway made from its UpdateService to the deploy's end (reconcile interval 20 s, poll 1–1.5 s). The AWS CLI's waiter, started after a forced new deployment of the same service, polls DescribeServices every 15 s until the service is stable.`,
