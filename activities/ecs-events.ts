@@ -2,9 +2,8 @@
  * The worker's ECS event consumer: long-polls the SQS queue an EventBridge rule fills with
  * ECS's events (docs/ecs-events.md) and hands each event to the deploy watching its service,
  * as the `ecsEvent` signal to `deploy/<app>/<env>`. One consumer per worker process (a few
- * receives in flight at once); any
- * number of workers may share the queue, because the signal reaches the workflow whichever
- * worker runs it.
+ * receives in flight at once); any number of workers may share the queue, because the signal
+ * reaches the workflow whichever worker runs it.
  *
  * At least once, never lost: a message is deleted only once its event was delivered (or is
  * about no running deploy, or not about a service Slipway deploys). A message whose signal

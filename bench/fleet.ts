@@ -25,6 +25,7 @@ import type { temporal } from '@temporalio/proto';
 import { deployOutcome, startDeploy, startRollback } from '../client/operations';
 import type { DeployResult } from '../contract';
 import { DOCUMENTED_LIMITS, type ThrottlingCategory } from '../domain/ecs-throttling';
+import { localActivityType } from '../test/histories';
 import { waitServicesStable } from './aws-cli';
 import { fmtMiB, fmtMs, fmtNum, median, p90, type Table } from './stats';
 import { REGION, ROLLOUT_MS_AT_SPEED_1, TIMING, clusterOf, spawnWorker, type BenchService, type BenchStack, type EventsMode } from './stack';
@@ -124,9 +125,7 @@ function lastLookAt(history: temporal.api.history.v1.IHistory): number | undefin
     if (name === 'watchDeployment' || name === 'observeDeployment') looks.add(Number(e.eventId));
     const done = e.activityTaskCompletedEventAttributes;
     if (done && looks.has(Number(done.scheduledEventId))) at = eventMs(e);
-    const m = e.markerRecordedEventAttributes;
-    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
-    if (data && JSON.parse(Buffer.from(data).toString('utf8')).activity_type === 'observeDeployment') at = eventMs(e);
+    if (localActivityType(e) === 'observeDeployment') at = eventMs(e);
   }
   return at;
 }

@@ -13,7 +13,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { FailureType, progressQuery, type EcsEventNotice } from '../contract';
 import { parseEcsEvent } from '../domain/ecs-events';
 import type { EcsCall } from '../sandbox/ecs';
-import { saveHistory } from './histories';
+import { localActivityType, saveHistory } from './histories';
 import { callerClient } from './web-sandbox';
 import { NEW_TAG, eventually, freshTaskQueue, spawnWorkerProcess, startStack, startWorker, type Stack } from './harness';
 
@@ -27,15 +27,6 @@ async function signalledEvents(handle: WorkflowHandle): Promise<EcsEventNotice[]
     if (a?.signalName !== 'ecsEvent') return [];
     return (a.input?.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as EcsEventNotice);
   });
-}
-
-/** Looks the deploy ran as local activities (their markers in the history). */
-function localLooks(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): number {
-  return (history.events ?? []).filter((e) => {
-    const m = e.markerRecordedEventAttributes;
-    const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
-    return data !== undefined && data !== null && JSON.parse(Buffer.from(data).toString('utf8')).activity_type === 'observeDeployment';
-  }).length;
 }
 
 describe('watching rollouts by ECS events', () => {
@@ -86,7 +77,8 @@ describe('watching rollouts by ECS events', () => {
       const history = await handle.fetchHistory();
       const queued = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'observeDeployment');
       assert.equal(queued.length, 0, `looks sent through the read queue: ${queued.length}`);
-      assert.ok(localLooks(history) >= 1, "no look ran on the deploy's worker");
+      const local = (history.events ?? []).filter((e) => localActivityType(e) === 'observeDeployment');
+      assert.ok(local.length >= 1, "no look ran on the deploy's worker");
       await saveHistory(handle, 'deploy-confirmed-locally');
     } finally {
       await w.stop();

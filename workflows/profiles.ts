@@ -75,11 +75,7 @@ export function ecsRead(priorityKey: number): ActivityOptions {
  * with every other look there; ECS's events bound how many there are (one per event worth a
  * look, redeliveries dropped).
  */
-export const confirmingLook: LocalActivityOptions = {
-  startToCloseTimeout: '30s',
-  localRetryThreshold: '10s',
-  retry: { ...retry, maximumAttempts: 20 },
-};
+export const confirmingLook: LocalActivityOptions = { ...quick, localRetryThreshold: '10s' };
 
 /** Watching a rollout (a long poll of looks: `watchDeployment`), within what is left of the deploy's budget. */
 export function ecsWatch(remainingSeconds: number, priorityKey: number): ActivityOptions {

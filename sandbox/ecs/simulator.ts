@@ -541,9 +541,10 @@ export class EcsSimulator {
     const sim = this.clock.now();
     const now = Date.now();
     for (const svc of this.busy) {
-      // A service removed since it was woken: nothing to advance.
-      if (svc.cluster.services.get(svc.name) === svc) this.tickService(svc, sim, now);
-      if (svc.cluster.services.get(svc.name) !== svc || this.atRest(svc)) this.busy.delete(svc);
+      // A service removed since it was woken has nothing to advance.
+      const present = svc.cluster.services.get(svc.name) === svc;
+      if (present) this.tickService(svc, sim, now);
+      if (!present || this.atRest(svc)) this.busy.delete(svc);
     }
   }
 
