@@ -20,7 +20,7 @@ describe('determinism guard', () => {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 
   it('a deploy history does not replay against a deploy that reorders its activities', async () => {
-    const history = JSON.parse(readFileSync(join(RECORDED_DIR, 'deploy-succeeded.json'), 'utf8'));
+    const history = JSON.parse(readFileSync(join(RECORDED_DIR, 'v5-deploy-succeeded.json'), 'utf8'));
     const scheduled = history.events.map((e: any) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
     assert.deepEqual(scheduled.slice(0, 3), ['resolveTarget', 'authorize', 'checkImageTags'], 'the recorded order the fixture swaps');
 

@@ -9,7 +9,8 @@ import { deployOutcome, startDeploy, startRedeploy, startRollback } from '../cli
 import { OUTSIDER } from '../sandbox/world';
 import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult, type RollbackUnneeded } from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
-import { saveHistory } from './histories';
+import { localActivityType, saveHistory } from './histories';
+import type { temporal } from '@temporalio/proto';
 
 const A = '1'.repeat(40);
 const B = '2'.repeat(40);
@@ -82,6 +83,23 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(stack.ecs.service('staging-default', 'staging-api').taskDefinition, a.result.taskDefinitionArn);
     assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 0);
     assert.equal(stack.ecs.mutations('UpdateService').length, 1);
+    // Its checks, and then the deploy's, each run within one workflow task (local activities):
+    // under load every trip through the server costs, and a rollback is what must not wait.
+    const own = (await handle.fetchHistory()).events ?? [];
+    assert.deepEqual(own.flatMap((e) => localActivityType(e) ?? []).sort(), [
+      'authorize',
+      'checkImageTags',
+      'lastValidated',
+      'lastValidated',
+      'latestDeploy',
+      'readDeploymentSettings',
+      'readVersion',
+      'resolveTarget',
+    ]);
+    assert.equal(tasksBefore(own, 'preemptDeploy'), 1, 'workflow tasks of the rollback before its first activity');
+    const child = (await stack.client.workflow.getHandle(deployWorkflowId('api', 'staging')).fetchHistory()).events ?? [];
+    assert.deepEqual(child.flatMap((e) => localActivityType(e) ?? []).sort(), ['authorize', 'checkImageTags', 'readDeploymentSettings', 'resolveTarget']);
+    assert.equal(tasksBefore(child, 'updateService'), 1, "workflow tasks of the rollback's deploy before its UpdateService");
     await saveHistory(handle, 'rollback-last-validated');
     await saveHistory(stack.client.workflow.getHandle(recordWorkflowId('api', 'staging')), 'release-record-running');
   });
@@ -243,3 +261,10 @@ describe('rollback, redeploy and verification', () => {
     await saveHistory(handle, 'redeploy');
   });
 });
+
+/** Workflow tasks completed in `events` before the activity `type` was first scheduled. */
+function tasksBefore(events: temporal.api.history.v1.IHistoryEvent[], type: string): number {
+  const at = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
+  assert.ok(at > 0, `${type} was scheduled`);
+  return events.slice(0, at).filter((e) => e.workflowTaskCompletedEventAttributes).length;
+}

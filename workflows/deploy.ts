@@ -32,7 +32,7 @@ import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
 import { PATCH_CONFIRM_LOCALLY, PATCH_ECS_QUEUES, PATCH_EVENT_WATCH, PATCH_NOTIFY, PATCH_PREFLIGHT, PATCH_SETTINGS, PATCH_STOP, PATCH_TEST_GATE, PATCH_VERIFY } from './patches';
 import { TestGate, type TestTrafficTarget } from './test-gate';
-import { confirmingLook, ecsRead, ecsRegister, ecsUpdate, ecsWatch, effect, quick, verify, watch } from './profiles';
+import { confirmingLook, ecsRead, preflightActivities, ecsRegister, ecsUpdate, ecsWatch, effect, quick, verify, watch } from './profiles';
 import {
   deployWorkflowId,
   ecsEventSignal,
@@ -53,7 +53,7 @@ import {
   type ProgressLevel,
 } from '../contract';
 
-const { resolveTarget, authorize, checkImageTags, recordValidated, readDeploymentSettings } = proxyActivities<Activities>(quick);
+const { recordValidated } = proxyActivities<Activities>(quick);
 const { stopServiceDeployment, continueServiceDeployment } = proxyActivities<Activities>(effect);
 
 /**
@@ -144,7 +144,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     closing.end(outcome, type, message, Object.keys(extra).length ? { details: { ...(closing.details(outcome) as DeployFailureDetails), ...extra } } : {});
   const step = <T>(fn: () => Promise<T>) => closing.step(fn);
 
-  let resolved: Awaited<ReturnType<typeof resolveTarget>> | undefined;
+  let resolved: Awaited<ReturnType<Activities['resolveTarget']>> | undefined;
 
   /** Ends the ECS deployment this deploy started, if it still runs (StopServiceDeployment). */
   const stopEcs = async (): Promise<string> => {
@@ -190,6 +190,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     // The workflow ID is the service's lock: a deploy started under any other ID would run beside one holding it.
     const lock = lockProblem(`a deploy of ${input.app} to ${input.env}`, deployWorkflowId(input.app, input.env));
     if (lock) end('refused', FailureType.badInput, `refused: ${lock}`);
+    const { resolveTarget, authorize, checkImageTags, readDeploymentSettings } = preflightActivities('deploy');
     const target = await step(() => resolveTarget({ app: input.app, env: input.env }));
     resolved = target;
     // Rollbacks, then production, go first where ECS's budget is contended.

@@ -8,10 +8,8 @@
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, isCancellation, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Notifier } from './notifier';
+import { PATCH_EVERY_ENDING } from './patches';
 import { FailureType, SA, type DeployFailureDetails, type Outcome } from '../contract';
-
-/** Endings that earlier versions left without Outcome or notice replay without them. */
-const PATCH_EVERY_ENDING = 'every-ending-is-an-ending';
 
 export type FailedOutcome = Exclude<Outcome, 'running' | 'succeeded'>;
 
@@ -27,11 +25,19 @@ export interface Ending {
  */
 export function endingOf(err: unknown, opts: { refusalsOnly?: boolean } = {}): Ending | undefined {
   if (isCancellation(err)) return undefined;
-  const cause = (err as { cause?: unknown }).cause;
+  const cause = activityCause(err);
   if (!(cause instanceof ApplicationFailure) || !cause.type) return undefined;
   if (cause.type === FailureType.unauthorized) return { outcome: 'unauthorized', type: cause.type, message: `refused: ${cause.message}` };
   if (cause.type === FailureType.badInput || cause.type === FailureType.notFound) return { outcome: 'refused', type: cause.type, message: `refused: ${cause.message}` };
   return opts.refusalsOnly ? undefined : { outcome: 'failed', type: cause.type, message: `failed: ${cause.message}` };
+}
+
+/**
+ * What an activity failed with: an activity's failure wraps it (ActivityFailure, its cause),
+ * a local activity's is the failure itself.
+ */
+function activityCause(err: unknown): unknown {
+  return err instanceof ApplicationFailure ? err : (err as { cause?: unknown }).cause;
 }
 
 /** How a child operation (a deploy) ended, when it failed with its typed failure. */
@@ -129,6 +135,7 @@ export class Closing {
     try {
       return await fn();
     } catch (err) {
+      if (err instanceof Error && this.thrown.has(err)) throw err;
       const ending = endingOf(err, opts);
       if (ending) this.end(ending.outcome, ending.type, ending.message);
       throw err;
@@ -168,7 +175,7 @@ export class Closing {
     // An activity that failed for good, a child that failed without its typed failure, or a bug.
     if (!patched(PATCH_EVERY_ENDING)) throw err;
     // Refusals were decided where the activity ran (`step`); past that, a failed activity is a failure.
-    const cause = (err as { cause?: unknown }).cause;
+    const cause = activityCause(err);
     const type = cause instanceof ApplicationFailure && cause.type ? cause.type : FailureType.failed;
     return this.close(this.ending('failed', type, `failed: ${messageOf(err)}`, { noticed: false }));
   }

@@ -10,10 +10,8 @@ import type { Activities } from '../activities';
 import type { NotifyRequest } from '../activities/notifications';
 import { NON_RETRYABLE } from '../domain/errors';
 import { SA } from '../contract';
+import { PATCH_NOTIFY_ASIDE } from './patches';
 import { notify, notifyOnce } from './profiles';
-
-/** Notices of operations started before they were tried once in line replay with the retries in line. */
-const PATCH_NOTIFY_ASIDE = 'notify-without-holding-the-outcome';
 
 /** The retries in line (operations started before notices were handed aside), and the notification workflow. */
 const retried = proxyActivities<Activities>(notify);

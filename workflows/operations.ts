@@ -3,7 +3,7 @@
  * as a child under the service's lock (`deploy/<app>/<env>`), so every rule of a deploy
  * (preflight, exactly-once effects, truthful outcome, verification) holds for them too.
  */
-import { executeChild, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { type ActivityInterfaceFor, executeChild, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { keyword, operationInputProblem } from '../domain/input';
 import { revisionOf } from '../domain/outcome';
@@ -14,7 +14,7 @@ import { DetailsLog } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
 import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES, PATCH_REDEPLOY_PROVES_IDENTITY, PATCH_ROLLBACK_ADOPTS_STOP, PATCH_ROLLBACK_ALREADY_THERE } from './patches';
-import { ecsRollback, preempt, quick, verify } from './profiles';
+import { ecsRollback, preempt, preflightActivities, verify } from './profiles';
 import {
   deployWorkflowId,
   FailureType,
@@ -37,7 +37,6 @@ import {
 } from '../contract';
 import type { Target } from '../domain/config';
 
-const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated, readDeploymentSettings, latestDeploy } = proxyActivities<Activities>(quick);
 const { preemptDeploy } = proxyActivities<Activities>(preempt);
 
 /** How a deploy ends when what ran before it runs on (or again): ECS rolled it back, or it gave up. */
@@ -49,6 +48,8 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
     op.start(input.tag);
     op.check(operationInputProblem(input, false));
     op.check(lockProblem(`a rollback of ${input.app} in ${input.env}`, rollbackWorkflowId(input.app, input.env)));
+    const acts = preflightActivities('rollback');
+    const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = acts;
     const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
     // A rollback started by another Slipway workflow (the pipeline's, after a failed smoke suite) acts for the actor that workflow proved.
     const auth = await op.preflight(() =>
@@ -72,7 +73,7 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
       // While another deploy is in flight and the site still serves it, it is the target.
       let serving: ValidatedRelease | undefined;
       if (current !== undefined && patched(PATCH_ROLLBACK_ALREADY_THERE)) {
-        const there = await alreadyThere(input, target, current);
+        const there = await alreadyThere(acts, input, target, current);
         if (there && 'answer' in there) {
           op.note('rollback.already-running', there.event);
           upsertSearchAttributes([
@@ -123,11 +124,13 @@ type AlreadyRunningEvent = ProgressData['rollback.already-running'];
  * otherwise (then the rollback goes on as before).
  */
 async function alreadyThere(
+  acts: ActivityInterfaceFor<Activities>,
   input: RollbackInput,
   target: Target,
   current: string,
 ): Promise<{ answer: RollbackUnneeded; event: AlreadyRunningEvent } | { serving: ValidatedRelease } | undefined> {
   const { app, env } = input;
+  const { lastValidated, readDeploymentSettings, latestDeploy } = acts;
   const newest = await lastValidated({ app, env, exclude: [] }).catch(() => undefined);
   if (!newest || newest.tag !== current) return undefined;
   const [settings, last] = await Promise.all([readDeploymentSettings({ target }).catch(() => undefined), latestDeploy({ app, env }).catch(() => undefined)]);
@@ -168,6 +171,7 @@ export async function redeploy(input: RedeployInput): Promise<RedeployResult> {
     op.start();
     op.check(operationInputProblem(input, false));
     op.check(lockProblem(`a redeploy of ${input.app} in ${input.env}`, redeployWorkflowId(input.app, input.env)));
+    const { resolveTarget, authorize, readVersion } = preflightActivities('redeploy');
     const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
     // Authorised (and, in oidc mode, proven: the child deploy trusts its parent for who is
     // acting) before anything is announced: an outsider's redeploy tells nobody anything.

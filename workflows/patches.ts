@@ -43,3 +43,34 @@ export const PATCH_ECS_QUEUES = 'ecs-calls-on-rate-limited-task-queues';
 export const PATCH_EVENT_WATCH = 'watch-by-ecs-events';
 /** Deploy: a look that confirms an ECS event runs on the deploy's own worker (a local activity), not through the rate-limited read queue. */
 export const PATCH_CONFIRM_LOCALLY = 'confirm-ecs-events-locally';
+/** Endings that earlier versions left without Outcome or notice replay without them. */
+export const PATCH_EVERY_ENDING = 'every-ending-is-an-ending';
+/** Notices of operations started before they were tried once in line replay with the retries in line. */
+export const PATCH_NOTIFY_ASIDE = 'notify-without-holding-the-outcome';
+/** Deploy, rollback, redeploy: the checks before any change (target, actor, images, the service's settings, the release to roll back to) run as local activities, in one workflow task. */
+export const PATCH_LOCAL_PREFLIGHT = 'preflight-as-local-activities';
+
+/**
+ * The patches each operation consults after its checks, which run as local activities under
+ * PATCH_LOCAL_PREFLIGHT: such an operation decides them all before its first local activity.
+ * A workflow task may end right after a local activity's marker (the worker heartbeats a task
+ * it is slow to finish), and when the history is replayed, the activity resolves before the
+ * patches of the next task are known: a patch first asked for there would read as absent.
+ */
+export const PATCHES_AFTER_PREFLIGHT = {
+  deploy: [
+    PATCH_PREFLIGHT,
+    PATCH_SETTINGS,
+    PATCH_NOTIFY,
+    PATCH_NOTIFY_ASIDE,
+    PATCH_ECS_QUEUES,
+    PATCH_EVENT_WATCH,
+    PATCH_CONFIRM_LOCALLY,
+    PATCH_TEST_GATE,
+    PATCH_VERIFY,
+    PATCH_STOP,
+    PATCH_EVERY_ENDING,
+  ],
+  rollback: [PATCH_ROLLBACK_ALREADY_THERE, PATCH_ROLLBACK_ADOPTS_STOP, PATCH_NOTIFY, PATCH_NOTIFY_ASIDE, PATCH_EVERY_ENDING],
+  redeploy: [PATCH_REDEPLOY_AUTHORIZES, PATCH_NOTIFY, PATCH_NOTIFY_ASIDE, PATCH_EVERY_ENDING],
+} as const;

@@ -5,9 +5,20 @@
  * commands a workflow writes, so running workflows replay as before; moving an activity to
  * another task queue (the ECS profiles) does, behind a patch marker.
  */
-import { type ActivityOptions, type LocalActivityOptions, type RetryPolicy, workflowInfo } from '@temporalio/workflow';
+import {
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type LocalActivityOptions,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  type RetryPolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { NON_RETRYABLE } from '../domain/errors';
 import { type EcsQueueKind, ecsTaskQueue } from '../domain/ecs-queues';
+import { PATCH_LOCAL_PREFLIGHT, PATCHES_AFTER_PREFLIGHT } from './patches';
 
 const retry: RetryPolicy = {
   initialInterval: '1s',
@@ -69,13 +80,34 @@ export function ecsRead(priorityKey: number): ActivityOptions {
 }
 
 /**
+ * Reads and look-ups run as local activities: by the worker that runs the workflow, inside
+ * its workflow task, so a run of them costs one workflow task rather than a round trip
+ * through the server each. Retried as `quick`; a backoff longer than 10 s waits on a timer.
+ */
+export const quickLocal: LocalActivityOptions = { ...quick, localRetryThreshold: '10s' };
+
+/**
+ * The checks an operation makes before it changes anything (its target, its actor, the
+ * images, the service's settings, the release to roll back to): local activities, all in
+ * the operation's first workflow task, so that a rollback under load reaches ECS after a few
+ * trips through the server rather than one per check. Operations begun before replay them as
+ * activities (no marker of PATCH_LOCAL_PREFLIGHT). The operation's later patches are decided
+ * first (PATCHES_AFTER_PREFLIGHT).
+ */
+export function preflightActivities(operation: keyof typeof PATCHES_AFTER_PREFLIGHT): ActivityInterfaceFor<Activities> {
+  if (!patched(PATCH_LOCAL_PREFLIGHT)) return proxyActivities<Activities>(quick);
+  for (const p of PATCHES_AFTER_PREFLIGHT[operation]) patched(p);
+  return proxyLocalActivities<Activities>(quickLocal);
+}
+
+/**
  * A look that confirms an ECS event (`observeDeployment`), run by the worker that runs the
  * deploy, within its workflow task: no trip through the read queue, whose rate bounds the
  * looks that only reconcile. Its reads draw from that worker's own ECS budget and are batched
  * with every other look there; ECS's events bound how many there are (one per event worth a
  * look, redeliveries dropped).
  */
-export const confirmingLook: LocalActivityOptions = { ...quick, localRetryThreshold: '10s' };
+export const confirmingLook: LocalActivityOptions = quickLocal;
 
 /** Watching a rollout (a long poll of looks: `watchDeployment`), within what is left of the deploy's budget. */
 export function ecsWatch(remainingSeconds: number, priorityKey: number): ActivityOptions {
