@@ -28,7 +28,7 @@ import { DOCUMENTED_LIMITS, type ThrottlingCategory } from '../domain/ecs-thrott
 import { localActivityType } from '../test/histories';
 import { waitServicesStable } from './aws-cli';
 import { fmtMiB, fmtMs, fmtNum, median, p90, type Table } from './stats';
-import { REGION, ROLLOUT_MS_AT_SPEED_1, TIMING, clusterOf, spawnWorker, type BenchService, type BenchStack, type EventsMode } from './stack';
+import { REGION, ROLLOUT_MS_AT_SPEED_1, TIMING, clusterOf, imageRuntimeEnv, spawnWorker, type BenchService, type BenchStack, type EventsMode } from './stack';
 
 export const FLEET_CLUSTERS = 20;
 /** The share of each bucket the other client uses. */
@@ -171,9 +171,7 @@ async function runSide(
   stack.ecs.setThrottling(false);
   // One task queue for every side: the production service's record of validated releases lives there.
   const worker = await spawnWorker(stack, cfg.path, fleetQueue(), {
-    ...(process.env.BENCH_FLEET_WORKER_ENV
-      ? Object.fromEntries(process.env.BENCH_FLEET_WORKER_ENV.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
-      : {}),
+    ...fleetWorkerEnv(),
     SLIPWAY_ECS_BUDGET_TIME_SCALE: String(scale),
     SLIPWAY_POLL_MIN_MS: String(Math.round(1000 / scale)),
     SLIPWAY_POLL_MAX_MS: String(Math.round(1500 / scale)),
@@ -431,6 +429,7 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
     notes: [
       `Time is scaled ×${scale} (so that the run fits in minutes on 2 cores): rollouts (${rolloutS} s each at speed 1), the sandbox's bucket refill, the worker's poll intervals (1–1.5 s at speed 1), its reconcile interval (${RECONCILE_SECONDS} s at speed 1) and its budget all run ${scale} times as fast, so call counts per deploy are those of speed 1. Times in the table are wall-clock times of this run; detection latency and the rollback's time do not scale (SQS, Temporal and the worker run at their own speed).`,
       `The sandbox enforces ECS's documented buckets per throttling category (service reads 100/20 per s, service deployment reads 50/20, RegisterTaskDefinition 20/1, UpdateService 50/5, …) for the whole account. A second client stands for the rest of the account and uses ${OTHER_SHARE * 100} % of the sustained rate of every category Slipway uses. The worker uses aws.ecsApiShare = 0.5 (the default).`,
+      `The worker runs as the container image runs it: node dist/worker/main.js with the image's memory settings (${workerMemorySettings()}).`,
       `Events: the ECS sandbox publishes ECS's EventBridge events to moto's SQS (one queue per side); "20 % lost" drops a fifth of them at random (seeded). Detection latency is from ECS's finishedAt of the service deployment to the completion of the look that saw it (a watch or observe activity's completion, or the marker of a look run as a local activity), both on this machine's clock; the delivery row is from the COMPLETED event's time (whole seconds, as EventBridge gives it) to its signal in the deploy's history.`,
       ...(minute
         ? [
@@ -441,4 +440,17 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
       ...sides.flatMap((s) => (s.failures.length ? [`${s.label}, not succeeded: ${s.failures.slice(0, 3).join(' | ')}`] : [])),
     ],
   };
+}
+
+/** The memory settings the fleet's worker runs with: the image's, or those BENCH_FLEET_WORKER_ENV sets instead. */
+function workerMemorySettings(): string {
+  const env: Record<string, string> = { ...imageRuntimeEnv(), ...fleetWorkerEnv() };
+  const set = Object.entries(env).filter(([k]) => k === 'NODE_OPTIONS' || k === 'MALLOC_ARENA_MAX');
+  return set.length ? set.map(([k, v]) => `${k}=${v || '(unset)'}`).join(', ') : 'none';
+}
+
+/** BENCH_FLEET_WORKER_ENV: NAME=value;… for the fleet's workers. */
+function fleetWorkerEnv(): Record<string, string> {
+  const raw = process.env.BENCH_FLEET_WORKER_ENV;
+  return raw ? Object.fromEntries(raw.split(';').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {};
 }

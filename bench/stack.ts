@@ -244,13 +244,27 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the worker as its own process (dist/worker/main.js, as the container image does) with default poll bounds; resolves once it polls. */
+/** The runtime's memory settings the container image starts the worker with (the Dockerfile's ENV `NODE_OPTIONS` and `MALLOC_ARENA_MAX`). */
+export function imageRuntimeEnv(): Record<string, string> {
+  const text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const finalStage = text.slice(text.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const line of finalStage.split('\n').filter((l) => /^ENV\s/.test(l))) {
+    for (const m of line.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) {
+      if (m[1] === 'NODE_OPTIONS' || m[1] === 'MALLOC_ARENA_MAX') env[m[1]] = m[2].replace(/^"|"$/g, '');
+    }
+  }
+  return env;
+}
+
+/** Starts the worker as its own process (dist/worker/main.js, with the image's runtime settings, as the container image does) with default poll bounds; resolves once it polls. */
 export async function spawnWorker(stack: BenchStack, configPath: string, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
-  // As the container image runs it: the compiled worker (npm run build, which scripts/setup.sh keeps current).
+  // As the container image runs it: the compiled worker (npm run build, which scripts/setup.sh keeps current), its memory settings.
   const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'worker', 'main.js')], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
+      ...imageRuntimeEnv(),
       ...stack.world.workerEnv,
       TEMPORAL_ADDRESS: stack.temporal.address,
       SLIPWAY_CONFIG: configPath,

@@ -160,6 +160,9 @@ describe('Dockerfile build context', () => {
     assert.equal(dockerfile.env.SLIPWAY_CONFIG, '/etc/slipway/slipway.yaml');
     assert.equal(dockerfile.env.SLIPWAY_WORKFLOW_BUNDLE, '/app/dist/workflow-bundle.js');
     assert.equal(dockerfile.env.SLIPWAY_METRICS_BIND, '0.0.0.0:9464');
+    // The memory settings the fleet benchmark measures the worker with (bench/stack.ts reads them here).
+    assert.equal(dockerfile.env.NODE_OPTIONS, '--max-semi-space-size=2');
+    assert.equal(dockerfile.env.MALLOC_ARENA_MAX, '1');
     assert.deepEqual(dockerfile.expose, ['9464']);
     const text = read('Dockerfile');
     assert.match(text, /^FROM \$\{NODE_IMAGE\}\s*$/m, 'final stage from the node image');
