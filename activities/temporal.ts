@@ -5,6 +5,7 @@
 import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { NotFound } from '../domain/errors';
+import { beat } from './heartbeat';
 import {
   deployWorkflowId,
   pipelineStateQuery,
@@ -137,7 +138,7 @@ export function createTemporalActivities(deps: TemporalDeps & { confirmWaitMs?: 
           const state = await handle.query(recordQuery);
           validated = state.validated;
           if (!state.pending?.length || Date.now() > deadline) break;
-          Context.current().heartbeat();
+          beat(Context.current());
           await Context.current().sleep(200);
         }
       } catch (err) {
