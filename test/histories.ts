@@ -13,11 +13,16 @@ import { REPO_ROOT } from '../sandbox/tools';
 export const RECORDED_DIR = join(REPO_ROOT, 'test', 'histories');
 export const FRESH_DIR = join(REPO_ROOT, '.slipway', 'histories');
 
-/** The activity type of a local activity's marker in a history, or undefined for any other event. */
-export function localActivityType(e: temporal.api.history.v1.IHistoryEvent): string | undefined {
+/**
+ * The activity type of a local activity's marker in a history, or undefined for any other
+ * event: a fetched history's (payload bytes) or a recorded one read from JSON (base64).
+ */
+export function localActivityType(e: temporal.api.history.v1.IHistoryEvent | Record<string, any>): string | undefined {
   const m = e.markerRecordedEventAttributes;
-  const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
+  const data: Uint8Array | string | null | undefined = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
+  if (!data) return undefined;
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data);
+  return (JSON.parse(bytes.toString('utf8')) as { activity_type?: string }).activity_type;
 }
 
 export async function saveHistory(handle: WorkflowHandle, name: string): Promise<void> {
@@ -29,13 +34,6 @@ export async function saveHistory(handle: WorkflowHandle, name: string): Promise
 /** A recorded history as JSON (test/histories/*.json). */
 export interface HistoryJSON {
   events: Record<string, any>[];
-}
-
-/** The activity type of a local activity's marker in a history read from JSON, or undefined. */
-export function localActivityTypeJSON(e: Record<string, any>): string | undefined {
-  const m = e.markerRecordedEventAttributes;
-  const data: string | undefined = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : undefined;
-  return data ? (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type?: string }).activity_type : undefined;
 }
 
 /**

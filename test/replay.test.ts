@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { workflowBundlePath } from '../worker/bundle';
-import { localActivityTypeJSON, RECORDED_DIR, withTaskEndingAfter, type HistoryJSON } from './histories';
+import { localActivityType, RECORDED_DIR, withTaskEndingAfter, type HistoryJSON } from './histories';
 
 const files = existsSync(RECORDED_DIR)
   ? readdirSync(RECORDED_DIR)
@@ -40,12 +40,12 @@ describe('a workflow task that ends right after a local activity still replays',
     it(f, async () => {
       const history = JSON.parse(readFileSync(join(RECORDED_DIR, f), 'utf8')) as HistoryJSON;
       const workflowId: string = history.events[0].workflowExecutionStartedEventAttributes.workflowId;
-      const at = history.events.flatMap((e, i) => (localActivityTypeJSON(e) ? [i] : []));
+      const at = history.events.flatMap((e, i) => (localActivityType(e) ? [i] : []));
       assert.ok(at.length >= 3, `${f} runs its checks as local activities (${at.length} markers)`);
       const bundle = await workflowBundlePath();
       for (const i of at) {
         await Worker.runReplayHistory({ workflowBundle: { codePath: bundle } }, withTaskEndingAfter(history, i), workflowId).catch((err: Error) => {
-          throw new Error(`${f} with a workflow task ending after its ${localActivityTypeJSON(history.events[i])} (event ${i + 1}): ${err.message}`);
+          throw new Error(`${f} with a workflow task ending after its ${localActivityType(history.events[i])} (event ${i + 1}): ${err.message}`);
         });
       }
     });
