@@ -13,9 +13,12 @@ npx tsc -p tsconfig.json --noEmit
 [ -n "${SLIPWAY_TEST_FILES:-}" ] || npm run --silent lint # the whole suite lints first; a chosen subset of files does not
 mkdir -p .slipway
 files=${SLIPWAY_TEST_FILES:-$(ls test/*.test.ts)}
+# Two files at a time (SLIPWAY_TEST_CONCURRENCY): each starts its own servers on free ports,
+# and most of a file's time is spent waiting on them, so two share 2 cores well.
+concurrency=${SLIPWAY_TEST_CONCURRENCY:-2}
 set +e
 # shellcheck disable=SC2086
-node --import tsx --test --test-timeout=600000 \
+node --import tsx --test --test-timeout=600000 --test-concurrency="$concurrency" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination=.slipway/test-results.tap \
   $files
