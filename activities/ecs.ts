@@ -139,6 +139,12 @@ export interface ObserveInput {
   reconcileSeconds: number;
   /** The deploy's priority key, for a look run as a local activity (which has none of its own). */
   priorityKey?: number;
+  /**
+   * Deployment IDs (`ecs-svc/...`) that ECS's SERVICE_DEPLOYMENT_IN_PROGRESS events named since
+   * the update. When one is this rollout's and the service read shows it still rolling out, the
+   * look takes its status from the event and does not describe the service deployment.
+   */
+  inProgressHeard?: string[];
 }
 
 export interface ObserveReport extends WatchReport {
@@ -493,7 +499,7 @@ export function createEcsActivities(deps: EcsDeps) {
       const ctx = Context.current();
       const { target, taskDefinitionArn, serviceDeploymentArn } = input;
       const report = await atPriority(input.priorityKey, () =>
-        observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal),
+        observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal, input.inProgressHeard),
       );
       const base = input.reconcileSeconds * 1000;
       // A look costs about one service read, shared by the looks batched with it.
@@ -541,6 +547,7 @@ export function createEcsActivities(deps: EcsDeps) {
     staged: boolean,
     earlySuccessPercent: number | undefined,
     signal?: AbortSignal,
+    inProgressHeard: readonly string[] = [],
   ): Promise<WatchReport> {
     const service = await services.get(JSON.stringify([target.region, target.cluster]), target.service);
     if (!service) throw new NotFound(`service ${target.cluster}/${target.service} no longer exists`);
@@ -548,10 +555,12 @@ export function createEcsActivities(deps: EcsDeps) {
     const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
 
     // Staged deployments (stage, traffic) and early success (ECS may succeed mid-rollout) show only there.
+    // An IN_PROGRESS event about this very deployment tells its status as well as a read would.
+    const statusHeard = cursor.status === undefined && ours?.id !== undefined && inProgressHeard.includes(ours.id) ? 'IN_PROGRESS' : undefined;
     const verdictMayChange =
       staged ||
       earlySuccessPercent !== undefined ||
-      cursor.status === undefined ||
+      (cursor.status === undefined && statusHeard === undefined) ||
       !ours ||
       primary?.taskDefinition !== ourTd ||
       primary?.rolloutState !== 'IN_PROGRESS' ||
@@ -563,7 +572,7 @@ export function createEcsActivities(deps: EcsDeps) {
     }
 
     const obs: Observation = {
-      serviceDeploymentStatus: sd ? (sd.status ?? 'PENDING') : cursor.status!,
+      serviceDeploymentStatus: sd ? (sd.status ?? 'PENDING') : (cursor.status ?? statusHeard!),
       serviceDeploymentStatusReason: sd?.statusReason,
       ...(earlySuccessPercent !== undefined && { earlySuccessPercent }),
       rollbackReason: sd?.rollback?.reason,

@@ -86,6 +86,41 @@ describe('watching rollouts by ECS events', () => {
     }
   });
 
+  it('reconciles a rollout whose IN_PROGRESS event arrived with service reads only: its status came with the event', async () => {
+    eventsOnly(1);
+    stack.ecs.publishEvents({ sqs: stack.events!, seed: 4 });
+    stack.ecs.setSpeed(0.2); // a rollout of several seconds: several reconciling looks
+    const tq = freshTaskQueue('events-heard');
+    const w = await startWorker(stack, tq);
+    try {
+      stack.ecs.resetCalls();
+      const handle = await startDeploy(stack.client, { app: 'api', env: 'staging', tag: 'c'.repeat(40), actor: 'alice', reason: 'heard' }, { taskQueue: tq });
+      const outcome = await deployOutcome(handle);
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+      const progress = await handle.query(progressQuery);
+      const notified = progress.entries.flatMap((e) => (e.code === 'ecs.notified' ? [e.data.name] : []));
+      assert.ok(notified.includes('SERVICE_DEPLOYMENT_IN_PROGRESS'), `events seen: ${notified.join(', ')}`);
+      const statuses = progress.entries.flatMap((e) => (e.code === 'ecs.status' ? [e.data.status] : []));
+      assert.deepEqual(statuses.slice(0, 1), ['IN_PROGRESS'], `statuses reported: ${statuses.join(', ')}`);
+      const r = reads(stack.ecs.calls, 'staging-api', progress.serviceDeploymentArn);
+      const sd = (await callerClient(stack.ecs, 'AKIATEST', 1).send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [progress.serviceDeploymentArn!] })))
+        .serviceDeployments?.[0];
+      const endedAt = new Date(sd?.finishedAt ?? 0).getTime();
+      assert.ok(endedAt > 0, 'ECS says when the deployment finished');
+      const servicesBefore = r.services.filter((c) => c.at < endedAt);
+      assert.ok(servicesBefore.length >= 2, `reconciling looks during the rollout: ${servicesBefore.length}`);
+      assert.deepEqual(
+        r.deployments.map((c) => c.at >= endedAt),
+        [true],
+        'the service deployment is described once, to confirm its end, and never while it rolled out',
+      );
+    } finally {
+      stack.ecs.setSpeed(1);
+      await w.stop();
+      stack.resetConfig();
+    }
+  });
+
   it('gives the true outcome when every event is lost (reconciling reads) or each comes twice and late', async () => {
     const tq = freshTaskQueue('events-faults');
     eventsOnly(1);

@@ -292,18 +292,24 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     /** An event said the rollout ended, and the look did not see it yet: the next look confirms it too. */
     let confirmAgain = false;
     const sinceMs = started.startedAt - 1000;
+    /** Deployment IDs that SERVICE_DEPLOYMENT_IN_PROGRESS events named: a look need not read that status. */
+    const inProgressHeard = new Set<string>();
     /** Waits for an event worth a look (or the reconcile time), then looks once. */
     const lookByEvents = async (remainingSeconds: number): Promise<WatchReport> => {
       const relevant = (e: EcsEventNotice) => Date.parse(e.at) >= sinceMs;
       const woken = await condition(() => inbox.some((e) => relevant(e) && wantsLook(e.name)), Math.max(1, Math.min(nextLookMs, remainingSeconds * 1000)));
       const arrived = inbox.splice(0).filter(relevant);
-      for (const e of arrived) say('ecs.notified', { name: e.name, ...(e.reason && { reason: e.reason }) });
+      for (const e of arrived) {
+        say('ecs.notified', { name: e.name, ...(e.reason && { reason: e.reason }) });
+        if (e.name === 'SERVICE_DEPLOYMENT_IN_PROGRESS' && e.deploymentId) inProgressHeard.add(e.deploymentId);
+      }
       const input = {
         target,
         taskDefinitionArn: registered.taskDefinitionArn,
         serviceDeploymentArn: started.serviceDeploymentArn,
         cursor,
         reconcileSeconds: target.events!.reconcileSeconds,
+        ...(inProgressHeard.size > 0 && { inProgressHeard: [...inProgressHeard] }),
       };
       // A look that confirms an event runs here and now; a look that only reconciles waits its
       // turn on the read queue. (Before the patch, both took the queue, confirming looks first.)
