@@ -20,6 +20,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { Context } from '@temporalio/activity';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { PRIORITY_KEY_HEADER } from '../domain/ecs-queues';
 import { type BucketLimit, type ThrottlingCategory, TokenBucket, categoryOf, limitsWith } from '../domain/ecs-throttling';
 
 export interface EcsBudgetOptions {
@@ -298,6 +301,20 @@ const priorityKeys = new AsyncLocalStorage<number>();
 export function atPriority<T>(priorityKey: number | undefined, fn: () => Promise<T>): Promise<T> {
   return priorityKey === undefined ? fn() : priorityKeys.run(priorityKey, fn);
 }
+
+/**
+ * The worker's activity interceptor: a local activity whose header names its operation's
+ * priority key (workflows/priority.ts) makes its ECS calls at that key.
+ */
+export const localActivityPriority: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    execute(input, next) {
+      const header = ctx.info.isLocal ? input.headers[PRIORITY_KEY_HEADER] : undefined;
+      const key: unknown = header ? defaultPayloadConverter.fromPayload(header) : undefined;
+      return typeof key === 'number' ? atPriority(key, () => next(input)) : next(input);
+    },
+  },
+});
 
 /** The running activity's cancellation signal and place in line (nothing outside an activity). */
 function activity(): { signal?: AbortSignal; priority: number } {

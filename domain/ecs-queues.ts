@@ -77,6 +77,9 @@ export function deployPriority(operation: string | undefined, production: boolea
   return production ? PRIORITY.production : PRIORITY.other;
 }
 
+/** Header of a local activity that carries its operation's priority key (workflows/priority.ts). */
+export const PRIORITY_KEY_HEADER = 'slipway-priority-key';
+
 /** The priority key of a look that only reconciles (no event asked for it): after every look that confirms one. */
 export function reconcilePriority(priority: number): number {
   return Math.min(5, priority + 2);

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RegisterTaskDefinitionCommand, UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { waitingOrder } from '../activities/ecs-budget';
 import { deployOutcome, startDeploy, startRollback } from '../client/operations';
@@ -50,6 +51,15 @@ const PRIORITY_LIMITS: Partial<Record<ThrottlingCategory, BucketLimit>> = {
   'service-update': { burst: 8, perSecond: 4 },
   'task-definition-read': { burst: 100, perSecond: 60 },
 };
+
+/**
+ * Staging deploys whose checks wait for DescribeServices in the worker's own budget when a
+ * rollback starts: service reads at 1 per second (half of it: one call every 2 s, burst 1),
+ * so their checks' reads take 20 s to drain, while a rollback's checks take a second or two.
+ */
+const CHECKED_STAGING = 10;
+const CHECKED_LIMITS: Partial<Record<ThrottlingCategory, BucketLimit>> = { ...LIMITS, 'service-read': { burst: 2, perSecond: 1 } };
+const CHECKED_TAG = 'e'.repeat(40);
 
 /** Calls leave a worker when they get going but are logged when they arrive: on a busy machine their trips differ by up to this much. */
 const TRANSIT_MS = 200;
@@ -170,7 +180,11 @@ describe('one ECS budget across worker processes', () => {
   let stack: Stack;
   const fleet = Array.from({ length: FLEET }, (_, i) => `fleet-${String(i + 1).padStart(2, '0')}`);
   const staging = Array.from({ length: PRIORITY_STAGING }, (_, i) => `queued-${String(i + 1).padStart(2, '0')}`);
-  const extra: [string, 'staging' | 'production'][] = [...[...fleet, ...staging, 'rolled-back'].map((n): [string, 'staging'] => [n, 'staging']), ['urgent', 'production']];
+  const checked = Array.from({ length: CHECKED_STAGING }, (_, i) => `checked-${String(i + 1).padStart(2, '0')}`);
+  const extra: [string, 'staging' | 'production'][] = [
+    ...[...fleet, ...staging, 'rolled-back', ...checked, 'checked-rollback'].map((n): [string, 'staging'] => [n, 'staging']),
+    ['urgent', 'production'],
+  ];
   before(async () => {
     stack = await startStack({
       timing: { taskStartMs: 300, healthyMs: 300, drainMs: 200 },
@@ -281,5 +295,46 @@ describe('one ECS budget across worker processes', () => {
         `${service} reached UpdateService after ${before(service)} of ${PRIORITY_STAGING} staging deploys started before it: ${order.join(' ')}`,
       );
     }
+  });
+
+  it("a rollback's checks read ECS before the checks of staging deploys waiting in the worker's budget", async () => {
+    const tq = freshTaskQueue('fleet-checks');
+    await stack.world.pushTags(CHECKED_TAG);
+    stack.setConfig((raw) => {
+      for (const [name, env] of extra) addService(stack, raw, name, env, false);
+      raw.aws.ecsApiLimits = CHECKED_LIMITS;
+    });
+    /** Services in the order of their first DescribeServices at ECS. */
+    const firstReads = () => [...new Set(stack.ecs.calls.filter((c) => c.op === 'DescribeServices').flatMap((c) => c.input.services as string[]))];
+    const w = await startWorker(stack, tq);
+    const handles: WorkflowHandle[] = [];
+    try {
+      stack.ecs.setThrottling({ limits: CHECKED_LIMITS });
+      stack.ecs.resetCalls();
+      // Each staging deploy's checks read its service (its deployment settings): they queue in the worker's budget.
+      for (const h of await Promise.all(
+        checked.map((app) => startDeploy(stack.client, { app, env: 'staging', tag: CHECKED_TAG, actor: 'alice', reason: 'batch' }, { taskQueue: tq })),
+      ))
+        handles.push(h);
+      await eventually('the first staging check read', () => firstReads().some((s) => checked.includes(s)) || undefined);
+      const rollback = await startRollback(
+        stack.client,
+        { app: 'checked-rollback', env: 'staging', tag: INITIAL_TAG, rerender: true, actor: 'bob', reason: 'bad release' },
+        { taskQueue: tq },
+      );
+      const outcome = await deployOutcome(rollback);
+      assert.equal(outcome.ok, true, JSON.stringify(outcome));
+    } finally {
+      await Promise.all(handles.map((h) => h.terminate('test over').catch(() => undefined)));
+      stack.ecs.setThrottling(false);
+      await w.stop();
+    }
+    const order = firstReads();
+    const before = order.slice(0, order.indexOf('checked-rollback')).filter((s) => checked.includes(s)).length;
+    assert.ok(order.includes('checked-rollback'), `the rollback never read its service: ${order.join(' ')}`);
+    assert.ok(
+      before < CHECKED_STAGING / 2,
+      `the rollback's checks read ECS after the checks of ${before} of ${CHECKED_STAGING} staging deploys started before it: ${order.join(' ')}`,
+    );
   });
 });

@@ -10,8 +10,11 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 const ROOT = join(__dirname, '..');
 
-/** Workflow interceptors registered with the workflows: the operation metrics (workflows/metrics.ts). */
-export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/metrics')];
+/**
+ * Workflow interceptors registered with the workflows: the operation metrics
+ * (workflows/metrics.ts) and the priority of local activities (workflows/priority.ts).
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/metrics'), require.resolve('../workflows/priority')];
 
 function sourceHash(): string {
   const h = createHash('sha256');

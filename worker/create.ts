@@ -11,6 +11,7 @@ import { ecsBudgets, ecsClients, githubClient, registryClient } from '../activit
 import type { GitHubLog } from '../activities/github';
 import type { OidcVerifierOptions } from '../activities/identity';
 import { createGateActivities } from '../activities/gates';
+import { localActivityPriority } from '../activities/ecs-budget';
 import { EcsEventConsumer } from '../activities/ecs-events';
 import type { SlipwayConfig } from '../domain/config';
 import { ECS_QUEUE_KINDS, ecsQueueRate, ecsTaskQueue } from '../domain/ecs-queues';
@@ -157,8 +158,8 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<SlipwayWo
     taskQueue: opts.taskQueue,
     activities,
     ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } }),
+      ? { workflowBundle: opts.workflowBundle, interceptors: { activity: [localActivityPriority] } }
+      : { workflowsPath: require.resolve('../workflows'), interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES, activity: [localActivityPriority] } }),
     ...opts.workerOptions,
   });
   const shared = Object.fromEntries(SHARED_OPTIONS.flatMap((k) => (opts.workerOptions?.[k] !== undefined ? [[k, opts.workerOptions[k]]] : [])));

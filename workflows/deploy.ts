@@ -25,6 +25,7 @@ import { provenShown } from '../domain/identity';
 import { progressText, stopText, tasksText } from '../domain/progress-text';
 import { keyword, operationInputProblem } from '../domain/input';
 import { deployPriority, reconcilePriority } from '../domain/ecs-queues';
+import { runLocalActivitiesAt } from './priority';
 import { deployBudget, describeSettings, formatDuration, type DeploymentSettings } from '../domain/strategy';
 import { shortTag } from '../domain/tags';
 import { progressEvent } from './details';
@@ -195,6 +196,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
     resolved = target;
     // Rollbacks, then production, go first where ECS's budget is contended.
     const priority = deployPriority(operation, target.production);
+    runLocalActivitiesAt(priority);
     progress.cluster = target.cluster;
     progress.service = target.service;
 

@@ -6,6 +6,7 @@
 import { type ActivityInterfaceFor, executeChild, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { keyword, operationInputProblem } from '../domain/input';
+import { PRIORITY } from '../domain/ecs-queues';
 import { revisionOf } from '../domain/outcome';
 import { progressText } from '../domain/progress-text';
 import { shortTag } from '../domain/tags';
@@ -14,6 +15,7 @@ import { DetailsLog } from './details';
 import { Closing, lockProblem } from './failures';
 import { Notifier } from './notifier';
 import { PATCH_NOTIFY, PATCH_REDEPLOY_AUTHORIZES, PATCH_REDEPLOY_PROVES_IDENTITY, PATCH_ROLLBACK_ADOPTS_STOP, PATCH_ROLLBACK_ALREADY_THERE } from './patches';
+import { runLocalActivitiesAt } from './priority';
 import { ecsRollback, preempt, preflightActivities, verify } from './profiles';
 import {
   deployWorkflowId,
@@ -49,6 +51,8 @@ export async function rollback(input: RollbackInput): Promise<RollbackAnswer> {
     op.check(operationInputProblem(input, false));
     op.check(lockProblem(`a rollback of ${input.app} in ${input.env}`, rollbackWorkflowId(input.app, input.env)));
     const acts = preflightActivities('rollback');
+    // Its checks read ECS before the reads of deploys waiting in the worker's ECS budget.
+    runLocalActivitiesAt(PRIORITY.rollback);
     const { resolveTarget, authorize, checkImageTags, readVersion, lastValidated } = acts;
     const target = await op.preflight(() => resolveTarget({ app: input.app, env: input.env }));
     // A rollback started by another Slipway workflow (the pipeline's, after a failed smoke suite) acts for the actor that workflow proved.
