@@ -44,6 +44,11 @@ import { attempt, withHeartbeat } from './heartbeat';
 /** Tag keys put on every revision Slipway registers. */
 export const DEPLOYMENT_TAG = 'slipway:deployment';
 export const IMAGE_TAG_TAG = 'slipway:image-tag';
+/**
+ * How far ECS's clock (a service deployment's `createdAt`) may be behind Temporal's (an
+ * activity's scheduled time) when telling an attempt's own deployment from earlier ones.
+ */
+const CLOCK_SKEW_MS = 1_000;
 
 export interface EcsDeps {
   /**
@@ -430,13 +435,19 @@ export function createEcsActivities(deps: EcsDeps) {
       });
     },
 
-    /** Points the service at the revision, unless an earlier attempt already did. */
+    /**
+     * Points the service at the revision, unless an earlier attempt already did. An earlier
+     * attempt's deployment is one of this revision begun since the activity was first
+     * scheduled: a deployment of the same revision from before (a rollback re-points to a
+     * revision that ran before) is not this one's.
+     */
     async updateService(input: UpdateServiceInput): Promise<StartedServiceDeployment> {
       const { target, taskDefinitionArn } = input;
       const svc = `${target.cluster}/${target.service}`;
+      const since = Context.current().info.scheduledTimestampMs - CLOCK_SKEW_MS;
       return withHeartbeat(async (signal) => {
         if (attempt() > 1) {
-          const existing = await findServiceDeployment(target, taskDefinitionArn, signal);
+          const existing = await findServiceDeployment(target, taskDefinitionArn, signal, since);
           if (existing) return { ...existing, reused: true };
         }
         const out = await send(
@@ -451,7 +462,7 @@ export function createEcsActivities(deps: EcsDeps) {
         const ours = out.service?.deployments?.find((d) => d.taskDefinition === taskDefinitionArn);
         if (ours?.createdAt) startedAt = new Date(ours.createdAt).getTime();
         if (!arn) {
-          const found = await findServiceDeployment(target, taskDefinitionArn, signal);
+          const found = await findServiceDeployment(target, taskDefinitionArn, signal, since);
           if (!found) throw new Error(`ECS accepted the update of ${svc} but lists no service deployment for ${revisionOf(taskDefinitionArn)} yet`);
           arn = found.serviceDeploymentArn;
           startedAt = found.startedAt;
@@ -515,7 +526,8 @@ export function createEcsActivities(deps: EcsDeps) {
     return { taskDefinitionArn: td.taskDefinitionArn, revision: td.revision, images: (td.containerDefinitions ?? []).flatMap((c) => (c.image ? [c.image] : [])) };
   }
 
-  async function findServiceDeployment(target: Target, taskDefinitionArn: string, signal?: AbortSignal) {
+  /** The newest service deployment of `taskDefinitionArn` created at or after `sinceMs`. */
+  async function findServiceDeployment(target: Target, taskDefinitionArn: string, signal: AbortSignal | undefined, sinceMs: number) {
     const list = await send(
       target.region,
       'listing service deployments',
@@ -526,10 +538,11 @@ export function createEcsActivities(deps: EcsDeps) {
     const revisionArns = briefs.map((b) => b.targetServiceRevisionArn).filter((a): a is string => !!a);
     if (revisionArns.length === 0) return undefined;
     const revs = await send(target.region, 'describing service revisions', new DescribeServiceRevisionsCommand({ serviceRevisionArns: revisionArns.slice(0, 20) }), signal);
-    const match = (revs.serviceRevisions ?? []).find((r) => r.taskDefinition === taskDefinitionArn);
-    const brief = match && briefs.find((b) => b.targetServiceRevisionArn === match.serviceRevisionArn);
+    const ours = new Set((revs.serviceRevisions ?? []).filter((r) => r.taskDefinition === taskDefinitionArn).map((r) => r.serviceRevisionArn));
+    const created = (b: (typeof briefs)[number]) => (b.createdAt ? new Date(b.createdAt).getTime() : 0);
+    const brief = briefs.filter((b) => b.serviceDeploymentArn && ours.has(b.targetServiceRevisionArn) && created(b) >= sinceMs).sort((a, b) => created(b) - created(a))[0];
     if (!brief?.serviceDeploymentArn) return undefined;
-    return { serviceDeploymentArn: brief.serviceDeploymentArn, startedAt: brief.createdAt ? new Date(brief.createdAt).getTime() : Date.now() };
+    return { serviceDeploymentArn: brief.serviceDeploymentArn, startedAt: created(brief) };
   }
 
   /**

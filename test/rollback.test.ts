@@ -5,11 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createEcsActivities, type StartedServiceDeployment } from '../activities/ecs';
+import { resolveTarget } from '../domain/config';
 import { deployOutcome, startDeploy, startRedeploy, startRollback } from '../client/operations';
 import { OUTSIDER } from '../sandbox/world';
 import { deployWorkflowId, FailureType, progressQuery, recordWorkflowId, type RedeployResult, type RollbackResult, type RollbackUnneeded } from '../contract';
 import { eventually, freshTaskQueue, startStack, startWorker, type RunningWorker, type Stack } from './harness';
 import { localActivityType, saveHistory } from './histories';
+import { callerClient } from './web-sandbox';
 import type { temporal } from '@temporalio/proto';
 
 const A = '1'.repeat(40);
@@ -259,6 +263,40 @@ describe('rollback, redeploy and verification', () => {
     assert.equal(stack.ecs.mutations('RegisterTaskDefinition').length, 1);
     assert.equal(stack.world.site.release('api-staging'), running);
     await saveHistory(handle, 'redeploy');
+  });
+
+  it('a retried UpdateService back to a revision that ran before starts its own deployment, and a later retry finds that one', async () => {
+    // api staging runs B after A: ECS lists A's service deployment from before.
+    const a = await deploy(A);
+    const b = await deploy(B);
+    assert.ok(a.ok && b.ok, JSON.stringify([a, b]));
+    if (!a.ok || !b.ok) return;
+    const target = resolveTarget(stack.config(), 'api', 'staging');
+    const ecs = callerClient(stack.ecs, 'AKIATEST', 3);
+    const acts = createEcsActivities({ ecs: () => ecs });
+    const scheduledTimestampMs = Date.now();
+    stack.ecs.resetCalls();
+    try {
+      // The first attempt failed before reaching ECS; the second must point the service at A again.
+      const started: StartedServiceDeployment = await new MockActivityEnvironment({ attempt: 2, scheduledTimestampMs }).run(acts.updateService, {
+        target,
+        taskDefinitionArn: a.result.taskDefinitionArn,
+      });
+      assert.equal(started.reused, false, "A's deployment from before was taken for this attempt's");
+      assert.notEqual(started.serviceDeploymentArn, a.result.serviceDeploymentArn);
+      assert.equal(stack.ecs.mutations('UpdateService').length, 1);
+      assert.equal(stack.ecs.service(target.cluster, target.service).taskDefinition, a.result.taskDefinitionArn);
+      // Its answer lost, the third attempt finds that deployment: no second UpdateService.
+      const again: StartedServiceDeployment = await new MockActivityEnvironment({ attempt: 3, scheduledTimestampMs }).run(acts.updateService, {
+        target,
+        taskDefinitionArn: a.result.taskDefinitionArn,
+      });
+      assert.equal(again.reused, true);
+      assert.equal(again.serviceDeploymentArn, started.serviceDeploymentArn);
+      assert.equal(stack.ecs.mutations('UpdateService').length, 1);
+    } finally {
+      ecs.destroy();
+    }
   });
 });
 
