@@ -21,7 +21,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { deployOutcome, startDeploy, startRollback } from '../client/operations';
 import type { DeployResult } from '../contract';
 import { DOCUMENTED_LIMITS, type ThrottlingCategory } from '../domain/ecs-throttling';
@@ -198,7 +198,7 @@ async function runSide(
   const published = stack.ecs.eventStats().published;
   const t0 = Date.now();
   let results: { handle: WorkflowHandle; ok: boolean; why: string; ms: number; sdArn?: string }[];
-  let rollback: { ms?: number; why?: string; handle?: WorkflowHandle } = {};
+  let rollback: { ms?: number; why?: string; handle?: WorkflowHandle; updateAt?: number; startedAt?: number } = {};
   try {
     const deploys = Promise.all(
       services.map(async (s) => {
@@ -220,6 +220,9 @@ async function runSide(
     if (rollback.handle) {
       const o = await deployOutcome(rollback.handle);
       if (!o.ok) rollback.why = `${rollback.why ?? ''}; the rollback failed: ${o.type}: ${o.message}`;
+      if (rollback.updateAt !== undefined && rollback.startedAt !== undefined) {
+        log(`fleet ${side.label}: the rollback, in seconds from its start request:\n  ${await rollbackTimeline(stack, rollback.handle, rollback.startedAt, rollback.updateAt)}`);
+      }
     }
   } finally {
     await stopOther();
@@ -282,7 +285,11 @@ async function runSide(
  * rolls the production service back to its last validated release and times start →
  * its UpdateService at ECS.
  */
-async function rollbackUnderLoad(stack: BenchStack, deploys: number, taskQueue: string): Promise<{ ms?: number; why?: string; handle?: WorkflowHandle }> {
+async function rollbackUnderLoad(
+  stack: BenchStack,
+  deploys: number,
+  taskQueue: string,
+): Promise<{ ms?: number; why?: string; handle?: WorkflowHandle; updateAt?: number; startedAt?: number }> {
   const updates = () => stack.ecs.calls.filter((c) => c.op === 'UpdateService' && c.caller === SLIPWAY_KEY && /^fleet-\d{4}$/.test(String(c.input.service))).length;
   const deadline = Date.now() + 15 * 60_000;
   while (updates() < deploys / 2) {
@@ -296,10 +303,11 @@ async function rollbackUnderLoad(stack: BenchStack, deploys: number, taskQueue: 
     { app: ROLLBACK_SERVICE.name, env: ROLLBACK_SERVICE.env, actor: 'alice', reason: 'fleet benchmark: rollback under load' },
     { taskQueue },
   );
-  for (;;) {
+  for (let i = 0; ; i++) {
     const update = stack.ecs.calls.find((c) => c.op === 'UpdateService' && c.input.service === ROLLBACK_SERVICE.name && c.at >= t);
-    if (update) return { ms: update.at - t, why: `${inFlight} deploys not yet updated`, handle };
-    const d = await handle.describe().catch(() => undefined);
+    if (update) return { ms: update.at - t, why: `${inFlight} deploys not yet updated`, handle, updateAt: update.at, startedAt: t };
+    // Whether it ended without an update: asked now and then, not at every turn, to add no load to what is measured.
+    const d = i % 25 === 24 ? await handle.describe().catch(() => undefined) : undefined;
     if (d && d.status.name !== 'RUNNING') {
       const o = await deployOutcome(handle);
       return { why: `the rollback ended without an update: ${o.ok ? 'succeeded' : `${o.type}: ${o.message}`}`, handle };
@@ -307,6 +315,42 @@ async function rollbackUnderLoad(stack: BenchStack, deploys: number, taskQueue: 
     if (Date.now() > deadline) return { why: 'no UpdateService within 15 min', handle };
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** History events that show a rollback's path to its UpdateService (besides activities and local-activity markers). */
+const TIMELINE_EVENTS = new Set([
+  'workflow_execution_started',
+  'workflow_task_scheduled',
+  'workflow_task_started',
+  'workflow_task_completed',
+  'activity_task_started',
+  'activity_task_completed',
+  'start_child_workflow_execution_initiated',
+  'child_workflow_execution_started',
+]);
+
+/**
+ * Where a rollback's time went, from its history and its deploy's: each event's offset from
+ * the start request, up to its UpdateService (for the log; workflow tasks waiting to start are
+ * the server's queue, those running long are the worker's).
+ */
+async function rollbackTimeline(stack: BenchStack, handle: WorkflowHandle, t: number, updateAt: number): Promise<string> {
+  const line = async (h: WorkflowHandle, label: string): Promise<string> => {
+    const history = await h.fetchHistory();
+    const parts = (history.events ?? []).flatMap((e) => {
+      const at = eventMs(e);
+      if (at > updateAt + 50) return [];
+      const la = localActivityType(e);
+      const type = (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? '').replace(/^EVENT_TYPE_/, '').toLowerCase();
+      const name = la ? `LA ${la}` : (e.activityTaskScheduledEventAttributes?.activityType?.name ?? (TIMELINE_EVENTS.has(type) ? type.replace(/_/g, ' ') : undefined));
+      return name ? [`+${((at - t) / 1000).toFixed(2)} ${name}`] : [];
+    });
+    return `${label}: ${parts.join(', ')}`;
+  };
+  const lines = [await line(handle, 'rollback')];
+  const child = (await handle.fetchHistory()).events?.find((e) => e.childWorkflowExecutionStartedEventAttributes)?.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+  if (child?.workflowId) lines.push(await line(stack.client.workflow.getHandle(child.workflowId, child.runId ?? undefined), 'its deploy'));
+  return lines.join('\n  ');
 }
 
 /** Reads of one rollout that takes a minute (at speed 1), watched each way; and the AWS CLI's waiter's. */
