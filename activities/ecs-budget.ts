@@ -292,15 +292,8 @@ export function waitingOrder(priorityKey: number | undefined, attempt: number): 
   return (LOWEST_PRIORITY_KEY + 1 - key) * 1000 + Math.min(attempt, 999);
 }
 
+/** The priority key of the running local activity, which carries no priority of its own: its workflow's. */
 const priorityKeys = new AsyncLocalStorage<number>();
-
-/**
- * Runs `fn` with its ECS calls in line at `priorityKey`: for a local activity, which carries
- * no priority of its own, the priority of the workflow that runs it.
- */
-export function atPriority<T>(priorityKey: number | undefined, fn: () => Promise<T>): Promise<T> {
-  return priorityKey === undefined ? fn() : priorityKeys.run(priorityKey, fn);
-}
 
 /**
  * The worker's activity interceptor: a local activity whose header names its operation's
@@ -311,7 +304,7 @@ export const localActivityPriority: ActivityInterceptorsFactory = (ctx) => ({
     execute(input, next) {
       const header = ctx.info.isLocal ? input.headers[PRIORITY_KEY_HEADER] : undefined;
       const key: unknown = header ? defaultPayloadConverter.fromPayload(header) : undefined;
-      return typeof key === 'number' ? atPriority(key, () => next(input)) : next(input);
+      return typeof key === 'number' ? priorityKeys.run(key, () => next(input)) : next(input);
     },
   },
 });

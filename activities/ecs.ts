@@ -38,7 +38,6 @@ import { hookLabel, type DeploymentSettings, type StopType, type Strategy } from
 import type { TaskCounts } from '../contract';
 import { rethrowAws } from './aws-errors';
 import { Batcher } from './ecs-batch';
-import { atPriority } from './ecs-budget';
 import { attempt, withHeartbeat } from './heartbeat';
 
 /** Tag keys put on every revision Slipway registers. */
@@ -142,8 +141,6 @@ export interface ObserveInput {
   cursor: WatchCursor;
   /** The least time until the next reconciling look, in seconds (`aws.events.reconcileSeconds`). */
   reconcileSeconds: number;
-  /** The deploy's priority key, for a look run as a local activity (which has none of its own). */
-  priorityKey?: number;
   /**
    * Deployment IDs (`ecs-svc/...`) that ECS's SERVICE_DEPLOYMENT_IN_PROGRESS events named since
    * the update. When one is this rollout's and the service read shows it still rolling out, the
@@ -509,9 +506,8 @@ export function createEcsActivities(deps: EcsDeps) {
     async observeDeployment(input: ObserveInput): Promise<ObserveReport> {
       const ctx = Context.current();
       const { target, taskDefinitionArn, serviceDeploymentArn } = input;
-      const report = await atPriority(input.priorityKey, () =>
-        observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal, input.inProgressHeard),
-      );
+      // Run as a local activity, its calls wait at the deploy's priority (its header: workflows/priority.ts).
+      const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal, input.inProgressHeard);
       const base = input.reconcileSeconds * 1000;
       // A look costs about one service read, shared by the looks batched with it.
       const callsPerLook = 1 / services.meanBatchSize;

@@ -335,8 +335,7 @@ const TIMELINE_EVENTS = new Set([
  * the server's queue, those running long are the worker's).
  */
 async function rollbackTimeline(stack: BenchStack, handle: WorkflowHandle, t: number, updateAt: number): Promise<string> {
-  const line = async (h: WorkflowHandle, label: string): Promise<string> => {
-    const history = await h.fetchHistory();
+  const line = (history: temporal.api.history.v1.IHistory, label: string): string => {
     const parts = (history.events ?? []).flatMap((e) => {
       const at = eventMs(e);
       if (at > updateAt + 50) return [];
@@ -347,9 +346,10 @@ async function rollbackTimeline(stack: BenchStack, handle: WorkflowHandle, t: nu
     });
     return `${label}: ${parts.join(', ')}`;
   };
-  const lines = [await line(handle, 'rollback')];
-  const child = (await handle.fetchHistory()).events?.find((e) => e.childWorkflowExecutionStartedEventAttributes)?.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
-  if (child?.workflowId) lines.push(await line(stack.client.workflow.getHandle(child.workflowId, child.runId ?? undefined), 'its deploy'));
+  const history = await handle.fetchHistory();
+  const lines = [line(history, 'rollback')];
+  const child = history.events?.find((e) => e.childWorkflowExecutionStartedEventAttributes)?.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+  if (child?.workflowId) lines.push(line(await stack.client.workflow.getHandle(child.workflowId, child.runId ?? undefined).fetchHistory(), 'its deploy'));
   return lines.join('\n  ');
 }
 

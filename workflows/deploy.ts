@@ -318,7 +318,7 @@ export async function deploy(input: DeployInput): Promise<DeployResult> {
       const confirming = woken || confirmAgain;
       const r =
         confirming && patched(PATCH_CONFIRM_LOCALLY)
-          ? await proxyLocalActivities<Activities>(confirmingLook).observeDeployment({ ...input, priorityKey: priority })
+          ? await proxyLocalActivities<Activities>(confirmingLook).observeDeployment(input)
           : await ecsActivities(ecsRead(woken ? priority : reconcilePriority(priority)), quick).observeDeployment(input);
       const ended = arrived.some((e) => endsDeployment(e.name));
       confirmAgain = r.verdict.state === 'in_progress' && ended && !r.verdict.rollingBack;
