@@ -138,7 +138,8 @@ export async function startWorker(stack: Stack, taskQueue: string, extraEnv: Rec
     workflowBundle: { codePath: await workflowBundlePath() },
     pollMinMs: 100,
     pollMaxMs: 400,
-    workerOptions: { shutdownGraceTime: '1s' },
+    // An activity that ignores its cancellation cannot keep a test's worker from stopping.
+    workerOptions: { shutdownGraceTime: '1s', shutdownForceTime: '10s' },
     ...opts,
   });
   const running = worker.run();
