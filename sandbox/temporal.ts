@@ -4,6 +4,7 @@
  * until it answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -43,9 +44,31 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Ports are free when picked, not reserved: another process (a test file running beside
+ * this one) may bind one first. The server then exits, and is started again on other free
+ * ports (unless the caller chose the port). On a port picked here, the readiness check asks
+ * for a namespace only this server has, so a server someone else started on that port is
+ * never taken for ours.
+ */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts);
+    } catch (err) {
+      if (!(err instanceof ServerExited) || opts.port !== undefined || attempt >= 3) throw err;
+    }
+  }
+}
+
+class ServerExited extends Error {}
+
+async function startDevServerOnce(opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port ?? (await freePort());
+  // A port picked here gets a marker namespace (a caller's own port, such as `npm start`'s, does not).
+  const marker = opts.port === undefined ? `dev-server-${randomBytes(6).toString('hex')}` : undefined;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+  if (marker) args.push('--namespace', marker);
   args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
@@ -64,12 +87,17 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited !== undefined) throw new Error(`temporal server start-dev exited with code ${exited} (args: ${args.join(' ')})`);
+    if (exited !== undefined) throw new ServerExited(`temporal server start-dev exited with code ${exited} (args: ${args.join(' ')})`);
     try {
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
-      await conn.workflowService.getSystemInfo({});
-      await conn.close();
-      break;
+      try {
+        await conn.workflowService.getSystemInfo({});
+        // Only this server has the marker namespace.
+        if (marker) await conn.workflowService.describeNamespace({ namespace: marker });
+      } finally {
+        await conn.close();
+      }
+      if (exited === undefined) break;
     } catch (err) {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
