@@ -70,6 +70,8 @@ export interface FleetSide {
   durationsMs: number[];
   /** ECS ended the service deployment (its finishedAt) → the look that saw it completed. */
   detectionMs: number[];
+  /** The same, for the deploys whose end a look run here and now saw (one an event woke, a local activity). */
+  detectionByLocalLookMs: number[];
   /** ECS's COMPLETED event (its time) → its signal in the deploy's history: SQS and the consumer. */
   deliveryMs: number[];
   wallMs: number;
@@ -117,17 +119,17 @@ function eventMs(e: temporal.api.history.v1.IHistoryEvent): number {
  * activity's completion, or the marker of a look run as a local activity (written with the
  * workflow task that took its result, so a little after the look).
  */
-function lastLookAt(history: temporal.api.history.v1.IHistory): number | undefined {
+function lastLook(history: temporal.api.history.v1.IHistory): { at: number; local: boolean } | undefined {
   const looks = new Set<number>();
-  let at: number | undefined;
+  let last: { at: number; local: boolean } | undefined;
   for (const e of history.events ?? []) {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     if (name === 'watchDeployment' || name === 'observeDeployment') looks.add(Number(e.eventId));
     const done = e.activityTaskCompletedEventAttributes;
-    if (done && looks.has(Number(done.scheduledEventId))) at = eventMs(e);
-    if (localActivityType(e) === 'observeDeployment') at = eventMs(e);
+    if (done && looks.has(Number(done.scheduledEventId))) last = { at: eventMs(e), local: false };
+    if (localActivityType(e) === 'observeDeployment') last = { at: eventMs(e), local: true };
   }
-  return at;
+  return last;
 }
 
 /** The first SERVICE_DEPLOYMENT_COMPLETED signal in a deploy's history: its time there minus the event's own time. */
@@ -245,14 +247,18 @@ async function runSide(
   );
   const historyEvents: number[] = [];
   const detectionMs: number[] = [];
+  const detectionByLocalLookMs: number[] = [];
   const deliveryMs: number[] = [];
   for (let i = 0; i < results.length; i += 25) {
     const batch = await Promise.all(results.slice(i, i + 25).map(async (r) => ({ r, history: await r.handle.fetchHistory() })));
     for (const { r, history } of batch) {
       historyEvents.push(history.events?.length ?? 0);
-      const seen = lastLookAt(history);
+      const seen = lastLook(history);
       const end = r.sdArn ? ended.get(r.sdArn) : undefined;
-      if (r.ok && seen !== undefined && end !== undefined) detectionMs.push(Math.max(0, seen - end));
+      if (r.ok && seen !== undefined && end !== undefined) {
+        detectionMs.push(Math.max(0, seen.at - end));
+        if (seen.local) detectionByLocalLookMs.push(Math.max(0, seen.at - end));
+      }
       const delivered = completedDelivery(history);
       if (delivered !== undefined) deliveryMs.push(delivered);
     }
@@ -265,6 +271,7 @@ async function runSide(
     failures: failed.map((f) => f.why),
     durationsMs: results.map((r) => r.ms),
     detectionMs,
+    detectionByLocalLookMs,
     deliveryMs,
     wallMs,
     slipwayCalls: calls.length,
@@ -443,6 +450,11 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
     ['wall time, first start → last done', (s) => fmtMs(s.wallMs)],
     ['detection latency, median (ECS finishedAt → the look that saw it)', (s) => fmtMs(median(s.detectionMs))],
     ['detection latency, p90', (s) => fmtMs(p90(s.detectionMs))],
+    [
+      'deploys whose end a look an event woke saw (a local activity; the rest: a reconciling or polling look), and their detection median / p90',
+      (s) =>
+        s.mode === 'off' ? '—' : `${s.detectionByLocalLookMs.length}/${s.detectionMs.length}: ${fmtMs(median(s.detectionByLocalLookMs))} / ${fmtMs(p90(s.detectionByLocalLookMs))}`,
+    ],
     [
       "of which ECS's COMPLETED event → its signal (SQS, consumer), median / p90",
       (s) => (s.deliveryMs.length ? `${fmtMs(median(s.deliveryMs))} / ${fmtMs(p90(s.deliveryMs))}` : '—'),
