@@ -256,8 +256,9 @@ async function runSide(
       const seen = lastLook(history);
       const end = r.sdArn ? ended.get(r.sdArn) : undefined;
       if (r.ok && seen !== undefined && end !== undefined) {
-        detectionMs.push(Math.max(0, seen.at - end));
-        if (seen.local) detectionByLocalLookMs.push(Math.max(0, seen.at - end));
+        const ms = Math.max(0, seen.at - end);
+        detectionMs.push(ms);
+        if (seen.local) detectionByLocalLookMs.push(ms);
       }
       const delivered = completedDelivery(history);
       if (delivered !== undefined) deliveryMs.push(delivered);
