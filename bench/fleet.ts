@@ -74,6 +74,9 @@ export interface FleetSide {
   detectionByLocalLookMs: number[];
   /** ECS's COMPLETED event (its time) → its signal in the deploy's history: SQS and the consumer. */
   deliveryMs: number[];
+  /** For ends seen by an event-woken local look: the signal that woke it → its workflow task started, and → the look's marker. */
+  wakeMs: number[];
+  lookMs: number[];
   wallMs: number;
   slipwayCalls: number;
   readCalls: number;
@@ -130,6 +133,29 @@ function lastLook(history: temporal.api.history.v1.IHistory): { at: number; loca
     if (localActivityType(e) === 'observeDeployment') last = { at: eventMs(e), local: true };
   }
   return last;
+}
+
+/**
+ * The last look run as a local activity, split in two: from the signal before it to the start
+ * of the workflow task that ran it (the wait for the workflow task), and from that start to its
+ * marker (the activation, the look's ECS reads and the task's completion).
+ */
+function localLookSplit(history: temporal.api.history.v1.IHistory): { wakeMs: number; lookMs: number } | undefined {
+  let signal: number | undefined;
+  let task: { started: number; signal?: number } | undefined;
+  let split: { wakeMs: number; lookMs: number } | undefined;
+  for (const e of history.events ?? []) {
+    if (e.workflowExecutionSignaledEventAttributes?.signalName === 'ecsEvent') signal = eventMs(e);
+    if (e.workflowTaskStartedEventAttributes) {
+      // The signals since the previous workflow task are what this one was scheduled for.
+      task = { started: eventMs(e), signal };
+      signal = undefined;
+    }
+    if (localActivityType(e) === 'observeDeployment') {
+      split = task?.signal !== undefined ? { wakeMs: task.started - task.signal, lookMs: eventMs(e) - task.started } : undefined;
+    }
+  }
+  return split;
 }
 
 /** The first SERVICE_DEPLOYMENT_COMPLETED signal in a deploy's history: its time there minus the event's own time. */
@@ -249,6 +275,8 @@ async function runSide(
   const detectionMs: number[] = [];
   const detectionByLocalLookMs: number[] = [];
   const deliveryMs: number[] = [];
+  const wakeMs: number[] = [];
+  const lookMs: number[] = [];
   for (let i = 0; i < results.length; i += 25) {
     const batch = await Promise.all(results.slice(i, i + 25).map(async (r) => ({ r, history: await r.handle.fetchHistory() })));
     for (const { r, history } of batch) {
@@ -258,7 +286,14 @@ async function runSide(
       if (r.ok && seen !== undefined && end !== undefined) {
         const ms = Math.max(0, seen.at - end);
         detectionMs.push(ms);
-        if (seen.local) detectionByLocalLookMs.push(ms);
+        if (seen.local) {
+          detectionByLocalLookMs.push(ms);
+          const split = localLookSplit(history);
+          if (split) {
+            wakeMs.push(split.wakeMs);
+            lookMs.push(split.lookMs);
+          }
+        }
       }
       const delivered = completedDelivery(history);
       if (delivered !== undefined) deliveryMs.push(delivered);
@@ -274,6 +309,8 @@ async function runSide(
     detectionMs,
     detectionByLocalLookMs,
     deliveryMs,
+    wakeMs,
+    lookMs,
     wallMs,
     slipwayCalls: calls.length,
     readCalls: calls.filter((c) => c.op.startsWith('Describe') || c.op.startsWith('List')).length,
@@ -449,6 +486,7 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
     ['time to done per deploy, median (wall)', (s) => fmtMs(median(s.durationsMs))],
     ['time to done per deploy, p90 (wall)', (s) => fmtMs(p90(s.durationsMs))],
     ['wall time, first start → last done', (s) => fmtMs(s.wallMs)],
+    ['deploys done per second of wall time (the load the machine carries)', (s) => fmtNum(s.succeeded / (s.wallMs / 1000), 2)],
     ['detection latency, median (ECS finishedAt → the look that saw it)', (s) => fmtMs(median(s.detectionMs))],
     ['detection latency, p90', (s) => fmtMs(p90(s.detectionMs))],
     [
@@ -459,6 +497,11 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
     [
       "of which ECS's COMPLETED event → its signal (SQS, consumer), median / p90",
       (s) => (s.deliveryMs.length ? `${fmtMs(median(s.deliveryMs))} / ${fmtMs(p90(s.deliveryMs))}` : '—'),
+    ],
+    ['of those, the signal that woke the look → its workflow task started, median / p90', (s) => (s.wakeMs.length ? `${fmtMs(median(s.wakeMs))} / ${fmtMs(p90(s.wakeMs))}` : '—')],
+    [
+      "and that workflow task's start → the look's marker (activation, reads, the task's completion), median / p90",
+      (s) => (s.lookMs.length ? `${fmtMs(median(s.lookMs))} / ${fmtMs(p90(s.lookMs))}` : '—'),
     ],
     ['ECS calls per deploy (sent, throttled ones included)', (s) => fmtNum(s.slipwayCalls / s.deploys, 1)],
     ['Describe*/List* reads per deploy', (s) => fmtNum(s.readCalls / s.deploys, 2)],
@@ -484,7 +527,7 @@ export function fleetTable(r: { sides: FleetSide[]; scale: number; minute?: Minu
     columns: sides.map((s) => s.label),
     rows: rows.map(([metric, f]) => ({ metric, slipway: '', peer: '', ratio: '', cells: sides.map(f) })),
     notes: [
-      `Time is scaled ×${scale} (so that the run fits in minutes on 2 cores): rollouts (${rolloutS} s each at speed 1), the sandbox's bucket refill, the worker's poll intervals (1–1.5 s at speed 1), its reconcile interval (${RECONCILE_SECONDS} s at speed 1) and its budget all run ${scale} times as fast, so call counts per deploy are those of speed 1. Times in the table are wall-clock times of this run; detection latency and the rollback's time do not scale (SQS, Temporal and the worker run at their own speed).`,
+      `Time is scaled ×${scale} (so that the run fits in minutes on 2 cores): rollouts (${rolloutS} s each at speed 1), the sandbox's bucket refill, the worker's poll intervals (1–1.5 s at speed 1), its reconcile interval (${RECONCILE_SECONDS} s at speed 1) and its budget all run ${scale} times as fast, so call counts per deploy are those of speed 1. At speed 1, RegisterTaskDefinition's sustained 1 call per second, at the worker's share of 0.5, lets a fleet finish at most 0.5 deploys of new revisions per second; at ×${scale} this machine carries up to ${fmtNum(0.5 * scale, 1)} per second. Times in the table are wall-clock times of this run; detection latency and the rollback's time do not scale (SQS, Temporal and the worker run at their own speed).`,
       `The sandbox enforces ECS's documented buckets per throttling category (service reads 100/20 per s, service deployment reads 50/20, RegisterTaskDefinition 20/1, UpdateService 50/5, …) for the whole account. A second client stands for the rest of the account and uses ${OTHER_SHARE * 100} % of the sustained rate of every category Slipway uses. The worker uses aws.ecsApiShare = 0.5 (the default).`,
       `The worker runs as the container image runs it: node dist/worker/main.js with the image's memory settings (${workerMemorySettings()}).`,
       `Events: the ECS sandbox publishes ECS's EventBridge events to moto's SQS (one queue per side); "20 % lost" drops a fifth of them at random (seeded). Detection latency is from ECS's finishedAt of the service deployment to the completion of the look that saw it (a watch or observe activity's completion, or the marker of a look run as a local activity), both on this machine's clock; the delivery row is from the COMPLETED event's time (whole seconds, as EventBridge gives it) to its signal in the deploy's history.`,
