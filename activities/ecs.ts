@@ -506,8 +506,20 @@ export function createEcsActivities(deps: EcsDeps) {
     async observeDeployment(input: ObserveInput): Promise<ObserveReport> {
       const ctx = Context.current();
       const { target, taskDefinitionArn, serviceDeploymentArn } = input;
-      // Run as a local activity, its calls wait at the deploy's priority (its header: workflows/priority.ts).
-      const report = await observeOnce(target, taskDefinitionArn, serviceDeploymentArn, input.cursor, false, undefined, ctx.cancellationSignal, input.inProgressHeard);
+      // Run as a local activity, the look confirms an event (an end, a failure), so it reads
+      // the service deployment too, at once; its calls wait at the deploy's priority (its
+      // header: workflows/priority.ts).
+      const report = await observeOnce(
+        target,
+        taskDefinitionArn,
+        serviceDeploymentArn,
+        input.cursor,
+        false,
+        undefined,
+        ctx.cancellationSignal,
+        input.inProgressHeard,
+        ctx.info.isLocal,
+      );
       const base = input.reconcileSeconds * 1000;
       // A look costs about one service read, shared by the looks batched with it.
       const callsPerLook = 1 / services.meanBatchSize;
@@ -546,7 +558,9 @@ export function createEcsActivities(deps: EcsDeps) {
    * is PRIMARY); DescribeServiceDeployments — the verdict — only when the service shows
    * something that can change it: the first look, our rollout no longer in progress,
    * another revision PRIMARY (a rollback), new failed tasks, or our deployment gone.
-   * One call per look while a rollout simply proceeds.
+   * One call per look while a rollout simply proceeds. A look that confirms an event
+   * (`confirming`) sends both reads at once, without waiting for other looks to join them:
+   * an event that wakes a look is one that can change the verdict.
    */
   async function observeOnce(
     target: Target,
@@ -557,8 +571,12 @@ export function createEcsActivities(deps: EcsDeps) {
     earlySuccessPercent: number | undefined,
     signal?: AbortSignal,
     inProgressHeard: readonly string[] = [],
+    confirming = false,
   ): Promise<WatchReport> {
-    const service = await services.get(JSON.stringify([target.region, target.cluster]), target.service);
+    const sdRead = confirming ? serviceDeployments.get(target.region, sdArn, true) : undefined;
+    // Read or not, its failure is answered below (or does not matter, if the look fails first).
+    sdRead?.catch(() => undefined);
+    const service = await services.get(JSON.stringify([target.region, target.cluster]), target.service, confirming);
     if (!service) throw new NotFound(`service ${target.cluster}/${target.service} no longer exists`);
     const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
     const ours = service.deployments?.find((d) => d.taskDefinition === ourTd);
@@ -575,8 +593,8 @@ export function createEcsActivities(deps: EcsDeps) {
       primary?.rolloutState !== 'IN_PROGRESS' ||
       (ours.failedTasks ?? 0) > cursor.failedSeen;
     let sd: ServiceDeployment | undefined;
-    if (verdictMayChange) {
-      sd = await serviceDeployments.get(target.region, sdArn);
+    if (verdictMayChange || sdRead) {
+      sd = await (sdRead ?? serviceDeployments.get(target.region, sdArn));
       if (!sd) throw new NotFound(`ECS no longer knows the service deployment ${sdArn}`);
     }
 

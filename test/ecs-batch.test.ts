@@ -2,10 +2,10 @@
  * Batched ECS reads (activities/ecs-batch.ts) against the ECS sandbox: concurrent looks at
  * services of one cluster share DescribeServices calls of up to 10 services; other clusters
  * get calls of their own; a service ECS does not know is answered as missing, and an error
- * reaches every look of its batch.
+ * reaches every look of its batch; a look that cannot wait sends its batch on the next turn.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { Batcher } from '../activities/ecs-batch';
 import { startEcsSandbox, type EcsSandbox } from '../sandbox/ecs';
@@ -48,6 +48,33 @@ describe('batched ECS reads', () => {
       [2, 3, 10, 10],
     );
     assert.equal(batcher.stats.calls, 4);
+  });
+
+  it('sends a batch on the next turn when a look cannot wait, with the looks asked in the same turn, and the window then starts afresh', async () => {
+    // The window's timer never fires here unless the test moves the clock: only `now` sends.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const sent: string[][] = [];
+      const batcher = new Batcher<string>(10, 20, async (_group, keys) => {
+        sent.push(keys);
+        return new Map(keys.map((k) => [k, `answer ${k}`]));
+      });
+      const waiting = batcher.get('c1', 'a');
+      const urgent = batcher.get('c1', 'b', true);
+      const joined = batcher.get('c1', 'c');
+      assert.deepEqual(await Promise.all([waiting, urgent, joined]), ['answer a', 'answer b', 'answer c']);
+      assert.deepEqual(sent, [['a', 'b', 'c']]);
+      // The next look waits for its window again.
+      let answered = false;
+      const later = batcher.get('c1', 'd').then((v) => ((answered = true), v));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(answered, false, 'a look that can wait waits for its window');
+      mock.timers.tick(20);
+      assert.equal(await later, 'answer d');
+      assert.deepEqual(sent, [['a', 'b', 'c'], ['d']]);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('fails every look of a batch whose call failed', async () => {
