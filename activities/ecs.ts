@@ -574,7 +574,7 @@ export function createEcsActivities(deps: EcsDeps) {
     confirming = false,
   ): Promise<WatchReport> {
     const sdRead = confirming ? serviceDeployments.get(target.region, sdArn, true) : undefined;
-    // Read or not, its failure is answered below (or does not matter, if the look fails first).
+    // Its failure is answered below, where it is awaited; if the service read fails first, it does not matter.
     sdRead?.catch(() => undefined);
     const service = await services.get(JSON.stringify([target.region, target.cluster]), target.service, confirming);
     if (!service) throw new NotFound(`service ${target.cluster}/${target.service} no longer exists`);

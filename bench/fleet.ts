@@ -117,33 +117,28 @@ function eventMs(e: temporal.api.history.v1.IHistoryEvent): number {
   return Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
 }
 
+interface Look {
+  at: number;
+  /** Run as a local activity (a look an event woke). */
+  local: boolean;
+  /**
+   * For a local look woken by a signal: from the signal to the start of the workflow task
+   * that ran the look (the wait for the task), and from that start to the look's marker (the
+   * activation, the look's ECS reads and the task's completion).
+   */
+  split?: { wakeMs: number; lookMs: number };
+}
+
 /**
  * When the last look of the rollout completed, from the deploy's history: a watch or observe
  * activity's completion, or the marker of a look run as a local activity (written with the
  * workflow task that took its result, so a little after the look).
  */
-function lastLook(history: temporal.api.history.v1.IHistory): { at: number; local: boolean } | undefined {
+function lastLook(history: temporal.api.history.v1.IHistory): Look | undefined {
   const looks = new Set<number>();
-  let last: { at: number; local: boolean } | undefined;
-  for (const e of history.events ?? []) {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    if (name === 'watchDeployment' || name === 'observeDeployment') looks.add(Number(e.eventId));
-    const done = e.activityTaskCompletedEventAttributes;
-    if (done && looks.has(Number(done.scheduledEventId))) last = { at: eventMs(e), local: false };
-    if (localActivityType(e) === 'observeDeployment') last = { at: eventMs(e), local: true };
-  }
-  return last;
-}
-
-/**
- * The last look run as a local activity, split in two: from the signal before it to the start
- * of the workflow task that ran it (the wait for the workflow task), and from that start to its
- * marker (the activation, the look's ECS reads and the task's completion).
- */
-function localLookSplit(history: temporal.api.history.v1.IHistory): { wakeMs: number; lookMs: number } | undefined {
   let signal: number | undefined;
   let task: { started: number; signal?: number } | undefined;
-  let split: { wakeMs: number; lookMs: number } | undefined;
+  let last: Look | undefined;
   for (const e of history.events ?? []) {
     if (e.workflowExecutionSignaledEventAttributes?.signalName === 'ecsEvent') signal = eventMs(e);
     if (e.workflowTaskStartedEventAttributes) {
@@ -151,11 +146,16 @@ function localLookSplit(history: temporal.api.history.v1.IHistory): { wakeMs: nu
       task = { started: eventMs(e), signal };
       signal = undefined;
     }
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (name === 'watchDeployment' || name === 'observeDeployment') looks.add(Number(e.eventId));
+    const done = e.activityTaskCompletedEventAttributes;
+    if (done && looks.has(Number(done.scheduledEventId))) last = { at: eventMs(e), local: false };
     if (localActivityType(e) === 'observeDeployment') {
-      split = task?.signal !== undefined ? { wakeMs: task.started - task.signal, lookMs: eventMs(e) - task.started } : undefined;
+      const at = eventMs(e);
+      last = { at, local: true, ...(task?.signal !== undefined && { split: { wakeMs: task.started - task.signal, lookMs: at - task.started } }) };
     }
   }
-  return split;
+  return last;
 }
 
 /** The first SERVICE_DEPLOYMENT_COMPLETED signal in a deploy's history: its time there minus the event's own time. */
@@ -286,13 +286,10 @@ async function runSide(
       if (r.ok && seen !== undefined && end !== undefined) {
         const ms = Math.max(0, seen.at - end);
         detectionMs.push(ms);
-        if (seen.local) {
-          detectionByLocalLookMs.push(ms);
-          const split = localLookSplit(history);
-          if (split) {
-            wakeMs.push(split.wakeMs);
-            lookMs.push(split.lookMs);
-          }
+        if (seen.local) detectionByLocalLookMs.push(ms);
+        if (seen.split) {
+          wakeMs.push(seen.split.wakeMs);
+          lookMs.push(seen.split.lookMs);
         }
       }
       const delivered = completedDelivery(history);
